@@ -1,0 +1,63 @@
+// What every tool's main shares: option parsing with --help/--version, and the
+// wrapper that maps exceptions to `tfm-<tool>: message` and exit codes
+// (0 success, 1 bad input or runtime failure, 2 usage error, 128+N signal).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+namespace tfm {
+
+namespace po = boost::program_options;
+
+// Exit codes shared by all tools.
+enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitUsage = 2 };
+
+// A tool's identity, printed by --help and --version.
+struct ToolInfo {
+  std::string name;      // "tfm-tokenize"
+  std::string synopsis;  // "[options] < input > output"
+  std::string summary;   // one paragraph on what it does
+};
+
+// Parses argv against `options` plus --help and --version, storing into `vm`
+// and running notifiers. Returns false when --help or --version was printed
+// (the tool then exits 0). `moses_style` also accepts long options with one dash
+// (`-no-escape`, `-threads 2`), as Moses scripts do. Throws UsageError.
+bool parse_command_line(const ToolInfo& info, const po::options_description& options, int argc,
+                        char** argv, po::variables_map& vm,
+                        const po::positional_options_description* positional = nullptr,
+                        bool moses_style = false);
+
+// Prints `Usage: name synopsis`, the summary and the options to stdout.
+void print_help(const ToolInfo& info, const po::options_description& options);
+
+// Runs body(argc, argv) for the tool `name` (without the "tfm-" prefix it is
+// added), catching every exception: prints `tfm-<name>: message` to stderr and
+// returns the exit code. Also fails if stdout cannot be flushed at the end, so a
+// full disk is never reported as success.
+int run_tool(const std::string& name, int argc, char** argv,
+             const std::function<int(int, char**)>& body);
+
+// The running tool's name ("tfm-tokenize"), for messages.
+const std::string& tool_name();
+
+// Prints `tfm-<tool>: warning: message` to stderr.
+void warn(const std::string& message);
+// Prints `tfm-<tool>: message` to stderr.
+void note(const std::string& message);
+
+// Makes SIGINT and SIGTERM set a flag instead of killing the process, for
+// tools that stop gracefully (training saves a checkpoint first).
+void install_stop_handlers();
+// The signal that asked us to stop, or 0.
+int stop_signal();
+
+// Where the data files live (nonbreaking prefixes, presets): $TFM_DATA_DIR,
+// else <exe>/../share/tfm, else the source tree's data/ next to build/bin,
+// else the install prefix compiled in. Throws Error if none has `relative`.
+std::string find_data_file(const std::string& relative);
+
+}  // namespace tfm

@@ -1,0 +1,52 @@
+// Errors thrown by libtfm. The library never prints or exits; tools catch these
+// in run_tool() (cli.h) and turn them into `tfm-<tool>: message` plus an exit
+// code: UsageError → 2, everything else → 1.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace tfm {
+
+// Base of every error meant for the user: what() is the full one-line message.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Bad command line: unknown option, missing argument, conflicting flags.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message) {}
+};
+
+// Bad content in an input: `<file>:<line>: message` (line 0 = whole file).
+class InputError : public Error {
+ public:
+  InputError(const std::string& file, std::size_t line, const std::string& message);
+  const std::string& file() const { return file_; }
+  std::size_t line() const { return line_; }
+
+ private:
+  std::string file_;
+  std::size_t line_;
+};
+
+// A failed system call on a path: `<path>: message: strerror(errno)`.
+class IoError : public Error {
+ public:
+  IoError(const std::string& path, const std::string& message, int errno_value);
+  IoError(const std::string& path, const std::string& message);
+};
+
+// Tensors or parameters whose shapes do not fit together.
+class ShapeError : public Error {
+ public:
+  explicit ShapeError(const std::string& message) : Error(message) {}
+};
+
+// Display name of a path given on the command line: "-" is standard input.
+std::string display_name(const std::string& path);
+
+}  // namespace tfm

@@ -1,0 +1,78 @@
+// Line-oriented input and crash-safe output files.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfm {
+
+// Reads lines from a file or standard input ("-") with a large buffer. Lines are
+// returned without their '\n' (a '\r' before it is kept: callers decide). Lines
+// of any length are supported. Throws IoError when the file cannot be read.
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Next line into `line` (valid until the next call); false at end of input.
+  bool next(std::string_view& line);
+  // 1-based number of the line last returned.
+  std::size_t line_number() const { return line_number_; }
+  // Whether the line last returned ended with '\n' (false only for a last line
+  // that lacks one).
+  bool had_newline() const { return had_newline_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  bool fill();
+  std::string path_;
+  int fd_;
+  bool owns_fd_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  std::size_t line_number_ = 0;
+  bool had_newline_ = true;
+};
+
+// Reads a whole file (or stdin) into lines; convenience for small inputs.
+std::vector<std::string> read_lines(const std::string& path);
+
+// Writes to a file that appears under its final name only when commit() is
+// called: data goes to a temporary file in the same folder, which commit()
+// fsyncs and renames over `path`. Destroyed without commit(), the temporary is
+// removed, so a failed run never leaves a partial file that looks complete.
+// "-" writes to standard output directly.
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::string& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view data);
+  FILE* stream() { return file_; }
+  void commit();
+  const std::string& path() const { return path_; }
+  // The temporary file's name (for writers that must open it themselves, HDF5).
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  std::string path_, temp_path_;
+  FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
+// Publishes `temp_path` as `path`: fsync, rename, fsync of the folder.
+void commit_file(const std::string& temp_path, const std::string& path);
+
+// A unique temporary name next to `path` (same file system, so rename works).
+std::string temp_name_for(const std::string& path);
+
+}  // namespace tfm

@@ -1,0 +1,122 @@
+#include "tfm/core/cli.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+
+namespace tfm {
+
+namespace {
+
+std::string g_tool_name = "tfm";
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void on_stop_signal(int signal_number) { g_stop_signal.store(signal_number); }
+
+int report(const std::string& message, int code) {
+  std::fflush(stdout);
+  std::cerr << g_tool_name << ": " << message << std::endl;
+  return code;
+}
+
+}  // namespace
+
+const std::string& tool_name() { return g_tool_name; }
+
+void warn(const std::string& message) { std::cerr << g_tool_name << ": warning: " << message << '\n'; }
+
+void note(const std::string& message) { std::cerr << g_tool_name << ": " << message << '\n'; }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int stop_signal() { return g_stop_signal.load(); }
+
+void print_help(const ToolInfo& info, const po::options_description& options) {
+  std::cout << "Usage: " << info.name << ' ' << info.synopsis << "\n\n"
+            << info.summary << "\n\n"
+            << options << "  -h [ --help ]         print this help and exit\n"
+            << "  --version             print the version and exit\n";
+}
+
+bool parse_command_line(const ToolInfo& info, const po::options_description& options, int argc,
+                        char** argv, po::variables_map& vm,
+                        const po::positional_options_description* positional, bool moses_style) {
+  po::options_description all;
+  all.add(options);
+  all.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
+  int style = po::command_line_style::default_style;
+  if (moses_style) style |= po::command_line_style::allow_long_disguise;
+  try {
+    po::command_line_parser parser(argc, argv);
+    parser.options(all).style(style);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      print_help(info, options);
+      return false;
+    }
+    if (vm.count("version")) {
+      std::cout << info.name << " (tfm) " << TFM_VERSION << '\n';
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("{} (try '{} --help')", e.what(), info.name));
+  }
+  return true;
+}
+
+int run_tool(const std::string& name, int argc, char** argv,
+             const std::function<int(int, char**)>& body) {
+  g_tool_name = name.starts_with("tfm-") ? name : "tfm-" + name;
+  std::ios::sync_with_stdio(false);
+  int code;
+  try {
+    code = body(argc, argv);
+  } catch (const UsageError& e) {
+    return report(e.what(), kExitUsage);
+  } catch (const std::bad_alloc&) {
+    return report("out of memory", kExitFailure);
+  } catch (const std::exception& e) {
+    return report(e.what(), kExitFailure);
+  }
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+    return report(fmt::format("error writing to standard output: {}", std::strerror(errno)),
+                  kExitFailure);
+  return code;
+}
+
+std::string find_data_file(const std::string& relative) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("TFM_DATA_DIR")) roots.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    roots.push_back(exe.parent_path() / ".." / "share" / "tfm");
+    roots.push_back(exe.parent_path() / ".." / ".." / "data");
+  }
+  roots.emplace_back(TFM_DATA_DIR);
+  for (const auto& root : roots) {
+    const fs::path candidate = root / relative;
+    if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
+  }
+  throw Error(fmt::format("data file '{}' not found (set TFM_DATA_DIR to tfm's data folder)", relative));
+}
+
+}  // namespace tfm

@@ -1,0 +1,146 @@
+#include "tfm/core/line_io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+
+namespace tfm {
+
+namespace {
+constexpr std::size_t kReadChunk = 1 << 20;
+}
+
+LineReader::LineReader(const std::string& path) : path_(path) {
+  if (path == "-") {
+    fd_ = STDIN_FILENO;
+    owns_fd_ = false;
+  } else {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw IoError(path, "cannot open", errno);
+    owns_fd_ = true;
+  }
+  buffer_.resize(kReadChunk);
+}
+
+LineReader::~LineReader() {
+  if (owns_fd_) ::close(fd_);
+}
+
+bool LineReader::fill() {
+  if (eof_) return false;
+  if (begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (buffer_.size() - end_ < kReadChunk / 2) buffer_.resize(buffer_.size() * 2);
+  for (;;) {
+    const ssize_t got = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw IoError(path_, "read failed", errno);
+    if (got == 0) eof_ = true;
+    end_ += static_cast<std::size_t>(got);
+    return got > 0;
+  }
+}
+
+bool LineReader::next(std::string_view& line) {
+  std::size_t scanned = begin_;
+  for (;;) {
+    const void* nl = std::memchr(buffer_.data() + scanned, '\n', end_ - scanned);
+    if (nl) {
+      const auto at = static_cast<std::size_t>(static_cast<const char*>(nl) - buffer_.data());
+      line = std::string_view(buffer_.data() + begin_, at - begin_);
+      begin_ = at + 1;
+      had_newline_ = true;
+      ++line_number_;
+      return true;
+    }
+    const std::size_t offset = end_ - begin_;
+    if (!fill()) {
+      if (begin_ == end_) return false;
+      line = std::string_view(buffer_.data() + begin_, end_ - begin_);
+      begin_ = end_;
+      had_newline_ = false;
+      ++line_number_;
+      return true;
+    }
+    scanned = begin_ + offset;
+  }
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  LineReader reader(path);
+  std::vector<std::string> lines;
+  std::string_view line;
+  while (reader.next(line)) lines.emplace_back(line);
+  return lines;
+}
+
+std::string temp_name_for(const std::string& path) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const auto p = std::filesystem::path(path);
+  return (p.parent_path() / fmt::format(".{}.tmp{}", p.filename().string(), rng() % 1000000)).string();
+}
+
+void commit_file(const std::string& temp_path, const std::string& path) {
+  const int fd = ::open(temp_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError(temp_path, "cannot reopen", errno);
+  const int synced = ::fsync(fd);
+  const int sync_errno = errno;
+  ::close(fd);
+  if (synced != 0) throw IoError(path, "cannot write", sync_errno);
+  if (std::rename(temp_path.c_str(), path.c_str()) != 0) throw IoError(path, "cannot rename into place", errno);
+  auto dir = std::filesystem::path(path).parent_path();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+AtomicFile::AtomicFile(const std::string& path) : path_(path) {
+  if (path == "-") {
+    file_ = stdout;
+    return;
+  }
+  temp_path_ = temp_name_for(path);
+  file_ = std::fopen(temp_path_.c_str(), "wbx");
+  if (!file_) throw IoError(path, "cannot create", errno);
+  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_ && file_ != stdout) std::fclose(file_);
+  if (!committed_ && !temp_path_.empty()) std::remove(temp_path_.c_str());
+}
+
+void AtomicFile::write(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size())
+    throw IoError(path_ == "-" ? "<stdout>" : path_, "write failed", errno);
+}
+
+void AtomicFile::commit() {
+  if (file_ == stdout) {
+    if (std::fflush(stdout) != 0) throw IoError("<stdout>", "write failed", errno);
+    committed_ = true;
+    return;
+  }
+  const bool ok = std::fflush(file_) == 0 && !std::ferror(file_);
+  const int err = errno;
+  std::fclose(file_);
+  file_ = nullptr;
+  if (!ok) throw IoError(path_, "write failed", err);
+  commit_file(temp_path_, path_);
+  committed_ = true;
+}
+
+}  // namespace tfm

@@ -1,0 +1,33 @@
+# Helpers for the shell tests (sourced). Tools come from $TFM_BIN; ../shared
+# is found beside the checkout. Each test exits 0 (pass), 77 (skip) or 1.
+set -u
+BIN=${TFM_BIN:?run through tests/run-tests.sh or set TFM_BIN}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=${TFM_SHARED:-$TOP/../shared}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+skip() { echo "skipped: $*"; exit 77; }
+need_shared() {  # folder inside ../shared
+  [ -d "$SHARED/$1" ] || skip "$SHARED/$1 not found (reference data lives in ../shared beside the checkout)"
+}
+# expect_exit CODE command...: runs it, output to $WORK/out and $WORK/err.
+expect_exit() {
+  local want=$1; shift
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local got=$?
+  [ "$got" = "$want" ] || fail "exit $got, expected $want: $* (stderr: $(head -c 300 "$WORK/err"))"
+}
+# expect_same EXPECTED_FILE ACTUAL_FILE LABEL
+expect_same() {
+  if ! cmp -s "$1" "$2"; then
+    fail "$3 differs from $1:"
+    diff "$1" "$2" | head -n 10
+  fi
+}
+finish() {
+  [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
+  exit 0
+}

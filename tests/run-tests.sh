@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of `make test`: the unit-test binary, then each script in
+# tests/e2e and tests/golden and the man-page lint. A script passes with exit 0,
+# is skipped with exit 77 (it prints why), fails otherwise. Ends with the
+# summary line "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+export TFM_BUILD=${TFM_BUILD:-build}
+export TFM_BIN=$PWD/$TFM_BUILD/bin
+export TFM_DATA_DIR=$PWD/data
+passed=0 failed=0 skipped=0 failures=()
+
+run_one() {  # name, command...
+  local name=$1; shift
+  local log start=$SECONDS
+  log=$(mktemp)
+  "$@" >"$log" 2>&1
+  local rc=$?
+  case $rc in
+    0) passed=$((passed + 1)); printf 'PASS %s (%ss)\n' "$name" $((SECONDS - start)) ;;
+    77) skipped=$((skipped + 1)); printf 'SKIP %s: %s\n' "$name" "$(tail -n 1 "$log")" ;;
+    *) failed=$((failed + 1)); failures+=("$name"); printf 'FAIL %s (exit %s)\n' "$name" $rc
+       sed 's/^/    /' "$log" | tail -n 40 ;;
+  esac
+  rm -f "$log"
+}
+
+run_one unit "$TFM_BUILD/tests/unit_tests" --no-colors=true
+for t in tests/e2e/*.sh tests/golden/*.sh tests/man-pages.sh; do
+  [ -f "$t" ] && run_one "$t" bash "$t"
+done
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,131 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tfm/core/error.h"
+#include "tfm/core/line_io.h"
+#include "tfm/core/progress.h"
+#include "tfm/core/unicode.h"
+#include "tfm/core/utf8.h"
+
+using namespace tfm;
+
+TEST_CASE("utf8 validation finds the first bad byte") {
+  CHECK(is_valid_utf8("plain ascii"));
+  CHECK(is_valid_utf8("Grüße, 日本語, 🙂"));
+  CHECK(find_invalid_utf8("ab\xFF" "cd") == 2);
+  CHECK(find_invalid_utf8("\xC0\xAF") == 0);            // overlong '/'
+  CHECK(find_invalid_utf8("x\xED\xA0\x80") == 1);       // surrogate
+  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);    // above U+10FFFF
+  CHECK(find_invalid_utf8("long ascii run then \xE2\x82") == 20);  // truncated at end
+}
+
+TEST_CASE("invalid utf8 is replaced per maximal subpart") {
+  CHECK(replace_invalid_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(replace_invalid_utf8("\xE2\x82" "x") == "\xEF\xBF\xBD" "x");
+  CHECK(replace_invalid_utf8("ok") == "ok");
+}
+
+TEST_CASE("utf8 encode and decode round trip") {
+  for (char32_t cp : {U'a', U'\u00e9', U'\u20ac', U'\U0001F642', U'\u07ff', U'\uffff'}) {
+    std::string s;
+    append_utf8(s, cp);
+    std::size_t pos = 0;
+    CHECK(decode_utf8(s, pos) == cp);
+    CHECK(pos == s.size());
+  }
+  CHECK(utf8_length("Grüße") == 5);
+}
+
+TEST_CASE("unicode classes follow Perl and Python") {
+  CHECK(unicode_is(U'a', kPerlAlpha | kPerlLower | kPerlAlnum));
+  CHECK(unicode_is(U'\u00c9', kPerlUpper));
+  CHECK(unicode_is(U'5', kPerlN));
+  CHECK(unicode_is(U'\u00bd', kPerlN));        // ½ is a number, not a digit
+  CHECK_FALSE(unicode_is(U'\u00bd', kPerlDigit));
+  CHECK(unicode_is(U'\u20ac', kPerlSc));
+  CHECK(unicode_is(U'\u00a0', kPerlSpace));    // NBSP is \s in Perl
+  CHECK_FALSE(unicode_is(U'\u200b', kPerlSpace));  // ZWSP is not
+  CHECK(unicode_is(U'\x1c', kPySpace));        // Python's isspace knows the separators
+  CHECK_FALSE(unicode_is(U'\x1c', kPerlSpace));
+  CHECK(unicode_is(U'\U0001F642', kPerlSo | kPyS));
+  CHECK(unicode_is(U'\u00bf', kPyP));
+  CHECK(unicode_is(U'\U00020000', kPerlAlpha));  // CJK extension B, outside the BMP
+}
+
+TEST_CASE("case mappings are the full ones") {
+  std::string out;
+  append_perl_lower(out, U'\u0130');  // İ lowercases to i + combining dot
+  CHECK(out == "i\xCC\x87");
+  out.clear();
+  append_perl_ucfirst(out, U'\u01c6');  // ǆ titlecases to ǅ, not Ǆ
+  CHECK(out == "\xC7\x85");
+  out.clear();
+  append_python_lower(out, U'\u00c4');
+  CHECK(out == "\xC3\xA4");
+}
+
+TEST_CASE("LineReader returns lines, numbers and the missing final newline") {
+  const auto path = std::filesystem::temp_directory_path() / "tfm_core_test_lines.txt";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "one\r\n\nthree " << std::string(3 << 20, 'x') << "\nlast";
+  }
+  LineReader reader(path.string());
+  std::string_view line;
+  REQUIRE(reader.next(line));
+  CHECK(line == "one\r");
+  REQUIRE(reader.next(line));
+  CHECK(line.empty());
+  REQUIRE(reader.next(line));
+  CHECK(line.size() == 6 + (3u << 20));
+  REQUIRE(reader.next(line));
+  CHECK(line == "last");
+  CHECK(reader.line_number() == 4);
+  CHECK_FALSE(reader.had_newline());
+  CHECK_FALSE(reader.next(line));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("LineReader on a missing file is an IoError naming it") {
+  CHECK_THROWS_WITH_AS(LineReader("/nonexistent/x.txt"),
+                       doctest::Contains("/nonexistent/x.txt: cannot open"), IoError);
+}
+
+TEST_CASE("AtomicFile appears only on commit") {
+  const auto dir = std::filesystem::temp_directory_path() / "tfm_core_test_atomic";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "out.txt").string();
+  {
+    AtomicFile file(path);
+    file.write("partial");
+  }
+  CHECK_FALSE(std::filesystem::exists(path));
+  CHECK(std::filesystem::is_empty(dir));
+  {
+    AtomicFile file(path);
+    file.write("complete\n");
+    file.commit();
+  }
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  CHECK(text == "complete");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("errors carry file and line") {
+  CHECK(std::string(InputError("a.txt", 7, "invalid UTF-8").what()) == "a.txt:7: invalid UTF-8");
+  CHECK(std::string(InputError("-", 2, "bad").what()) == "<stdin>:2: bad");
+  CHECK(std::string(InputError("a.txt", 0, "empty").what()) == "a.txt: empty");
+}
+
+TEST_CASE("durations read like a person writes them") {
+  CHECK(format_duration(3) == "3s");
+  CHECK(format_duration(125) == "2m05s");
+  CHECK(format_duration(3723) == "1h02m03s");
+}
