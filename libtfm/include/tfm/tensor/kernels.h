@@ -1,0 +1,67 @@
+// Fused element-wise kernels of the Transformer, on raw row-major float
+// arrays. Each runs on the engine threads over rows (or column blocks for
+// reductions over rows), with slices fixed by the shape: results are
+// identical for any thread count. Nothing here allocates.
+#pragma once
+
+#include <cstdint>
+
+namespace tfm {
+
+// exp(x) to ~1 ulp, branch-free so loops over it vectorize.
+float vexp(float x);
+
+// --- attention softmax -----------------------------------------------------
+// scores [batch, heads, q_len, k_len]: softmax over each row, in place, over
+// the first valid(b, i) columns, the rest set to 0. valid = key_len[b], or
+// min(i + 1, key_len[b]) when causal. key_len[b] ≥ 1.
+void attention_softmax(float* scores, std::int64_t batch, std::int64_t heads, std::int64_t q_len,
+                       std::int64_t k_len, const std::int32_t* key_len, bool causal);
+// Softmax backward for all rows: grad ← p ⊙ (grad − rowsum(grad ⊙ p)), in place.
+void softmax_backward(const float* p, float* grad, std::int64_t rows, std::int64_t cols);
+
+// --- layer norm ------------------------------------------------------------
+// y = (x − mean) / sqrt(var + eps) · gamma + beta per row of x [rows, d];
+// saves mean and rstd [rows] for the backward pass.
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y,
+                        float* mean, float* rstd, std::int64_t rows, std::int64_t d, float eps);
+// dx = ∂/∂x (assigned), dgamma and dbeta accumulated (+=).
+void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
+                         const float* dy, float* dx, float* dgamma, float* dbeta, std::int64_t rows,
+                         std::int64_t d);
+
+// --- dropout, residual, bias, ReLU -----------------------------------------
+// x ← x ⊙ mask / (1 − p); also the backward pass (same operation on grads).
+void dropout_apply(float* x, const std::uint8_t* mask, std::int64_t n, float p);
+// out = x + f ⊙ mask / (1 − p) (mask may be null: no dropout). out may alias x.
+void residual_dropout(const float* x, const float* f, const std::uint8_t* mask, float p, float* out,
+                      std::int64_t n);
+// y [rows, cols] += bias [cols]; with relu, then y = max(y, 0).
+void add_bias(float* y, const float* bias, std::int64_t rows, std::int64_t cols, bool relu);
+// grad ← grad ⊙ (y > 0) where y is the ReLU output.
+void relu_backward(const float* y, float* grad, std::int64_t n);
+// dbias [cols] += column sums of dy [rows, cols].
+void bias_backward(const float* dy, std::int64_t rows, std::int64_t cols, float* dbias);
+// y += x (n elements).
+void add_into(float* y, const float* x, std::int64_t n);
+
+// --- embeddings ------------------------------------------------------------
+// out [rows, d] row r = table[ids[r]] · scale + positions[r % seq_len]
+// (positions [seq_len, d]; null for none).
+void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table,
+                       std::int64_t d, float scale, const float* positions, std::int64_t seq_len,
+                       float* out);
+// dtable[ids[r]] += dout[r] · scale (scatter-add, deterministic).
+void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout,
+                        std::int64_t d, float scale, float* dtable);
+
+// --- loss ------------------------------------------------------------------
+// Label-smoothed cross entropy fused with log-softmax, as fairseq computes it:
+// loss = (1 − ε − ε/(V−1))·nll + ε/(V−1)·Σ_j −log p_j per row of logits
+// [rows, vocab]; rows whose target is `pad` count 0. Writes row_loss and
+// row_nll [rows]; when grad_scale ≠ 0 replaces logits by grad_scale · ∂loss/∂logits.
+void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
+                         const std::int32_t* targets, std::int32_t pad, float epsilon,
+                         float grad_scale, double* row_loss, double* row_nll);
+
+}  // namespace tfm

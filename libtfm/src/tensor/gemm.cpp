@@ -1,0 +1,64 @@
+#include "tfm/tensor/gemm.h"
+
+#include <algorithm>
+
+#include <cblas.h>
+
+#include "tfm/tensor/threads.h"
+
+namespace tfm {
+namespace {
+
+CBLAS_TRANSPOSE blas_op(Op op) { return op == Op::kN ? CblasNoTrans : CblasTrans; }
+
+// One product on the calling thread.
+void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                float* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  cblas_sgemm(CblasRowMajor, blas_op(ta), blas_op(tb), static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
+              static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
+              static_cast<blasint>(ldc));
+}
+
+// Blocks along the longer side of C: a function of the shape only.
+std::int64_t block_count(std::int64_t m, std::int64_t n, std::int64_t k) {
+  if (m * n * k < (std::int64_t{1} << 20)) return 1;
+  std::int64_t blocks = std::clamp<std::int64_t>(std::max(m, n) / 128, 1, 8);
+  return blocks > 1 ? blocks / 2 * 2 : 1;
+}
+
+}  // namespace
+
+void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+          const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+          std::int64_t ldc) {
+  std::int64_t blocks = block_count(m, n, k);
+  if (blocks == 1) return gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  bool split_rows = m >= n;
+  std::int64_t len = split_rows ? m : n;
+  parallel_tasks(blocks, [&](std::int64_t i) {
+    std::int64_t lo = len * i / blocks, hi = len * (i + 1) / blocks;
+    if (split_rows) {
+      const float* ai = ta == Op::kN ? a + lo * lda : a + lo;
+      gemm_block(ta, tb, hi - lo, n, k, alpha, ai, lda, b, ldb, beta, c + lo * ldc, ldc);
+    } else {
+      const float* bi = tb == Op::kN ? b + lo : b + lo * ldb;
+      gemm_block(ta, tb, m, hi - lo, k, alpha, a, lda, bi, ldb, beta, c + lo, ldc);
+    }
+  });
+}
+
+void gemm_batched(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                  const float* a, std::int64_t lda, BatchStrides sa, const float* b,
+                  std::int64_t ldb, BatchStrides sb, float beta, float* c, std::int64_t ldc,
+                  BatchStrides sc, std::int64_t n_outer, std::int64_t n_inner) {
+  parallel_tasks(n_outer * n_inner, [&](std::int64_t t) {
+    std::int64_t i = t / n_inner, j = t % n_inner;
+    gemm_block(ta, tb, m, n, k, alpha, a + i * sa.outer + j * sa.inner, lda,
+               b + i * sb.outer + j * sb.inner, ldb, beta, c + i * sc.outer + j * sc.inner, ldc);
+  });
+}
+
+}  // namespace tfm

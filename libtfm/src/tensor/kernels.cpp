@@ -1,0 +1,257 @@
+#include "tfm/tensor/kernels.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "tfm/tensor/threads.h"
+
+namespace tfm {
+namespace {
+
+// Rows per task so that a task touches ~16k floats.
+std::int64_t row_grain(std::int64_t cols) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(cols, 1)); }
+
+// Column blocks for reductions over rows: each block sums all rows in order.
+constexpr std::int64_t kColBlock = 64;
+
+void parallel_columns(std::int64_t cols, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  parallel_range(cols, kColBlock, fn);
+}
+
+}  // namespace
+
+float vexp(float x) {
+  // Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a degree-7 polynomial.
+  x = std::clamp(x, -87.0f, 88.0f);
+  float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * g + 1.3981999507e-3f;
+  p = p * g + 8.3334519073e-3f;
+  p = p * g + 4.1665795894e-2f;
+  p = p * g + 1.6666665459e-1f;
+  p = p * g + 5.0000001201e-1f;
+  p = p * g * g + g + 1.0f;
+  auto scale = std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+  return p * scale;
+}
+
+namespace {
+
+// Softmax of x[0, valid), zeros in x[valid, cols).
+void softmax_row(float* x, std::int64_t valid, std::int64_t cols) {
+  float m = x[0];
+  for (std::int64_t j = 1; j < valid; ++j) m = std::max(m, x[j]);
+  float s = 0;
+  for (std::int64_t j = 0; j < valid; ++j) {
+    x[j] = vexp(x[j] - m);
+    s += x[j];
+  }
+  float inv = 1.0f / s;
+  for (std::int64_t j = 0; j < valid; ++j) x[j] *= inv;
+  for (std::int64_t j = valid; j < cols; ++j) x[j] = 0;
+}
+
+}  // namespace
+
+void attention_softmax(float* scores, std::int64_t batch, std::int64_t heads, std::int64_t q_len,
+                       std::int64_t k_len, const std::int32_t* key_len, bool causal) {
+  std::int64_t rows = batch * heads * q_len;
+  parallel_range(rows, row_grain(k_len), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      std::int64_t b = r / (heads * q_len), i = r % q_len;
+      std::int64_t valid = key_len[b];
+      if (causal) valid = std::min(valid, i + 1);
+      softmax_row(scores + r * k_len, std::min(valid, k_len), k_len);
+    }
+  });
+}
+
+void softmax_backward(const float* p, float* grad, std::int64_t rows, std::int64_t cols) {
+  parallel_range(rows, row_grain(cols), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* pr = p + r * cols;
+      float* gr = grad + r * cols;
+      float dot = 0;
+      for (std::int64_t j = 0; j < cols; ++j) dot += pr[j] * gr[j];
+      for (std::int64_t j = 0; j < cols; ++j) gr[j] = pr[j] * (gr[j] - dot);
+    }
+  });
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y,
+                        float* mean, float* rstd, std::int64_t rows, std::int64_t d, float eps) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* xr = x + r * d;
+      float s = 0;
+      for (std::int64_t j = 0; j < d; ++j) s += xr[j];
+      float mu = s / static_cast<float>(d);
+      float v = 0;
+      for (std::int64_t j = 0; j < d; ++j) v += (xr[j] - mu) * (xr[j] - mu);
+      float rs = 1.0f / std::sqrt(v / static_cast<float>(d) + eps);
+      float* yr = y + r * d;
+      for (std::int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
+      mean[r] = mu;
+      rstd[r] = rs;
+    }
+  });
+}
+
+void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
+                         const float* dy, float* dx, float* dgamma, float* dbeta, std::int64_t rows,
+                         std::int64_t d) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float *xr = x + r * d, *dyr = dy + r * d;
+      float mu = mean[r], rs = rstd[r];
+      float sum_g = 0, sum_gx = 0;
+      for (std::int64_t j = 0; j < d; ++j) {
+        float g = dyr[j] * gamma[j];
+        sum_g += g;
+        sum_gx += g * (xr[j] - mu) * rs;
+      }
+      float mg = sum_g / static_cast<float>(d), mgx = sum_gx / static_cast<float>(d);
+      float* dxr = dx + r * d;
+      for (std::int64_t j = 0; j < d; ++j)
+        dxr[j] = rs * (dyr[j] * gamma[j] - mg - (xr[j] - mu) * rs * mgx);
+    }
+  });
+  parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * d, *dyr = dy + r * d;
+      float mu = mean[r], rs = rstd[r];
+      for (std::int64_t j = lo; j < hi; ++j) {
+        dgamma[j] += dyr[j] * (xr[j] - mu) * rs;
+        dbeta[j] += dyr[j];
+      }
+    }
+  });
+}
+
+void dropout_apply(float* x, const std::uint8_t* mask, std::int64_t n, float p) {
+  float scale = 1.0f / (1.0f - p);
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) x[i] = mask[i] ? x[i] * scale : 0.0f;
+  });
+}
+
+void residual_dropout(const float* x, const float* f, const std::uint8_t* mask, float p, float* out,
+                      std::int64_t n) {
+  float scale = 1.0f / (1.0f - p);
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    if (mask) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = x[i] + (mask[i] ? f[i] * scale : 0.0f);
+    } else {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = x[i] + f[i];
+    }
+  });
+}
+
+void add_bias(float* y, const float* bias, std::int64_t rows, std::int64_t cols, bool relu) {
+  parallel_range(rows, row_grain(cols), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* yr = y + r * cols;
+      if (relu) {
+        for (std::int64_t j = 0; j < cols; ++j) yr[j] = std::max(yr[j] + bias[j], 0.0f);
+      } else {
+        for (std::int64_t j = 0; j < cols; ++j) yr[j] += bias[j];
+      }
+    }
+  });
+}
+
+void relu_backward(const float* y, float* grad, std::int64_t n) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) grad[i] = y[i] > 0 ? grad[i] : 0.0f;
+  });
+}
+
+void bias_backward(const float* dy, std::int64_t rows, std::int64_t cols, float* dbias) {
+  parallel_columns(cols, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = lo; j < hi; ++j) dbias[j] += dy[r * cols + j];
+  });
+}
+
+void add_into(float* y, const float* x, std::int64_t n) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) y[i] += x[i];
+  });
+}
+
+void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table,
+                       std::int64_t d, float scale, const float* positions, std::int64_t seq_len,
+                       float* out) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* e = table + static_cast<std::int64_t>(ids[r]) * d;
+      float* o = out + r * d;
+      if (positions) {
+        const float* pe = positions + (r % seq_len) * d;
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale + pe[j];
+      } else {
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;
+      }
+    }
+  });
+}
+
+void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout,
+                        std::int64_t d, float scale, float* dtable) {
+  parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* t = dtable + static_cast<std::int64_t>(ids[r]) * d;
+      const float* g = dout + r * d;
+      for (std::int64_t j = lo; j < hi; ++j) t[j] += g[j] * scale;
+    }
+  });
+}
+
+namespace {
+
+// One row of label_smoothed_xent.
+void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
+              double& loss, double& nll) {
+  float m = z[0];
+  for (std::int64_t j = 1; j < vocab; ++j) m = std::max(m, z[j]);
+  float s = 0, sum_z = 0;
+  for (std::int64_t j = 0; j < vocab; ++j) {
+    s += vexp(z[j] - m);
+    sum_z += z[j];
+  }
+  double lse = m + std::log(static_cast<double>(s));
+  double eps_i = epsilon / static_cast<double>(vocab - 1);
+  double a = 1.0 - epsilon - eps_i;
+  nll = lse - z[target];
+  double smooth = static_cast<double>(vocab) * lse - sum_z;
+  loss = a * nll + eps_i * smooth;
+  if (grad_scale == 0) return;
+  // ∂/∂z_j = a (p_j − [j = t]) + eps_i (V p_j − 1)
+  float c_p = static_cast<float>((a + eps_i * static_cast<double>(vocab)) * grad_scale);
+  float c_0 = static_cast<float>(-eps_i * grad_scale);
+  float inv_s = 1.0f / s;
+  for (std::int64_t j = 0; j < vocab; ++j) z[j] = c_p * (vexp(z[j] - m) * inv_s) + c_0;
+  z[target] -= static_cast<float>(a * grad_scale);
+}
+
+}  // namespace
+
+void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
+                         const std::int32_t* targets, std::int32_t pad, float epsilon,
+                         float grad_scale, double* row_loss, double* row_nll) {
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* z = logits + r * vocab;
+      if (targets[r] == pad) {
+        row_loss[r] = row_nll[r] = 0;
+        if (grad_scale != 0) std::fill(z, z + vocab, 0.0f);
+        continue;
+      }
+      xent_row(z, vocab, targets[r], epsilon, grad_scale, row_loss[r], row_nll[r]);
+    }
+  });
+}
+
+}  // namespace tfm

@@ -1,0 +1,291 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "tfm/core/error.h"
+#include "tfm/tensor/gemm.h"
+#include "tfm/tensor/kernels.h"
+#include "tfm/tensor/random.h"
+#include "tfm/tensor/tensor.h"
+#include "tfm/tensor/threads.h"
+
+using namespace tfm;
+
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::uint32_t stream, float lo = -1, float hi = 1) {
+  std::vector<float> v(n);
+  fill_uniform({1234, 0, stream}, static_cast<std::int64_t>(n), lo, hi, v.data());
+  return v;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<double>& b) {
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+// Runs fn with 1 and then 2 engine threads; restores 1.
+template <class F>
+void with_threads(int threads, F fn) {
+  set_engine_threads(threads);
+  fn();
+  set_engine_threads(1);
+}
+
+std::vector<double> naive_gemm(Op ta, Op tb, int m, int n, int k, const std::vector<float>& a,
+                               int lda, const std::vector<float>& b, int ldb,
+                               const std::vector<float>& c0, int ldc, float alpha, float beta) {
+  std::vector<double> c(c0.begin(), c0.end());
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      double s = 0;
+      for (int l = 0; l < k; ++l) {
+        double av = ta == Op::kN ? a[i * lda + l] : a[l * lda + i];
+        double bv = tb == Op::kN ? b[l * ldb + j] : b[j * ldb + l];
+        s += av * bv;
+      }
+      c[i * ldc + j] = alpha * s + beta * c0[i * ldc + j];
+    }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("tensors are aligned and arenas stop allocating after the first pass") {
+  Tensor t = Tensor::zeros({3, 5, 7});
+  CHECK(t.size() == 105);
+  CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % kTensorAlign == 0);
+  CHECK(t.shape_string() == "[3, 5, 7]");
+  CHECK_THROWS_AS(Tensor::zeros({1, 2, 3, 4, 5}), ShapeError);
+  Arena arena;
+  auto pass = [&] {
+    for (int i = 0; i < 40; ++i) {
+      float* p = arena.floats(1000003);
+      CHECK(reinterpret_cast<std::uintptr_t>(p) % kTensorAlign == 0);
+      p[1000002] = 1;
+    }
+    arena.reset();
+  };
+  pass();
+  std::size_t after_first = arena.allocations();
+  pass();
+  pass();
+  CHECK(arena.allocations() == after_first);
+}
+
+TEST_CASE("gemm matches a naive product for every transpose, any thread count") {
+  const int m = 301, n = 203, k = 37;
+  for (Op ta : {Op::kN, Op::kT})
+    for (Op tb : {Op::kN, Op::kT}) {
+      int lda = (ta == Op::kN ? k : m) + 3, ldb = (tb == Op::kN ? n : k) + 5, ldc = n + 1;
+      auto a = random_vector((ta == Op::kN ? m : k) * lda, 1);
+      auto b = random_vector((tb == Op::kN ? k : n) * ldb, 2);
+      auto c0 = random_vector(m * ldc, 3);
+      auto want = naive_gemm(ta, tb, m, n, k, a, lda, b, ldb, c0, ldc, 0.7f, 0.3f);
+      std::vector<float> c1 = c0, c2 = c0;
+      gemm(ta, tb, m, n, k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c1.data(), ldc);
+      with_threads(2, [&] {
+        gemm(ta, tb, m, n, k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c2.data(), ldc);
+      });
+      CHECK(max_abs_diff(c1, want) < 1e-4);
+      CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE("strided batched gemm computes each head's product") {
+  // Q [b=3, t=5, h=2, dh=7] times K^T per (b, h) → [3, 2, 5, 6].
+  const int b = 3, t = 5, s = 6, h = 2, dh = 7, d = h * dh;
+  auto q = random_vector(b * t * d, 4), kk = random_vector(b * s * d, 5);
+  std::vector<float> out(b * h * t * s);
+  with_threads(2, [&] {
+    gemm_batched(Op::kN, Op::kT, t, s, dh, 1.0f, q.data(), d, {t * d, dh}, kk.data(), d,
+                 {s * d, dh}, 0.0f, out.data(), s, {h * t * s, t * s}, b, h);
+  });
+  double worst = 0;
+  for (int bi = 0; bi < b; ++bi)
+    for (int hi = 0; hi < h; ++hi)
+      for (int i = 0; i < t; ++i)
+        for (int j = 0; j < s; ++j) {
+          double want = 0;
+          for (int l = 0; l < dh; ++l)
+            want += double(q[(bi * t + i) * d + hi * dh + l]) * kk[(bi * s + j) * d + hi * dh + l];
+          worst = std::max(worst, std::abs(out[((bi * h + hi) * t + i) * s + j] - want));
+        }
+  CHECK(worst < 1e-5);
+}
+
+TEST_CASE("vexp is accurate over the softmax range") {
+  double worst = 0;
+  for (float x = -80; x < 80; x += 0.0137f)
+    worst = std::max(worst, std::abs(vexp(x) / std::exp(double(x)) - 1));
+  CHECK(worst < 3e-7);
+  CHECK(vexp(-1000) >= 0);
+}
+
+TEST_CASE("masked attention softmax and its backward match a reference") {
+  const int b = 2, h = 3, t = 5, s = 7;
+  std::vector<std::int32_t> len = {7, 3};
+  for (bool causal : {false, true}) {
+    auto x = random_vector(b * h * t * s, 6, -4, 4);
+    auto y = x;
+    attention_softmax(y.data(), b, h, t, s, len.data(), causal);
+    std::vector<double> want(x.size(), 0.0);
+    for (int r = 0; r < b * h * t; ++r) {
+      int valid = len[r / (h * t)];
+      if (causal) valid = std::min(valid, r % t + 1);
+      double m = -1e30, z = 0;
+      for (int j = 0; j < valid; ++j) m = std::max(m, double(x[r * s + j]));
+      for (int j = 0; j < valid; ++j) z += std::exp(x[r * s + j] - m);
+      for (int j = 0; j < valid; ++j) want[r * s + j] = std::exp(x[r * s + j] - m) / z;
+    }
+    CHECK(max_abs_diff(y, want) < 1e-6);
+  }
+  auto p = random_vector(4 * 11, 7, 0, 1), g = random_vector(4 * 11, 8);
+  auto dg = g;
+  softmax_backward(p.data(), dg.data(), 4, 11);
+  std::vector<double> want(g.size());
+  for (int r = 0; r < 4; ++r) {
+    double dot = 0;
+    for (int j = 0; j < 11; ++j) dot += double(p[r * 11 + j]) * g[r * 11 + j];
+    for (int j = 0; j < 11; ++j) want[r * 11 + j] = p[r * 11 + j] * (g[r * 11 + j] - dot);
+  }
+  CHECK(max_abs_diff(dg, want) < 1e-6);
+}
+
+TEST_CASE("layer norm forward matches a reference and backward matches finite differences") {
+  const int rows = 13, d = 37;
+  auto x = random_vector(rows * d, 9, -2, 2), gamma = random_vector(d, 10, 0.5, 1.5),
+       beta = random_vector(d, 11), w = random_vector(rows * d, 12);
+  std::vector<float> y(rows * d), mean(rows), rstd(rows);
+  auto loss = [&](const std::vector<float>& xx, const std::vector<float>& gg,
+                  const std::vector<float>& bb) {
+    layer_norm_forward(xx.data(), gg.data(), bb.data(), y.data(), mean.data(), rstd.data(), rows,
+                       d, 1e-5f);
+    double l = 0;
+    for (int i = 0; i < rows * d; ++i) l += double(y[i]) * w[i];
+    return l;
+  };
+  loss(x, gamma, beta);
+  std::vector<double> want(rows * d);
+  for (int r = 0; r < rows; ++r) {
+    double mu = 0, var = 0;
+    for (int j = 0; j < d; ++j) mu += x[r * d + j] / double(d);
+    for (int j = 0; j < d; ++j) var += std::pow(x[r * d + j] - mu, 2) / d;
+    for (int j = 0; j < d; ++j)
+      want[r * d + j] = (x[r * d + j] - mu) / std::sqrt(var + 1e-5) * gamma[j] + beta[j];
+  }
+  CHECK(max_abs_diff(y, want) < 1e-5);
+  std::vector<float> dx(rows * d), dgamma(d, 0.0f), dbeta(d, 0.0f);
+  layer_norm_backward(x.data(), gamma.data(), mean.data(), rstd.data(), w.data(), dx.data(),
+                      dgamma.data(), dbeta.data(), rows, d);
+  const float h = 1e-2f;
+  for (int i : {0, 5, 40, rows * d - 1}) {
+    auto xp = x, xm = x;
+    xp[i] += h;
+    xm[i] -= h;
+    double fd = (loss(xp, gamma, beta) - loss(xm, gamma, beta)) / (2 * h);
+    CHECK(fd == doctest::Approx(dx[i]).epsilon(1e-2).scale(1));
+  }
+  for (int j : {0, 17, d - 1}) {
+    auto gp = gamma, gm = gamma, bp = beta, bm = beta;
+    gp[j] += h, gm[j] -= h, bp[j] += h, bm[j] -= h;
+    CHECK((loss(x, gp, beta) - loss(x, gm, beta)) / (2 * h) ==
+          doctest::Approx(dgamma[j]).epsilon(1e-2));
+    CHECK((loss(x, gamma, bp) - loss(x, gamma, bm)) / (2 * h) ==
+          doctest::Approx(dbeta[j]).epsilon(1e-2));
+  }
+}
+
+TEST_CASE("dropout masks depend on the key only, not on threads") {
+  const std::int64_t n = 100003;
+  std::vector<std::uint8_t> m1(n), m2(n), m3(n);
+  dropout_mask({7, 3, 11}, n, 0.1f, m1.data());
+  with_threads(2, [&] { dropout_mask({7, 3, 11}, n, 0.1f, m2.data()); });
+  dropout_mask({7, 4, 11}, n, 0.1f, m3.data());
+  CHECK(m1 == m2);
+  CHECK(m1 != m3);
+  double kept = 0;
+  for (auto v : m1) kept += v;
+  CHECK(kept / n == doctest::Approx(0.9).epsilon(0.01));
+  auto x = random_vector(n, 13), f = random_vector(n, 14);
+  std::vector<float> out(n);
+  residual_dropout(x.data(), f.data(), m1.data(), 0.1f, out.data(), n);
+  for (std::int64_t i : {0L, 77L, n - 1})
+    CHECK(out[i] == doctest::Approx(x[i] + (m1[i] ? f[i] / 0.9f : 0.0f)));
+  auto y = f;
+  dropout_apply(y.data(), m1.data(), n, 0.1f);
+  for (std::int64_t i : {1L, 99L, n - 2}) CHECK(y[i] == doctest::Approx(m1[i] ? f[i] / 0.9f : 0));
+}
+
+TEST_CASE("bias, ReLU and their backward passes") {
+  const int rows = 9, cols = 131;
+  auto y = random_vector(rows * cols, 15), bias = random_vector(cols, 16);
+  auto out = y;
+  add_bias(out.data(), bias.data(), rows, cols, true);
+  std::vector<double> want(rows * cols), dbias_want(cols, 0.0);
+  for (int i = 0; i < rows * cols; ++i) want[i] = std::max(0.0f, y[i] + bias[i % cols]);
+  CHECK(max_abs_diff(out, want) < 1e-7);
+  auto g = random_vector(rows * cols, 17);
+  auto g2 = g;
+  relu_backward(out.data(), g2.data(), rows * cols);
+  for (int i = 0; i < rows * cols; ++i) CHECK(g2[i] == (out[i] > 0 ? g[i] : 0.0f));
+  std::vector<float> dbias(cols, 1.0f);
+  bias_backward(g.data(), rows, cols, dbias.data());
+  for (int i = 0; i < rows * cols; ++i) dbias_want[i % cols] += g[i];
+  for (int j = 0; j < cols; ++j) CHECK(dbias[j] == doctest::Approx(1 + dbias_want[j]));
+}
+
+TEST_CASE("embedding gather with positions and deterministic scatter-add") {
+  const int vocab = 11, d = 70, rows = 15, seq = 5;
+  auto table = random_vector(vocab * d, 18), pos = random_vector(seq * d, 19);
+  std::vector<std::int32_t> ids = {3, 1, 3, 10, 0, 3, 4, 4, 2, 9, 8, 7, 6, 5, 3};
+  std::vector<float> out(rows * d);
+  embedding_forward(ids.data(), rows, table.data(), d, 2.0f, pos.data(), seq, out.data());
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < d; ++j)
+      CHECK(out[r * d + j] == doctest::Approx(table[ids[r] * d + j] * 2 + pos[(r % seq) * d + j]));
+  auto g = random_vector(rows * d, 20);
+  std::vector<float> dt1(vocab * d, 0.0f), dt2(vocab * d, 0.0f);
+  embedding_backward(ids.data(), rows, g.data(), d, 2.0f, dt1.data());
+  with_threads(2, [&] { embedding_backward(ids.data(), rows, g.data(), d, 2.0f, dt2.data()); });
+  CHECK(dt1 == dt2);
+  std::vector<double> want(vocab * d, 0.0);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < d; ++j) want[ids[r] * d + j] += 2.0 * g[r * d + j];
+  CHECK(max_abs_diff(dt1, want) < 1e-5);
+}
+
+TEST_CASE("label-smoothed cross entropy matches a double-precision reference") {
+  const int rows = 6, vocab = 1037;
+  const float eps = 0.1f, scale = 0.25f;
+  auto z = random_vector(rows * vocab, 21, -6, 6);
+  std::vector<std::int32_t> targets = {5, 0, 1036, 17, 0, 400};
+  auto g = z;
+  std::vector<double> loss(rows), nll(rows);
+  label_smoothed_xent(g.data(), rows, vocab, targets.data(), 0, eps, scale, loss.data(), nll.data());
+  double eps_i = eps / (vocab - 1.0);
+  for (int r = 0; r < rows; ++r) {
+    if (targets[r] == 0) {
+      CHECK(loss[r] == 0);
+      CHECK(g[r * vocab + 3] == 0);
+      continue;
+    }
+    double m = -1e30, s = 0, smooth = 0;
+    for (int j = 0; j < vocab; ++j) m = std::max(m, double(z[r * vocab + j]));
+    for (int j = 0; j < vocab; ++j) s += std::exp(z[r * vocab + j] - m);
+    double lse = m + std::log(s);
+    for (int j = 0; j < vocab; ++j) smooth += lse - z[r * vocab + j];
+    double want_nll = lse - z[r * vocab + targets[r]];
+    CHECK(nll[r] == doctest::Approx(want_nll).epsilon(1e-6));
+    CHECK(loss[r] == doctest::Approx((1 - eps - eps_i) * want_nll + eps_i * smooth).epsilon(1e-6));
+    for (int j : {0, 5, 17, 400, 1036}) {
+      double p = std::exp(z[r * vocab + j] - lse);
+      double want = scale * ((1 - eps - eps_i) * (p - (j == targets[r])) + eps_i * (vocab * p - 1));
+      CHECK(g[r * vocab + j] == doctest::Approx(want).epsilon(1e-4).scale(1e-6));
+    }
+  }
+}
