@@ -1,0 +1,94 @@
+// The encoder-decoder Transformer of "Attention Is All You Need": embeddings
+// shared by source, target and the output projection (joint vocabulary),
+// scaled by sqrt(d_model), plus sinusoidal positions; post-norm layers (or
+// pre-norm with a final norm per stack); label-smoothed cross entropy.
+//
+// Batches follow fairseq: sentences are id sequences without specials; the
+// source gets </s> appended, the decoder reads <s> y and predicts y </s>.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tfm/model/config.h"
+#include "tfm/model/layers.h"
+#include "tfm/model/params.h"
+#include "tfm/tensor/tensor.h"
+
+namespace tfm {
+
+// One padded batch: rows of [batch, len] ids, pad = 0 at the end of a row.
+struct TokenBatch {
+  std::int64_t batch = 0, src_len = 0, tgt_len = 0;
+  std::vector<std::int32_t> src, tgt_in, tgt_out;  // [batch, src_len] / [batch, tgt_len]
+  std::vector<std::int32_t> src_lengths, tgt_lengths;  // with </s> / <s>
+  std::int64_t target_tokens = 0;  // non-pad entries of tgt_out
+};
+
+// Builds `out` (reusing its memory) from sentences of ids without specials.
+// Throws InputError naming the sentence when an id is outside [4, vocab_size)
+// or a sentence is longer than max_positions − 1; ShapeError when the counts differ.
+void make_token_batch(const std::vector<std::vector<std::uint32_t>>& sources,
+                      const std::vector<std::vector<std::uint32_t>>& targets,
+                      const ModelConfig& config, TokenBatch& out);
+
+struct LossStats {
+  double loss = 0;  // summed label-smoothed loss (nats)
+  double nll = 0;   // summed negative log-likelihood (for perplexity)
+  std::int64_t tokens = 0;
+  LossStats& operator+=(const LossStats& o) {
+    loss += o.loss, nll += o.nll, tokens += o.tokens;
+    return *this;
+  }
+};
+
+class Transformer {
+ public:
+  // Registers and allocates the parameters (uninitialized: call
+  // params().initialize(seed) or load them). Throws UsageError via validate().
+  explicit Transformer(const ModelConfig& config);
+  ~Transformer();
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  ParamStore& params() { return params_; }
+
+  // Forward and backward pass: adds grad_scale · ∂loss/∂θ to params().grads().
+  // Dropout from (rng.seed, rng.step, micro). Uses `arena` (reset by the caller).
+  LossStats train_batch(const TokenBatch& batch, Arena& arena, RngKey rng, std::uint32_t micro,
+                        float grad_scale);
+  // Loss without dropout or gradients.
+  LossStats evaluate(const TokenBatch& batch, Arena& arena);
+
+ private:
+  struct EncoderLayer;
+  struct DecoderLayer;
+  float* embed(PassContext& ctx, const std::vector<std::int32_t>& ids, std::int64_t len,
+               std::uint32_t site, std::uint8_t*& mask);
+  void embed_backward(PassContext& ctx, const std::vector<std::int32_t>& ids, float* d,
+                      const std::uint8_t* mask);
+  float* encode(PassContext& ctx, const TokenBatch& b);
+  float* decode(PassContext& ctx, const TokenBatch& b, const float* memory);
+  LossStats output_loss(PassContext& ctx, const TokenBatch& b, const float* h, float grad_scale,
+                        float* dh);
+  float* decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh);
+  void encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory);
+
+  ModelConfig config_;
+  ParamStore params_;
+  SiteCounter sites_;
+  int embed_;
+  std::vector<std::unique_ptr<EncoderLayer>> encoder_;
+  std::vector<std::unique_ptr<DecoderLayer>> decoder_;
+  std::unique_ptr<LayerNorm> encoder_norm_, decoder_norm_;  // pre-norm only
+  std::uint32_t src_site_, tgt_site_;
+  std::uint8_t *src_mask_ = nullptr, *tgt_mask_ = nullptr;
+  Tensor positions_;  // [max_positions, d_model]
+};
+
+// Sinusoidal position encodings [len, d]: sin(p / 10000^(2i/d)) at 2i, cos at 2i+1.
+Tensor sinusoid_positions(std::int64_t len, std::int64_t d);
+
+}  // namespace tfm

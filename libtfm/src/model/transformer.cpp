@@ -1,0 +1,238 @@
+#include "tfm/model/transformer.h"
+
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/tensor/gemm.h"
+#include "tfm/tensor/kernels.h"
+
+namespace tfm {
+
+struct Transformer::EncoderLayer {
+  Sublayer attn_sub;
+  Attention attn;
+  Sublayer ffn_sub;
+  FeedForward ffn;
+  EncoderLayer(ParamStore& s, const std::string& p, const ModelConfig& c, SiteCounter& sites)
+      : attn_sub(s, p + "/self_attn_norm", c.d_model, c.dropout, c.pre_norm, sites),
+        attn(s, p + "/self_attn", c.d_model, c.heads, c.attention_dropout, sites),
+        ffn_sub(s, p + "/ffn_norm", c.d_model, c.dropout, c.pre_norm, sites),
+        ffn(s, p + "/ffn", c.d_model, c.ffn, c.relu_dropout, sites) {}
+};
+
+struct Transformer::DecoderLayer : Transformer::EncoderLayer {
+  Sublayer cross_sub;
+  Attention cross;
+  DecoderLayer(ParamStore& s, const std::string& p, const ModelConfig& c, SiteCounter& sites)
+      : EncoderLayer(s, p, c, sites),
+        cross_sub(s, p + "/cross_attn_norm", c.d_model, c.dropout, c.pre_norm, sites),
+        cross(s, p + "/cross_attn", c.d_model, c.heads, c.attention_dropout, sites) {}
+};
+
+Tensor sinusoid_positions(std::int64_t len, std::int64_t d) {
+  Tensor t = Tensor::zeros({len, d});
+  for (std::int64_t p = 0; p < len; ++p)
+    for (std::int64_t i = 0; i < d / 2; ++i) {
+      double angle = static_cast<double>(p) / std::pow(10000.0, 2.0 * static_cast<double>(i) / d);
+      t[p * d + 2 * i] = static_cast<float>(std::sin(angle));
+      t[p * d + 2 * i + 1] = static_cast<float>(std::cos(angle));
+    }
+  return t;
+}
+
+Transformer::Transformer(const ModelConfig& config) : config_(config) {
+  validate(config_);
+  std::int64_t d = config_.d_model;
+  embed_ = params_.add("embed/weight", {config_.vocab_size, d}, Init::kNormal,
+                       static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))));
+  src_site_ = sites_.take();
+  tgt_site_ = sites_.take();
+  for (std::int64_t i = 0; i < config_.encoder_layers; ++i)
+    encoder_.push_back(std::make_unique<EncoderLayer>(params_, fmt::format("encoder/layer_{}", i),
+                                                      config_, sites_));
+  for (std::int64_t i = 0; i < config_.decoder_layers; ++i)
+    decoder_.push_back(std::make_unique<DecoderLayer>(params_, fmt::format("decoder/layer_{}", i),
+                                                      config_, sites_));
+  if (config_.pre_norm) {
+    encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder/final_norm", d);
+    decoder_norm_ = std::make_unique<LayerNorm>(params_, "decoder/final_norm", d);
+  }
+  params_.allocate();
+  positions_ = sinusoid_positions(config_.max_positions, d);
+}
+
+Transformer::~Transformer() = default;
+
+float* Transformer::embed(PassContext& ctx, const std::vector<std::int32_t>& ids,
+                          std::int64_t len, std::uint32_t site, std::uint8_t*& mask) {
+  std::int64_t d = config_.d_model, n = static_cast<std::int64_t>(ids.size());
+  float* x = ctx.arena.floats(static_cast<std::size_t>(n * d));
+  embedding_forward(ids.data(), n, params_.value(embed_), d, std::sqrt(static_cast<float>(d)),
+                    positions_.data(), len, x);
+  mask = ctx.dropout_mask(site, n * d, config_.dropout);
+  if (mask) dropout_apply(x, mask, n * d, config_.dropout);
+  return x;
+}
+
+void Transformer::embed_backward(PassContext& ctx, const std::vector<std::int32_t>& ids, float* d,
+                                 const std::uint8_t* mask) {
+  std::int64_t dm = config_.d_model, n = static_cast<std::int64_t>(ids.size());
+  if (mask) dropout_apply(d, mask, n * dm, config_.dropout);
+  embedding_backward(ids.data(), n, d, dm, std::sqrt(static_cast<float>(dm)),
+                     ctx.params.grad(embed_));
+}
+
+float* Transformer::encode(PassContext& ctx, const TokenBatch& b) {
+  std::int64_t rows = b.batch * b.src_len;
+  float* x = embed(ctx, b.src, b.src_len, src_site_, src_mask_);
+  for (auto& layer : encoder_) {
+    x = layer->attn_sub.forward(ctx, x, rows, [&](const float* in) {
+      return layer->attn.forward_self(ctx, in, b.batch, b.src_len, b.src_lengths.data(), false);
+    });
+    x = layer->ffn_sub.forward(ctx, x, rows,
+                               [&](const float* in) { return layer->ffn.forward(ctx, in, rows); });
+  }
+  return encoder_norm_ ? encoder_norm_->forward(ctx, x, rows) : x;
+}
+
+float* Transformer::decode(PassContext& ctx, const TokenBatch& b, const float* memory) {
+  std::int64_t rows = b.batch * b.tgt_len;
+  float* x = embed(ctx, b.tgt_in, b.tgt_len, tgt_site_, tgt_mask_);
+  for (auto& layer : decoder_) {
+    x = layer->attn_sub.forward(ctx, x, rows, [&](const float* in) {
+      return layer->attn.forward_self(ctx, in, b.batch, b.tgt_len, b.tgt_lengths.data(), true);
+    });
+    x = layer->cross_sub.forward(ctx, x, rows, [&](const float* in) {
+      return layer->cross.forward_cross(ctx, in, memory, b.batch, b.tgt_len, b.src_len,
+                                        b.src_lengths.data());
+    });
+    x = layer->ffn_sub.forward(ctx, x, rows,
+                               [&](const float* in) { return layer->ffn.forward(ctx, in, rows); });
+  }
+  return decoder_norm_ ? decoder_norm_->forward(ctx, x, rows) : x;
+}
+
+// Tied output projection and loss, a chunk of rows at a time so that at most
+// kChunk × vocab logits exist; with gradients, fills dh and the embedding gradient.
+LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const float* h,
+                                   float grad_scale, float* dh) {
+  constexpr std::int64_t kChunk = 512;
+  std::int64_t rows = b.batch * b.tgt_len, v = config_.vocab_size, d = config_.d_model;
+  float* logits = ctx.arena.floats(static_cast<std::size_t>(std::min(rows, kChunk) * v));
+  auto* row_loss = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
+  auto* row_nll = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
+  const float* table = params_.value(embed_);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+    std::int64_t n = std::min(kChunk, rows - r0);
+    gemm(Op::kN, Op::kT, n, v, d, 1.0f, h + r0 * d, d, table, d, 0.0f, logits, v);
+    label_smoothed_xent(logits, n, v, b.tgt_out.data() + r0, kPadId, config_.label_smoothing,
+                        dh ? grad_scale : 0.0f, row_loss + r0, row_nll + r0);
+    if (!dh) continue;
+    gemm(Op::kN, Op::kN, n, d, v, 1.0f, logits, v, table, d, 0.0f, dh + r0 * d, d);
+    gemm(Op::kT, Op::kN, v, d, n, 1.0f, logits, v, h + r0 * d, d, 1.0f, params_.grad(embed_), d);
+  }
+  LossStats stats;
+  for (std::int64_t r = 0; r < rows; ++r) stats.loss += row_loss[r], stats.nll += row_nll[r];
+  stats.tokens = b.target_tokens;
+  return stats;
+}
+
+float* Transformer::decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh) {
+  std::int64_t d = config_.d_model;
+  float* dmemory = ctx.arena.zeros(static_cast<std::size_t>(b.batch * b.src_len * d));
+  float* g = decoder_norm_ ? decoder_norm_->backward(ctx, dh) : dh;
+  for (auto it = decoder_.rbegin(); it != decoder_.rend(); ++it) {
+    auto& layer = **it;
+    g = layer.ffn_sub.backward(ctx, g, [&](const float* x) { return layer.ffn.backward(ctx, x); });
+    g = layer.cross_sub.backward(
+        ctx, g, [&](const float* x) { return layer.cross.backward(ctx, x, dmemory); });
+    g = layer.attn_sub.backward(ctx, g, [&](const float* x) { return layer.attn.backward(ctx, x); });
+  }
+  embed_backward(ctx, b.tgt_in, g, tgt_mask_);
+  return dmemory;
+}
+
+void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory) {
+  float* g = encoder_norm_ ? encoder_norm_->backward(ctx, dmemory) : dmemory;
+  for (auto it = encoder_.rbegin(); it != encoder_.rend(); ++it) {
+    auto& layer = **it;
+    g = layer.ffn_sub.backward(ctx, g, [&](const float* x) { return layer.ffn.backward(ctx, x); });
+    g = layer.attn_sub.backward(ctx, g, [&](const float* x) { return layer.attn.backward(ctx, x); });
+  }
+  embed_backward(ctx, b.src, g, src_mask_);
+}
+
+LossStats Transformer::train_batch(const TokenBatch& batch, Arena& arena, RngKey rng,
+                                   std::uint32_t micro, float grad_scale) {
+  PassContext ctx{params_, arena, true, rng, micro};
+  const float* memory = encode(ctx, batch);
+  const float* h = decode(ctx, batch, memory);
+  float* dh = arena.floats(static_cast<std::size_t>(batch.batch * batch.tgt_len * config_.d_model));
+  LossStats stats = output_loss(ctx, batch, h, grad_scale, dh);
+  encoder_backward(ctx, batch, decoder_backward(ctx, batch, dh));
+  return stats;
+}
+
+LossStats Transformer::evaluate(const TokenBatch& batch, Arena& arena) {
+  PassContext ctx{params_, arena, false, {}, 0};
+  const float* memory = encode(ctx, batch);
+  return output_loss(ctx, batch, decode(ctx, batch, memory), 0.0f, nullptr);
+}
+
+namespace {
+
+void check_sentence(const std::vector<std::uint32_t>& s, std::size_t index,
+                    const ModelConfig& config, const char* side) {
+  if (static_cast<std::int64_t>(s.size()) + 1 > config.max_positions)
+    throw InputError(side, index + 1,
+                     fmt::format("sentence of {} tokens is longer than max_positions − 1 = {}",
+                                 s.size(), config.max_positions - 1));
+  for (auto id : s)
+    if (id < 4 || static_cast<std::int64_t>(id) >= config.vocab_size)
+      throw InputError(side, index + 1,
+                       fmt::format("token id {} outside the vocabulary [4, {})", id,
+                                   config.vocab_size));
+}
+
+}  // namespace
+
+void make_token_batch(const std::vector<std::vector<std::uint32_t>>& sources,
+                      const std::vector<std::vector<std::uint32_t>>& targets,
+                      const ModelConfig& config, TokenBatch& out) {
+  if (sources.size() != targets.size())
+    throw ShapeError(fmt::format("{} source and {} target sentences", sources.size(), targets.size()));
+  std::size_t n = sources.size();
+  std::size_t src_len = 1, tgt_len = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    check_sentence(sources[i], i, config, "source");
+    check_sentence(targets[i], i, config, "target");
+    src_len = std::max(src_len, sources[i].size() + 1);
+    tgt_len = std::max(tgt_len, targets[i].size() + 1);
+  }
+  out.batch = static_cast<std::int64_t>(n);
+  out.src_len = static_cast<std::int64_t>(src_len);
+  out.tgt_len = static_cast<std::int64_t>(tgt_len);
+  out.src.assign(n * src_len, kPadId);
+  out.tgt_in.assign(n * tgt_len, kPadId);
+  out.tgt_out.assign(n * tgt_len, kPadId);
+  out.src_lengths.resize(n);
+  out.tgt_lengths.resize(n);
+  out.target_tokens = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto &s = sources[i], &t = targets[i];
+    std::copy(s.begin(), s.end(), out.src.begin() + static_cast<std::ptrdiff_t>(i * src_len));
+    out.src[i * src_len + s.size()] = kEosId;
+    out.tgt_in[i * tgt_len] = kBosId;
+    std::copy(t.begin(), t.end(), out.tgt_in.begin() + static_cast<std::ptrdiff_t>(i * tgt_len + 1));
+    std::copy(t.begin(), t.end(), out.tgt_out.begin() + static_cast<std::ptrdiff_t>(i * tgt_len));
+    out.tgt_out[i * tgt_len + t.size()] = kEosId;
+    out.src_lengths[i] = static_cast<std::int32_t>(s.size() + 1);
+    out.tgt_lengths[i] = static_cast<std::int32_t>(t.size() + 1);
+    out.target_tokens += static_cast<std::int64_t>(t.size() + 1);
+  }
+}
+
+}  // namespace tfm
