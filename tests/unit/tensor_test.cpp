@@ -221,6 +221,20 @@ TEST_CASE("dropout masks depend on the key only, not on threads") {
   for (std::int64_t i : {1L, 99L, n - 2}) CHECK(y[i] == doctest::Approx(m1[i] ? f[i] / 0.9f : 0));
 }
 
+TEST_CASE("sum of squares is exact enough and thread-independent") {
+  const std::int64_t n = 200003;
+  auto x = random_vector(n, 22);
+  std::vector<double> partials(sum_squares_blocks(n));
+  double want = 0;
+  for (float v : x) want += double(v) * v;
+  double s1 = sum_squares(x.data(), n, partials.data()), s2 = 0;
+  with_threads(2, [&] { s2 = sum_squares(x.data(), n, partials.data()); });
+  CHECK(s1 == doctest::Approx(want).epsilon(1e-12));
+  CHECK(s1 == s2);
+  scale_values(x.data(), n, 0.5f);
+  CHECK(sum_squares(x.data(), n, partials.data()) == doctest::Approx(want / 4).epsilon(1e-12));
+}
+
 TEST_CASE("bias, ReLU and their backward passes") {
   const int rows = 9, cols = 131;
   auto y = random_vector(rows * cols, 15), bias = random_vector(cols, 16);
@@ -264,9 +278,13 @@ TEST_CASE("label-smoothed cross entropy matches a double-precision reference") {
   const float eps = 0.1f, scale = 0.25f;
   auto z = random_vector(rows * vocab, 21, -6, 6);
   std::vector<std::int32_t> targets = {5, 0, 1036, 17, 0, 400};
-  auto g = z;
+  z[5] = 9;  // row 0's target wins
   std::vector<double> loss(rows), nll(rows);
-  label_smoothed_xent(g.data(), rows, vocab, targets.data(), 0, eps, scale, loss.data(), nll.data());
+  std::vector<std::int32_t> correct(rows);
+  auto g = z;
+  label_smoothed_xent(g.data(), rows, vocab, targets.data(), 0, eps, scale, loss.data(), nll.data(),
+                      correct.data());
+  CHECK(correct == std::vector<std::int32_t>{1, 0, 0, 0, 0, 0});
   double eps_i = eps / (vocab - 1.0);
   for (int r = 0; r < rows; ++r) {
     if (targets[r] == 0) {

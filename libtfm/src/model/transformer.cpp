@@ -124,18 +124,20 @@ LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const 
   float* logits = ctx.arena.floats(static_cast<std::size_t>(std::min(rows, kChunk) * v));
   auto* row_loss = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
   auto* row_nll = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
+  std::int32_t* row_correct = ctx.arena.ints(static_cast<std::size_t>(rows));
   const float* table = params_.value(embed_);
   for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
     std::int64_t n = std::min(kChunk, rows - r0);
     gemm(Op::kN, Op::kT, n, v, d, 1.0f, h + r0 * d, d, table, d, 0.0f, logits, v);
     label_smoothed_xent(logits, n, v, b.tgt_out.data() + r0, kPadId, config_.label_smoothing,
-                        dh ? grad_scale : 0.0f, row_loss + r0, row_nll + r0);
+                        dh ? grad_scale : 0.0f, row_loss + r0, row_nll + r0, row_correct + r0);
     if (!dh) continue;
     gemm(Op::kN, Op::kN, n, d, v, 1.0f, logits, v, table, d, 0.0f, dh + r0 * d, d);
     gemm(Op::kT, Op::kN, v, d, n, 1.0f, logits, v, h + r0 * d, d, 1.0f, params_.grad(embed_), d);
   }
   LossStats stats;
-  for (std::int64_t r = 0; r < rows; ++r) stats.loss += row_loss[r], stats.nll += row_nll[r];
+  for (std::int64_t r = 0; r < rows; ++r)
+    stats.loss += row_loss[r], stats.nll += row_nll[r], stats.correct += row_correct[r];
   stats.tokens = b.target_tokens;
   return stats;
 }

@@ -213,9 +213,10 @@ namespace {
 
 // One row of label_smoothed_xent.
 void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
-              double& loss, double& nll) {
+              double& loss, double& nll, std::int32_t& correct) {
   float m = z[0];
   for (std::int64_t j = 1; j < vocab; ++j) m = std::max(m, z[j]);
+  correct = z[target] == m && std::find(z, z + target, m) == z + target;
   float s = 0, sum_z = 0;
   for (std::int64_t j = 0; j < vocab; ++j) {
     s += vexp(z[j] - m);
@@ -240,17 +241,44 @@ void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, 
 
 void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
                          const std::int32_t* targets, std::int32_t pad, float epsilon,
-                         float grad_scale, double* row_loss, double* row_nll) {
+                         float grad_scale, double* row_loss, double* row_nll,
+                         std::int32_t* row_correct) {
   parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
       float* z = logits + r * vocab;
       if (targets[r] == pad) {
         row_loss[r] = row_nll[r] = 0;
+        row_correct[r] = 0;
         if (grad_scale != 0) std::fill(z, z + vocab, 0.0f);
         continue;
       }
-      xent_row(z, vocab, targets[r], epsilon, grad_scale, row_loss[r], row_nll[r]);
+      xent_row(z, vocab, targets[r], epsilon, grad_scale, row_loss[r], row_nll[r], row_correct[r]);
     }
+  });
+}
+
+namespace {
+constexpr std::int64_t kSumBlock = 1 << 16;
+}
+
+std::int64_t sum_squares_blocks(std::int64_t n) { return std::max<std::int64_t>(1, (n + kSumBlock - 1) / kSumBlock); }
+
+double sum_squares(const float* x, std::int64_t n, double* partials) {
+  std::int64_t blocks = sum_squares_blocks(n);
+  parallel_tasks(blocks, [&](std::int64_t b) {
+    double s = 0;
+    for (std::int64_t i = b * kSumBlock; i < std::min(n, (b + 1) * kSumBlock); ++i)
+      s += static_cast<double>(x[i]) * x[i];
+    partials[b] = s;
+  });
+  double total = 0;
+  for (std::int64_t b = 0; b < blocks; ++b) total += partials[b];
+  return total;
+}
+
+void scale_values(float* x, std::int64_t n, float s) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) x[i] *= s;
   });
 }
 

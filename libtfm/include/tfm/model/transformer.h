@@ -37,8 +37,9 @@ struct LossStats {
   double loss = 0;  // summed label-smoothed loss (nats)
   double nll = 0;   // summed negative log-likelihood (for perplexity)
   std::int64_t tokens = 0;
+  std::int64_t correct = 0;  // tokens whose target had the highest logit
   LossStats& operator+=(const LossStats& o) {
-    loss += o.loss, nll += o.nll, tokens += o.tokens;
+    loss += o.loss, nll += o.nll, tokens += o.tokens, correct += o.correct;
     return *this;
   }
 };

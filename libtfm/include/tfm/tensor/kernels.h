@@ -59,9 +59,20 @@ void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float*
 // Label-smoothed cross entropy fused with log-softmax, as fairseq computes it:
 // loss = (1 − ε − ε/(V−1))·nll + ε/(V−1)·Σ_j −log p_j per row of logits
 // [rows, vocab]; rows whose target is `pad` count 0. Writes row_loss and
-// row_nll [rows]; when grad_scale ≠ 0 replaces logits by grad_scale · ∂loss/∂logits.
+// row_nll [rows] and row_correct [rows] (1 when the target has the highest
+// logit, the first one on ties); when grad_scale ≠ 0 replaces logits by
+// grad_scale · ∂loss/∂logits.
 void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
                          const std::int32_t* targets, std::int32_t pad, float epsilon,
-                         float grad_scale, double* row_loss, double* row_nll);
+                         float grad_scale, double* row_loss, double* row_nll,
+                         std::int32_t* row_correct);
+
+// --- reductions for the optimizer -------------------------------------------
+// Σ x² in double, summed in fixed blocks (identical for any thread count);
+// `partials` holds sum_squares_blocks(n) doubles.
+std::int64_t sum_squares_blocks(std::int64_t n);
+double sum_squares(const float* x, std::int64_t n, double* partials);
+// x ← s·x
+void scale_values(float* x, std::int64_t n, float s);
 
 }  // namespace tfm

@@ -1,0 +1,113 @@
+// Training: one optimizer update from micro-batches (Trainer::step) and the
+// loop over epochs with its stopping rules (train_loop).
+//
+// A step with update_freq micro-batches sums their gradients, normalizes by
+// the step's target tokens, optionally clips the global norm, and applies
+// Adam at the inverse-sqrt learning rate. A non-finite loss or gradient skips
+// the update. Dropout masks are keyed by (seed, step, micro-batch), so a run
+// is reproducible for any thread count and after a resume.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tfm/model/transformer.h"
+#include "tfm/tensor/tensor.h"
+#include "tfm/train/optimizer.h"
+
+namespace tfm {
+
+struct TrainerConfig {
+  std::int64_t update_freq = 1;  // micro-batches per update
+  double lr_scale = 1.0;
+  std::int64_t warmup = 4000;
+  float clip_norm = 0;  // 0 = no clipping
+  AdamConfig adam;
+  std::uint64_t seed = 1;
+};
+
+struct StepResult {
+  std::int64_t step = 0;  // 1-based number of this update
+  LossStats stats;
+  double grad_norm = 0;  // before clipping
+  double lr = 0;
+  bool skipped = false;  // non-finite loss or gradient: parameters unchanged
+};
+
+class Trainer {
+ public:
+  Trainer(Transformer& model, const TrainerConfig& config);
+  // One update from 1..update_freq micro-batches.
+  StepResult step(std::span<const TokenBatch> micro);
+  // Loss of one batch without dropout (validation).
+  LossStats evaluate(const TokenBatch& batch);
+
+  std::int64_t steps_done() const { return steps_; }
+  void set_steps_done(std::int64_t steps) { steps_ = steps; }
+  Transformer& model() { return model_; }
+  Adam& adam() { return adam_; }
+  const TrainerConfig& config() const { return config_; }
+  std::size_t arena_bytes() const { return arena_.high_water_bytes(); }
+
+ private:
+  Transformer& model_;
+  TrainerConfig config_;
+  Adam adam_;
+  Arena arena_;
+  std::vector<double> partials_;
+  std::int64_t steps_ = 0;
+};
+
+// Batches for training, epoch after epoch. seek(e, i) positions the stream at
+// batch i (0-based) of epoch e (1-based; an epoch's order may depend on e).
+class BatchStream {
+ public:
+  virtual ~BatchStream() = default;
+  virtual void seek(std::int64_t epoch, std::int64_t batch) = 0;
+  // The next batch of the current epoch into `out`; false when it is over.
+  virtual bool next(TokenBatch& out) = 0;
+};
+
+// A stream over batches held in memory, the same order every epoch.
+class MemoryBatchStream : public BatchStream {
+ public:
+  explicit MemoryBatchStream(std::vector<TokenBatch> batches) : batches_(std::move(batches)) {}
+  void seek(std::int64_t, std::int64_t batch) override { next_ = static_cast<std::size_t>(batch); }
+  bool next(TokenBatch& out) override;
+
+ private:
+  std::vector<TokenBatch> batches_;
+  std::size_t next_ = 0;
+};
+
+// Where a run stands; saved in checkpoints so a resumed run goes on exactly.
+struct LoopState {
+  std::int64_t epoch = 1;  // current epoch, 1-based
+  std::int64_t batch = 0;  // batches of this epoch already used
+  double elapsed = 0;      // seconds of training before this process
+  std::int64_t bad_steps_in_row = 0;
+};
+
+struct LoopLimits {
+  std::int64_t max_steps = 0;   // 0 = no limit (total updates, resumed ones included)
+  std::int64_t max_epochs = 0;  // 0 = no limit
+  double max_time = 0;          // seconds, 0 = no limit
+  std::int64_t max_bad_steps = 10;  // consecutive skipped updates before giving up
+};
+
+enum class StopReason { kMaxSteps, kMaxEpochs, kMaxTime, kRequested };
+
+// Called after every update with its result and the state after it; return
+// false to stop (e.g. on a signal or early stopping).
+using AfterStep = std::function<bool(const StepResult&, const LoopState&)>;
+
+// Runs updates until a limit is reached or after_step asks to stop. A skipped
+// update is reported by warn(); more than max_bad_steps in a row throws Error
+// naming the step. Throws Error when an epoch yields no batch.
+StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& limits,
+                      LoopState& state, const AfterStep& after_step);
+
+}  // namespace tfm

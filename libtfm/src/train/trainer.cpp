@@ -1,0 +1,113 @@
+#include "tfm/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "tfm/core/cli.h"
+#include "tfm/core/error.h"
+#include "tfm/tensor/kernels.h"
+
+namespace tfm {
+
+Trainer::Trainer(Transformer& model, const TrainerConfig& config)
+    : model_(model), config_(config), adam_(model.params().size(), config.adam),
+      partials_(static_cast<std::size_t>(sum_squares_blocks(model.params().size()))) {
+  if (config_.update_freq < 1) throw UsageError("update-freq must be at least 1");
+}
+
+StepResult Trainer::step(std::span<const TokenBatch> micro) {
+  StepResult r;
+  r.step = ++steps_;
+  std::int64_t tokens = 0;
+  for (const auto& b : micro) tokens += b.target_tokens;
+  ParamStore& params = model_.params();
+  params.zero_grads();
+  float grad_scale = 1.0f / static_cast<float>(std::max<std::int64_t>(tokens, 1));
+  for (std::size_t i = 0; i < micro.size(); ++i) {
+    arena_.reset();
+    RngKey rng{config_.seed, static_cast<std::uint64_t>(r.step), 0};
+    r.stats += model_.train_batch(micro[i], arena_, rng, static_cast<std::uint32_t>(i), grad_scale);
+  }
+  r.grad_norm = std::sqrt(sum_squares(params.grads(), params.size(), partials_.data()));
+  r.lr = inverse_sqrt_lr(r.step, model_.config().d_model, config_.warmup, config_.lr_scale);
+  if (!std::isfinite(r.stats.loss) || !std::isfinite(r.grad_norm)) {
+    r.skipped = true;
+    return r;
+  }
+  if (config_.clip_norm > 0 && r.grad_norm > config_.clip_norm)
+    scale_values(params.grads(), params.size(), static_cast<float>(config_.clip_norm / r.grad_norm));
+  adam_.update(params.values(), params.grads(), r.lr);
+  return r;
+}
+
+LossStats Trainer::evaluate(const TokenBatch& batch) {
+  arena_.reset();
+  return model_.evaluate(batch, arena_);
+}
+
+bool MemoryBatchStream::next(TokenBatch& out) {
+  if (next_ >= batches_.size()) return false;
+  out = batches_[next_++];
+  return true;
+}
+
+namespace {
+
+// Fills micro with up to n batches, moving to the next epoch when one ends;
+// returns how many it got (fewer only when max_epochs ran out).
+std::size_t gather(BatchStream& stream, std::vector<TokenBatch>& micro, std::size_t n,
+                   const LoopLimits& limits, LoopState& state) {
+  std::size_t got = 0;
+  while (got < n) {
+    if (limits.max_epochs > 0 && state.epoch > limits.max_epochs) break;
+    if (stream.next(micro[got])) {
+      ++got;
+      ++state.batch;
+      continue;
+    }
+    if (state.batch == 0) throw Error(fmt::format("epoch {} has no batches", state.epoch));
+    ++state.epoch;
+    state.batch = 0;
+    stream.seek(state.epoch, 0);
+  }
+  return got;
+}
+
+}  // namespace
+
+StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& limits,
+                      LoopState& state, const AfterStep& after_step) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return state.elapsed + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::vector<TokenBatch> micro(static_cast<std::size_t>(trainer.config().update_freq));
+  auto finish = [&](StopReason reason) {
+    state.elapsed = elapsed();
+    return reason;
+  };
+  stream.seek(state.epoch, state.batch);
+  for (;;) {
+    if (limits.max_steps > 0 && trainer.steps_done() >= limits.max_steps)
+      return finish(StopReason::kMaxSteps);
+    if (limits.max_time > 0 && elapsed() >= limits.max_time) return finish(StopReason::kMaxTime);
+    std::size_t got = gather(stream, micro, micro.size(), limits, state);
+    if (got == 0) return finish(StopReason::kMaxEpochs);
+    StepResult r = trainer.step(std::span<const TokenBatch>(micro.data(), got));
+    if (r.skipped) {
+      warn(fmt::format("step {}: non-finite loss or gradient, update skipped", r.step));
+      if (++state.bad_steps_in_row > limits.max_bad_steps)
+        throw Error(fmt::format("step {}: {} updates in a row had a non-finite loss or gradient",
+                                r.step, state.bad_steps_in_row));
+    } else {
+      state.bad_steps_in_row = 0;
+    }
+    LoopState now = state;
+    now.elapsed = elapsed();
+    if (after_step && !after_step(r, now)) return finish(StopReason::kRequested);
+  }
+}
+
+}  // namespace tfm

@@ -1,0 +1,192 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "tfm/core/error.h"
+#include "tfm/model/transformer.h"
+#include "tfm/tensor/random.h"
+#include "tfm/train/optimizer.h"
+#include "tfm/train/trainer.h"
+
+using namespace tfm;
+
+namespace {
+
+// Copy-and-reverse: the target is the source backwards; symbols 4..23.
+std::vector<TokenBatch> reverse_task(const ModelConfig& c, int batches, int sentences,
+                                     std::uint64_t seed) {
+  std::vector<TokenBatch> out(static_cast<std::size_t>(batches));
+  std::uint64_t e = 0;
+  for (auto& b : out) {
+    std::vector<std::vector<std::uint32_t>> src, tgt;
+    for (int s = 0; s < sentences; ++s) {
+      RngKey key{seed, 0, 0};
+      std::size_t len = 3 + random_bits(key, e++) % 6;
+      std::vector<std::uint32_t> x(len);
+      for (auto& v : x) v = 4 + random_bits(key, e++) % 20;
+      src.push_back(x);
+      tgt.emplace_back(x.rbegin(), x.rend());
+    }
+    make_token_batch(src, tgt, c, b);
+  }
+  return out;
+}
+
+ModelConfig reverse_model() {
+  ModelConfig c;
+  c.vocab_size = 24, c.d_model = 64, c.heads = 4, c.ffn = 128;
+  c.encoder_layers = c.decoder_layers = 2;
+  c.dropout = c.attention_dropout = 0.0f;
+  c.max_positions = 32;
+  return c;
+}
+
+TrainerConfig reverse_trainer() {
+  TrainerConfig t;
+  t.lr_scale = 0.2, t.warmup = 200, t.seed = 5;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("Adam matches the textbook update with bias correction") {
+  Adam adam(3, AdamConfig{});
+  std::vector<float> p = {1, -2, 0.5f};
+  std::vector<double> pd(p.begin(), p.end()), m(3, 0), v(3, 0);
+  for (int t = 1; t <= 5; ++t) {
+    std::vector<float> g = {0.1f * t, -0.3f, 2.0f / t};
+    adam.update(p.data(), g.data(), 0.01);
+    for (int i = 0; i < 3; ++i) {
+      m[i] = 0.9 * m[i] + 0.1 * g[i];
+      v[i] = 0.98 * v[i] + 0.02 * double(g[i]) * g[i];
+      double mh = m[i] / (1 - std::pow(0.9, t)), vh = v[i] / (1 - std::pow(0.98, t));
+      pd[i] -= 0.01 * mh / (std::sqrt(vh) + 1e-9);
+    }
+  }
+  for (int i = 0; i < 3; ++i) CHECK(p[i] == doctest::Approx(pd[i]).epsilon(1e-5));
+  CHECK(adam.steps() == 5);
+}
+
+TEST_CASE("inverse square root schedule peaks at the end of warm-up") {
+  double peak = inverse_sqrt_lr(4000, 512, 4000, 1.0);
+  CHECK(peak == doctest::Approx(std::pow(512, -0.5) * std::pow(4000, -0.5)));
+  CHECK(inverse_sqrt_lr(2000, 512, 4000, 1.0) == doctest::Approx(peak / 2));
+  CHECK(inverse_sqrt_lr(16000, 512, 4000, 2.0) == doctest::Approx(peak));
+}
+
+TEST_CASE("gradient accumulation normalizes by the step's target tokens") {
+  ModelConfig c = reverse_model();
+  auto data = reverse_task(c, 2, 6, 1);
+  // The same sentences as one batch.
+  std::vector<std::vector<std::uint32_t>> src, tgt;
+  for (auto& b : data)
+    for (std::int64_t i = 0; i < b.batch; ++i) {
+      src.emplace_back(b.src.begin() + i * b.src_len, b.src.begin() + i * b.src_len + b.src_lengths[i] - 1);
+      tgt.emplace_back(b.tgt_out.begin() + i * b.tgt_len, b.tgt_out.begin() + i * b.tgt_len + b.tgt_lengths[i] - 1);
+    }
+  std::vector<TokenBatch> whole(1);
+  make_token_batch(src, tgt, c, whole[0]);
+  auto run = [&](std::span<const TokenBatch> micro, std::int64_t freq) {
+    Transformer model(c);
+    model.params().initialize(2);
+    TrainerConfig tc = reverse_trainer();
+    tc.update_freq = freq;
+    Trainer trainer(model, tc);
+    StepResult r = trainer.step(micro);
+    return std::pair(r, std::vector<float>(model.params().grads(), model.params().grads() + model.params().size()));
+  };
+  auto [r2, g2] = run(data, 2);
+  auto [r1, g1] = run(whole, 1);
+  CHECK(r1.stats.tokens == r2.stats.tokens);
+  CHECK(r1.stats.loss == doctest::Approx(r2.stats.loss).epsilon(1e-5));
+  CHECK(r1.grad_norm == doctest::Approx(r2.grad_norm).epsilon(1e-4));
+  double worst = 0;
+  for (std::size_t i = 0; i < g1.size(); ++i) worst = std::max(worst, double(std::abs(g1[i] - g2[i])));
+  CHECK(worst < 1e-5);
+}
+
+TEST_CASE("a non-finite gradient skips the update; too many in a row stop the run") {
+  ModelConfig c = reverse_model();
+  Transformer model(c);
+  model.params().initialize(2);
+  Trainer trainer(model, reverse_trainer());
+  auto data = reverse_task(c, 2, 4, 3);
+  model.params().value(model.params().index("decoder/layer_1/ffn/fc2/bias"))[0] =
+      std::numeric_limits<float>::infinity();
+  std::vector<float> before(model.params().values(), model.params().values() + model.params().size());
+  StepResult r = trainer.step(std::span<const TokenBatch>(data.data(), 1));
+  CHECK(r.skipped);
+  CHECK(std::memcmp(before.data(), model.params().values(), before.size() * sizeof(float)) == 0);
+  CHECK(trainer.adam().steps() == 0);
+  MemoryBatchStream stream(data);
+  LoopState state;
+  LoopLimits limits;
+  limits.max_bad_steps = 3;
+  CHECK_THROWS_AS(train_loop(trainer, stream, limits, state, nullptr), Error);
+  CHECK(state.bad_steps_in_row == 4);
+}
+
+TEST_CASE("stopping on max steps and max epochs; a resumed loop equals an uninterrupted one") {
+  ModelConfig c = reverse_model();
+  c.dropout = c.attention_dropout = 0.1f;
+  auto data = reverse_task(c, 3, 4, 4);
+  auto params_after = [&](std::vector<std::int64_t> stops) {
+    Transformer model(c);
+    model.params().initialize(9);
+    TrainerConfig tc = reverse_trainer();
+    tc.update_freq = 2;
+    Trainer trainer(model, tc);
+    LoopState state;
+    for (auto stop : stops) {
+      // A fresh stream and trainer object each leg, as after a restart.
+      MemoryBatchStream stream(data);
+      LoopLimits limits;
+      limits.max_steps = stop;
+      CHECK(train_loop(trainer, stream, limits, state, nullptr) == StopReason::kMaxSteps);
+    }
+    CHECK(trainer.steps_done() == 7);
+    CHECK(state.epoch == 5);  // 14 batches of 3 per epoch: 4 epochs done, 2 into the 5th
+    CHECK(state.batch == 2);
+    return std::vector<float>(model.params().values(), model.params().values() + model.params().size());
+  };
+  auto a = params_after({7}), b = params_after({3, 7});
+  CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+
+  Transformer model(c);
+  model.params().initialize(9);
+  Trainer trainer(model, reverse_trainer());
+  MemoryBatchStream stream(data);
+  LoopState state;
+  LoopLimits limits;
+  limits.max_epochs = 2;
+  CHECK(train_loop(trainer, stream, limits, state, nullptr) == StopReason::kMaxEpochs);
+  CHECK(trainer.steps_done() == 6);
+}
+
+TEST_CASE("a tiny model learns copy-and-reverse to 99% token accuracy") {
+  ModelConfig c = reverse_model();
+  Transformer model(c);
+  model.params().initialize(1);
+  Trainer trainer(model, reverse_trainer());
+  MemoryBatchStream stream(reverse_task(c, 200, 64, 10));
+  std::vector<double> window_loss(4, 0.0);
+  LoopLimits limits;
+  limits.max_steps = 800;
+  LoopState state;
+  train_loop(trainer, stream, limits, state, [&](const StepResult& r, const LoopState&) {
+    window_loss[static_cast<std::size_t>((r.step - 1) / 200)] += r.stats.loss / r.stats.tokens / 200;
+    return true;
+  });
+  for (std::size_t w = 1; w < window_loss.size(); ++w) {
+    INFO("window " << w << ": " << window_loss[w - 1] << " → " << window_loss[w]);
+    CHECK(window_loss[w] < window_loss[w - 1]);
+  }
+  LossStats held_out;
+  for (const auto& b : reverse_task(c, 4, 64, 11)) held_out += trainer.evaluate(b);
+  double accuracy = static_cast<double>(held_out.correct) / static_cast<double>(held_out.tokens);
+  MESSAGE("copy-and-reverse held-out token accuracy " << accuracy);
+  CHECK(accuracy >= 0.99);
+}
