@@ -77,8 +77,9 @@ TEST_CASE("tensors are aligned and arenas stop allocating after the first pass")
   CHECK(arena.allocations() == after_first);
 }
 
-TEST_CASE("gemm matches a naive product for every transpose, any thread count") {
+TEST_CASE("gemm matches a naive product for every transpose, backend and thread count") {
   const int m = 301, n = 203, k = 37;
+  for (GemmBackend backend : {GemmBackend::kOpenBlas, GemmBackend::kOneDnn})
   for (Op ta : {Op::kN, Op::kT})
     for (Op tb : {Op::kN, Op::kT}) {
       int lda = (ta == Op::kN ? k : m) + 3, ldb = (tb == Op::kN ? n : k) + 5, ldc = n + 1;
@@ -86,6 +87,7 @@ TEST_CASE("gemm matches a naive product for every transpose, any thread count") 
       auto b = random_vector((tb == Op::kN ? k : n) * ldb, 2);
       auto c0 = random_vector(m * ldc, 3);
       auto want = naive_gemm(ta, tb, m, n, k, a, lda, b, ldb, c0, ldc, 0.7f, 0.3f);
+      set_gemm_backend(backend);
       std::vector<float> c1 = c0, c2 = c0;
       gemm(ta, tb, m, n, k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c1.data(), ldc);
       with_threads(2, [&] {
@@ -93,6 +95,7 @@ TEST_CASE("gemm matches a naive product for every transpose, any thread count") 
       });
       CHECK(max_abs_diff(c1, want) < 1e-4);
       CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+      set_gemm_backend(GemmBackend::kOneDnn);
     }
 }
 

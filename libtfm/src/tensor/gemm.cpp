@@ -1,21 +1,44 @@
 #include "tfm/tensor/gemm.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <atomic>
 
 #include <cblas.h>
+#include <dnnl.h>
 
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
 namespace {
 
+std::atomic<GemmBackend> backend{GemmBackend::kOneDnn};
+
 CBLAS_TRANSPOSE blas_op(Op op) { return op == Op::kN ? CblasNoTrans : CblasTrans; }
+
+// Debian's oneDNN runs on OpenMP; each engine thread asks for a team of one
+// so that a call stays on its thread. libgomp comes with libdnnl, so its
+// entry point is looked up rather than linked.
+void one_openmp_thread() {
+  using SetThreads = void (*)(int);
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  thread_local bool done = false;
+  if (set && !done) set(1);
+  done = true;
+}
 
 // One product on the calling thread.
 void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                 float* c, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if (backend.load(std::memory_order_relaxed) == GemmBackend::kOneDnn) {
+    one_openmp_thread();
+    dnnl_sgemm(ta == Op::kN ? 'N' : 'T', tb == Op::kN ? 'N' : 'T', m, n, k, alpha, a, lda, b, ldb,
+               beta, c, ldc);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, blas_op(ta), blas_op(tb), static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
@@ -30,6 +53,9 @@ std::int64_t block_count(std::int64_t m, std::int64_t n, std::int64_t k) {
 }
 
 }  // namespace
+
+void set_gemm_backend(GemmBackend b) { backend = b; }
+GemmBackend gemm_backend() { return backend; }
 
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,

@@ -19,35 +19,59 @@ void parallel_columns(std::int64_t cols, const std::function<void(std::int64_t, 
   parallel_range(cols, kColBlock, fn);
 }
 
-}  // namespace
+// Reductions in 16 fixed lanes: vectorizable without reassociating floats,
+// and the same result on every run.
+constexpr int kLanes = 16;
 
-float vexp(float x) {
-  // Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a degree-7 polynomial.
-  x = std::clamp(x, -87.0f, 88.0f);
-  float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * g + 1.3981999507e-3f;
-  p = p * g + 8.3334519073e-3f;
-  p = p * g + 4.1665795894e-2f;
-  p = p * g + 1.6666665459e-1f;
-  p = p * g + 5.0000001201e-1f;
-  p = p * g * g + g + 1.0f;
-  auto scale = std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
-  return p * scale;
+float lanes_sum(const float* x, std::int64_t n) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += x[i + l];
+  for (; i < n; ++i) acc[0] += x[i];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
 }
 
-namespace {
+float lanes_dot(const float* x, const float* y, std::int64_t n) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += x[i + l] * y[i + l];
+  for (; i < n; ++i) acc[0] += x[i] * y[i];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+float lanes_max(const float* x, std::int64_t n) {
+  float acc[kLanes];
+  std::fill(acc, acc + kLanes, x[0]);
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] = acc[l] > x[i + l] ? acc[l] : x[i + l];
+  for (; i < n; ++i) acc[0] = std::max(acc[0], x[i]);
+  return *std::max_element(acc, acc + kLanes);
+}
+
+// Σ exp(x − m), not storing the exponentials.
+float lanes_sum_exp(const float* x, std::int64_t n, float m) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += vexp(x[i + l] - m);
+  for (; i < n; ++i) acc[0] += vexp(x[i] - m);
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
 
 // Softmax of x[0, valid), zeros in x[valid, cols).
 void softmax_row(float* x, std::int64_t valid, std::int64_t cols) {
-  float m = x[0];
-  for (std::int64_t j = 1; j < valid; ++j) m = std::max(m, x[j]);
-  float s = 0;
-  for (std::int64_t j = 0; j < valid; ++j) {
-    x[j] = vexp(x[j] - m);
-    s += x[j];
-  }
+  float m = lanes_max(x, valid);
+  for (std::int64_t j = 0; j < valid; ++j) x[j] = vexp(x[j] - m);
+  float s = lanes_sum(x, valid);
   float inv = 1.0f / s;
   for (std::int64_t j = 0; j < valid; ++j) x[j] *= inv;
   for (std::int64_t j = valid; j < cols; ++j) x[j] = 0;
@@ -73,8 +97,7 @@ void softmax_backward(const float* p, float* grad, std::int64_t rows, std::int64
     for (std::int64_t r = lo; r < hi; ++r) {
       const float* pr = p + r * cols;
       float* gr = grad + r * cols;
-      float dot = 0;
-      for (std::int64_t j = 0; j < cols; ++j) dot += pr[j] * gr[j];
+      float dot = lanes_dot(pr, gr, cols);
       for (std::int64_t j = 0; j < cols; ++j) gr[j] = pr[j] * (gr[j] - dot);
     }
   });
@@ -85,13 +108,10 @@ void layer_norm_forward(const float* x, const float* gamma, const float* beta, f
   parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
       const float* xr = x + r * d;
-      float s = 0;
-      for (std::int64_t j = 0; j < d; ++j) s += xr[j];
-      float mu = s / static_cast<float>(d);
-      float v = 0;
-      for (std::int64_t j = 0; j < d; ++j) v += (xr[j] - mu) * (xr[j] - mu);
-      float rs = 1.0f / std::sqrt(v / static_cast<float>(d) + eps);
       float* yr = y + r * d;
+      float mu = lanes_sum(xr, d) / static_cast<float>(d);
+      for (std::int64_t j = 0; j < d; ++j) yr[j] = xr[j] - mu;
+      float rs = 1.0f / std::sqrt(lanes_dot(yr, yr, d) / static_cast<float>(d) + eps);
       for (std::int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
       mean[r] = mu;
       rstd[r] = rs;
@@ -106,16 +126,22 @@ void layer_norm_backward(const float* x, const float* gamma, const float* mean, 
     for (std::int64_t r = lo; r < hi; ++r) {
       const float *xr = x + r * d, *dyr = dy + r * d;
       float mu = mean[r], rs = rstd[r];
-      float sum_g = 0, sum_gx = 0;
-      for (std::int64_t j = 0; j < d; ++j) {
-        float g = dyr[j] * gamma[j];
-        sum_g += g;
-        sum_gx += g * (xr[j] - mu) * rs;
+      // dxr first holds dy ⊙ gamma, then the result.
+      float* dxr = dx + r * d;
+      for (std::int64_t j = 0; j < d; ++j) dxr[j] = dyr[j] * gamma[j];
+      float sum_g = lanes_sum(dxr, d), sum_gx = 0;
+      {
+        float acc[kLanes] = {};
+        std::int64_t j = 0;
+        for (; j + kLanes <= d; j += kLanes)
+          for (int l = 0; l < kLanes; ++l) acc[l] += dxr[j + l] * (xr[j + l] - mu);
+        for (; j < d; ++j) acc[0] += dxr[j] * (xr[j] - mu);
+        for (float a : acc) sum_gx += a;
+        sum_gx *= rs;
       }
       float mg = sum_g / static_cast<float>(d), mgx = sum_gx / static_cast<float>(d);
-      float* dxr = dx + r * d;
       for (std::int64_t j = 0; j < d; ++j)
-        dxr[j] = rs * (dyr[j] * gamma[j] - mg - (xr[j] - mu) * rs * mgx);
+        dxr[j] = rs * (dxr[j] - mg - (xr[j] - mu) * rs * mgx);
     }
   });
   parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
@@ -214,14 +240,9 @@ namespace {
 // One row of label_smoothed_xent.
 void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
               double& loss, double& nll, std::int32_t& correct) {
-  float m = z[0];
-  for (std::int64_t j = 1; j < vocab; ++j) m = std::max(m, z[j]);
+  float m = lanes_max(z, vocab);
   correct = z[target] == m && std::find(z, z + target, m) == z + target;
-  float s = 0, sum_z = 0;
-  for (std::int64_t j = 0; j < vocab; ++j) {
-    s += vexp(z[j] - m);
-    sum_z += z[j];
-  }
+  float s = lanes_sum_exp(z, vocab, m), sum_z = lanes_sum(z, vocab);
   double lse = m + std::log(static_cast<double>(s));
   double eps_i = epsilon / static_cast<double>(vocab - 1);
   double a = 1.0 - epsilon - eps_i;

@@ -1,13 +1,15 @@
 // All matrix products of the engine go through this interface: row-major,
 // BLAS-style (pointers, leading dimensions), fp32 in and out.
 //
-// Backend: OpenBLAS sgemm, single-threaded per call. gemm() cuts C into
-// blocks whose boundaries depend on the shape only, and runs the blocks on
-// the engine threads (threads.h): every element of C is computed by the same
-// sgemm call whatever the thread count, so results are bit-identical for any
-// --threads. A bf16 path (fp32 master weights, bf16 operands, fp32
-// accumulation, e.g. oneDNN's AMX matmul) replaces gemm_block() in gemm.cpp
-// without touching callers.
+// Backends: oneDNN's sgemm (default: its JIT AVX-512 kernels) or OpenBLAS's
+// cblas_sgemm (Debian's OpenBLAS 0.3.21 picks its AVX2 "Haswell" kernels on
+// AMD Zen 5, half the speed of AVX-512 there), each single-threaded per call.
+// gemm() cuts C into blocks whose boundaries depend on the shape only and
+// runs them on the engine threads (threads.h): every element of C comes from
+// the same library call whatever the thread count, so results are
+// bit-identical for any --threads. A bf16 path (fp32 master weights, bf16
+// operands, fp32 accumulation, e.g. oneDNN's AMX matmul) is one more backend
+// in gemm.cpp, without touching callers.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,11 @@
 namespace tfm {
 
 enum class Op { kN, kT };  // use the operand as stored, or its transpose
+
+enum class GemmBackend { kOneDnn, kOpenBlas };
+// Process-wide choice (default kOneDnn); set it before work starts.
+void set_gemm_backend(GemmBackend backend);
+GemmBackend gemm_backend();
 
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
 // op(A) is A [m, lda≥k] when kN, A [k, lda≥m] stored when kT; likewise B.

@@ -4,12 +4,28 @@
 // identical for any thread count. Nothing here allocates.
 #pragma once
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace tfm {
 
-// exp(x) to ~1 ulp, branch-free so loops over it vectorize.
-float vexp(float x);
+// exp(x) to ~2 ulp, inline and branch-free so loops over it vectorize
+// (Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a polynomial).
+inline float vexp(float x) {
+  x = std::clamp(x, -87.0f, 88.0f);
+  float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * g + 1.3981999507e-3f;
+  p = p * g + 8.3334519073e-3f;
+  p = p * g + 4.1665795894e-2f;
+  p = p * g + 1.6666665459e-1f;
+  p = p * g + 5.0000001201e-1f;
+  p = p * g * g + g + 1.0f;
+  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+}
 
 // --- attention softmax -----------------------------------------------------
 // scores [batch, heads, q_len, k_len]: softmax over each row, in place, over
