@@ -180,10 +180,13 @@ TEST_CASE("a tiny model learns copy-and-reverse to 99% token accuracy") {
     window_loss[static_cast<std::size_t>((r.step - 1) / 200)] += r.stats.loss / r.stats.tokens / 200;
     return true;
   });
+  // Falls on average: no window of 200 updates above the previous one (beyond
+  // noise once the label-smoothing floor is reached), the last far below the first.
   for (std::size_t w = 1; w < window_loss.size(); ++w) {
     INFO("window " << w << ": " << window_loss[w - 1] << " → " << window_loss[w]);
-    CHECK(window_loss[w] < window_loss[w - 1]);
+    CHECK(window_loss[w] < window_loss[w - 1] * 1.02);
   }
+  CHECK(window_loss.back() < window_loss.front() / 2);
   LossStats held_out;
   for (const auto& b : reverse_task(c, 4, 64, 11)) held_out += trainer.evaluate(b);
   double accuracy = static_cast<double>(held_out.correct) / static_cast<double>(held_out.tokens);
