@@ -582,6 +582,28 @@ void check_format(const File& file, std::string_view format, std::int64_t versio
 }
 
 namespace {
+void describe_attributes(const Object& object, std::string& out) {
+  const auto names = object.attribute_names();
+  if (names.empty()) return;
+  out += fmt::format("attributes of {}:\n", object.name());
+  for (const auto& name : names) out += fmt::format("  {}: {}\n", name, object.attribute_text(name));
+}
+
+// Attributes of `group` and everything below it, then its datasets.
+void describe_group(const Group& group, std::string& out, std::string& datasets) {
+  describe_attributes(group, out);
+  for (const auto& member : group.members()) {
+    if (group.is_group(member)) {
+      describe_group(group.open_group(member), out, datasets);
+    } else if (group.is_dataset(member)) {
+      Dataset dataset = group.open_dataset(member);
+      describe_attributes(dataset, out);
+      datasets += fmt::format("  {:<24} {:<8} {}\n", dataset.name(), type_name(dataset.type()),
+                              shape_text(dataset.shape()));
+    }
+  }
+}
+
 void collect_datasets(const Group& group, std::vector<DatasetEntry>& out) {
   for (const auto& member : group.members()) {
     if (group.is_group(member)) {
@@ -593,6 +615,12 @@ void collect_datasets(const Group& group, std::vector<DatasetEntry>& out) {
   }
 }
 }  // namespace
+
+std::string describe(const File& file) {
+  std::string out = fmt::format("file: {}\n", file.path()), datasets;
+  describe_group(file, out, datasets);
+  return out + "datasets:\n" + datasets;
+}
 
 std::vector<DatasetEntry> list_datasets(const Group& group) {
   std::vector<DatasetEntry> entries;

@@ -42,8 +42,9 @@ struct Storage {
   bool shuffle = false;          // byte-shuffle filter before deflate (integers compress better)
 };
 
-// Storage for large token arrays: 256 Ki rows a chunk, shuffled, deflate 1.
-Storage compressed(std::uint64_t chunk_rows = 1 << 18, int level = 1);
+// Storage for large arrays: 64 Ki rows a chunk (a chunk of 4- or 8-byte values
+// fits HDF5's 1 MiB chunk cache), byte-shuffled, deflate level 1 (fast).
+Storage compressed(std::uint64_t chunk_rows = 1 << 16, int level = 1);
 
 // An open HDF5 identifier plus its file path and object name for messages.
 // Closed by the destructor with the close function matching its kind.
@@ -199,6 +200,10 @@ struct DatasetEntry {
   Shape shape;
 };
 std::vector<DatasetEntry> list_datasets(const Group& group);
+
+// A listing of a whole file for people (`tfm-batch --info`): its path, every
+// object's attributes (name: value) and every dataset (name, type, shape).
+std::string describe(const File& file);
 
 // Turns off HDF5's automatic error printing (done by File::create/open; call it
 // before using the raw C API elsewhere).
