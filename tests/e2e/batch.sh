@@ -41,6 +41,10 @@ PY
   expect_same ../expected ../decoded "h5py decoding of out.h5"
 fi
 
+"$B" --src src --tgt tgt --vocab vocab -o again.h5 --max-tokens 12 --max-len 8 --max-ratio 3 2>/dev/null
+cmp -s out.h5 again.h5 || fail "two runs on the same input gave different files"
+rm -f again.h5
+
 # --- validation data keeps everything; separate vocabularies
 expect_exit 0 "$B" --valid --src src --tgt tgt --vocab vocab -o valid.h5 --max-tokens 8
 grep -q 'kept 6 of 6 sentence pairs;' "$err" || fail "--valid dropped pairs: $(cat "$err")"

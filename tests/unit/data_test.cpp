@@ -119,6 +119,19 @@ TEST_CASE("vocabulary from a word-count file") {
   CHECK_THROWS_AS(Vocabulary({"a", "b"}, "test"), Error);
 }
 
+TEST_CASE("vocabulary lookups stay right as the table grows") {
+  std::vector<std::string> tokens{"<pad>", "<unk>", "<s>", "</s>"};
+  for (int i = 0; i < 20000; ++i) tokens.push_back("tok" + std::to_string(i * 7919) + (i % 3 ? "@@" : ""));
+  const Vocabulary vocabulary(tokens, "test");
+  for (std::uint32_t id = 0; id < tokens.size(); ++id) REQUIRE(vocabulary.id(tokens[id]) == id);
+  CHECK(vocabulary.id("tok1") == Vocabulary::kUnk);
+  CHECK(vocabulary.id("") == Vocabulary::kUnk);
+  CHECK_FALSE(vocabulary.contains("tok7919"));
+  CHECK(vocabulary.contains("tok7919@@"));
+  tokens.push_back("tok7919@@");
+  CHECK_THROWS_AS(Vocabulary(tokens, "test"), Error);
+}
+
 TEST_CASE("clean-corpus-n filtering, example table") {
   const CleanConfig config{1, 5, 2.0, true};
   CHECK(drop_reason(3, 4, config) == nullptr);

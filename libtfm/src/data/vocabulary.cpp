@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -12,8 +13,27 @@
 namespace tfm {
 
 namespace {
+
 const std::vector<std::string> kSpecialTokens{"<pad>", "<unk>", "<s>", "</s>"};
+
+// A fast string hash, 8 bytes at a time (tokens are short; quality matters
+// only enough to spread them over the table).
+std::uint32_t token_hash(std::string_view token) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ token.size();
+  std::size_t i = 0;
+  for (; i + 8 <= token.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, token.data() + i, 8);
+    h = (h ^ word) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, token.data() + i, token.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  return static_cast<std::uint32_t>(h >> 32);
 }
+
+}  // namespace
 
 Vocabulary::Vocabulary() {
   for (const auto& token : kSpecialTokens) add(token, "", 0);
@@ -25,14 +45,33 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens, const std::string& sourc
   for (auto& token : tokens) add(std::move(token), source, 0);
 }
 
+std::size_t Vocabulary::find_slot(std::string_view token, std::uint32_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].id != kNone && (slots_[i].hash != hash || tokens_[slots_[i].id] != token)) i = (i + 1) & mask;
+  return i;
+}
+
 void Vocabulary::add(std::string token, const std::string& source, std::size_t line) {
-  const auto id = static_cast<std::uint32_t>(tokens_.size());
-  if (!ids_.emplace(token, id).second) {
+  if (2 * (tokens_.size() + 1) > slots_.size()) {
+    std::vector<Slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
+    slots_.swap(old);
+    for (const Slot& slot : old)
+      if (slot.id != kNone) slots_[find_slot(tokens_[slot.id], slot.hash)] = slot;
+  }
+  const std::uint32_t hash = token_hash(token);
+  const std::size_t i = find_slot(token, hash);
+  if (slots_[i].id != kNone) {
     const std::string message = fmt::format("token '{}' is listed twice", token);
     if (line > 0) throw InputError(source, line, message);
     throw Error(fmt::format("{}: vocabulary {}", source, message));
   }
+  slots_[i] = {hash, static_cast<std::uint32_t>(tokens_.size())};
   tokens_.push_back(std::move(token));
+}
+
+bool Vocabulary::contains(std::string_view token) const {
+  return slots_[find_slot(token, token_hash(token))].id != kNone;
 }
 
 Vocabulary Vocabulary::from_counts(const std::string& path, std::uint64_t min_count) {
@@ -68,8 +107,8 @@ Vocabulary Vocabulary::load(const hdf5::Group& group, const std::string& name) {
 }
 
 std::uint32_t Vocabulary::id(std::string_view token) const {
-  const auto found = ids_.find(token);
-  return found == ids_.end() ? kUnk : found->second;
+  const std::uint32_t id = slots_[find_slot(token, token_hash(token))].id;
+  return id == kNone ? kUnk : id;
 }
 
 }  // namespace tfm

@@ -79,6 +79,7 @@ Shape space_shape(hid_t space) {
 
 Handle creation_properties(const Shape& shape, const Storage& storage, const std::string& file) {
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), file, "property list");
+  H5Pset_obj_track_times(plist.id(), 0);  // same input, same bytes
   if (storage.chunk_rows == 0 || shape.empty() || shape[0] == 0) return plist;
   std::vector<hsize_t> chunk(shape.begin(), shape.end());
   chunk[0] = std::min<hsize_t>(storage.chunk_rows, shape[0]);
@@ -430,7 +431,9 @@ Group Group::open_group(const std::string& path) const {
 
 Group Group::create_group(const std::string& path) {
   Handle links = link_properties(file());
-  return Group(Handle(check_id(H5Gcreate2(id(), path.c_str(), links.id(), H5P_DEFAULT, H5P_DEFAULT), file(),
+  Handle creation(H5Pcreate(H5P_GROUP_CREATE), file(), "property list");
+  H5Pset_obj_track_times(creation.id(), 0);
+  return Group(Handle(check_id(H5Gcreate2(id(), path.c_str(), links.id(), creation.id(), H5P_DEFAULT), file(),
                                fmt::format("cannot create group '{}'", full_name(path))),
                       file(), full_name(path)));
 }
