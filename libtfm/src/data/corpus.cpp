@@ -1,5 +1,9 @@
 #include "tfm/data/corpus.h"
 
+#include <algorithm>
+#include <exception>
+#include <future>
+
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
@@ -12,23 +16,41 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
-void check_utf8(std::string_view line, const LineReader& reader) {
-  if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
-    throw InputError(reader.path(), reader.line_number(), fmt::format("invalid UTF-8 at byte {}", bad + 1));
-}
-
-// Counts the lines left in `reader` after the current one.
-std::uint64_t count_rest(LineReader& reader) {
+// Every line of one side as ids (validated), and how many lines there were.
+TokenizedSide read_side(const std::string& path, const Vocabulary& vocabulary, std::uint64_t& lines) {
+  LineReader reader(path);
+  TokenizedSide side;
+  std::vector<std::uint32_t> ids;
+  std::uint64_t unknown = 0;
   std::string_view line;
   while (reader.next(line)) {
+    if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
+      throw InputError(path, reader.line_number(), fmt::format("invalid UTF-8 at byte {}", bad + 1));
+    line_to_ids(line, vocabulary, ids, unknown);
+    side.add(ids);
   }
-  return reader.line_number();
+  lines = reader.line_number();
+  return side;
 }
 
-[[noreturn]] void counts_differ(LineReader& source, LineReader& target) {
-  const std::uint64_t source_lines = count_rest(source), target_lines = count_rest(target);
-  throw Error(fmt::format("line counts differ: {} has {} lines, {} has {}", display_name(source.path()),
-                          source_lines, display_name(target.path()), target_lines));
+// Moves sentence `from` to slot `to` (to <= from), compacting in place.
+void move_sentence(TokenizedSide& side, std::size_t from, std::size_t to) {
+  const auto begin = side.offsets[from], length = side.length(from);
+  const auto target = side.offsets[to];
+  std::copy(side.tokens.begin() + static_cast<std::ptrdiff_t>(begin),
+            side.tokens.begin() + static_cast<std::ptrdiff_t>(begin + length),
+            side.tokens.begin() + static_cast<std::ptrdiff_t>(target));
+  side.offsets[to + 1] = target + length;
+}
+
+void shrink(TokenizedSide& side, std::size_t kept) {
+  side.offsets.resize(kept + 1);
+  side.tokens.resize(side.offsets.back());
+  side.tokens.shrink_to_fit();
+}
+
+std::uint64_t count_unknown(const TokenizedSide& side) {
+  return static_cast<std::uint64_t>(std::count(side.tokens.begin(), side.tokens.end(), Vocabulary::kUnk));
 }
 
 }  // namespace
@@ -36,6 +58,32 @@ std::uint64_t count_rest(LineReader& reader) {
 void TokenizedSide::add(std::span<const std::uint32_t> ids) {
   tokens.insert(tokens.end(), ids.begin(), ids.end());
   offsets.push_back(tokens.size());
+}
+
+void filter(ParallelCorpus& corpus, const CleanConfig& config, CorpusStats& stats) {
+  const std::size_t n = corpus.source.size();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* reason = drop_reason(corpus.source.length(i), corpus.target.length(i), config);
+    if (!reason) {
+      move_sentence(corpus.source, i, kept);
+      move_sentence(corpus.target, i, kept);
+      corpus.lines.push_back(i);
+      ++kept;
+      continue;
+    }
+    const std::string_view why = reason;
+    ++(why == "empty" ? stats.empty : why == "too short" ? stats.too_short : why == "too long" ? stats.too_long
+                                                                                                : stats.bad_ratio);
+  }
+  shrink(corpus.source, kept);
+  shrink(corpus.target, kept);
+  stats.pairs = n;
+  stats.kept = kept;
+  stats.source_tokens = corpus.source.tokens.size();
+  stats.target_tokens = corpus.target.tokens.size();
+  stats.source_unknown = count_unknown(corpus.source);
+  stats.target_unknown = count_unknown(corpus.target);
 }
 
 void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids,
@@ -67,42 +115,25 @@ const char* drop_reason(std::size_t source_length, std::size_t target_length, co
 ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                                     const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                                     const CleanConfig& config, CorpusStats& stats) {
-  LineReader source(source_path), target(target_path);
+  // One thread a side: the vocabulary lookups are most of the time.
+  std::uint64_t source_lines = 0, target_lines = 0;
+  auto target_reading = std::async(std::launch::async, [&] {
+    return read_side(target_path, target_vocabulary, target_lines);
+  });
   ParallelCorpus corpus;
-  std::vector<std::uint32_t> source_ids, target_ids;
-  std::string_view source_line, target_line;
-  std::uint64_t source_unknown = 0, target_unknown = 0;
-  for (;;) {
-    const bool has_source = source.next(source_line), has_target = target.next(target_line);
-    if (has_source != has_target) counts_differ(source, target);
-    if (!has_source) break;
-    check_utf8(source_line, source);
-    check_utf8(target_line, target);
-    std::uint64_t su = 0, tu = 0;
-    line_to_ids(source_line, source_vocabulary, source_ids, su);
-    line_to_ids(target_line, target_vocabulary, target_ids, tu);
-    const std::string_view reason = [&] {
-      const char* r = drop_reason(source_ids.size(), target_ids.size(), config);
-      return r ? std::string_view(r) : std::string_view();
-    }();
-    if (reason == "empty") ++stats.empty;
-    else if (reason == "too short") ++stats.too_short;
-    else if (reason == "too long") ++stats.too_long;
-    else if (reason == "ratio") ++stats.bad_ratio;
-    if (reason.empty()) {
-      corpus.source.add(source_ids);
-      corpus.target.add(target_ids);
-      corpus.lines.push_back(stats.pairs);
-      source_unknown += su;
-      target_unknown += tu;
-    }
-    ++stats.pairs;
+  std::exception_ptr source_error;
+  try {
+    corpus.source = read_side(source_path, source_vocabulary, source_lines);
+  } catch (...) {
+    source_error = std::current_exception();
   }
-  stats.kept = corpus.size();
-  stats.source_tokens = corpus.source.tokens.size();
-  stats.target_tokens = corpus.target.tokens.size();
-  stats.source_unknown = source_unknown;
-  stats.target_unknown = target_unknown;
+  target_reading.wait();
+  if (source_error) std::rethrow_exception(source_error);  // the source's error first, always
+  corpus.target = target_reading.get();
+  if (source_lines != target_lines)
+    throw Error(fmt::format("line counts differ: {} has {} lines, {} has {}", display_name(source_path),
+                            source_lines, display_name(target_path), target_lines));
+  filter(corpus, config, stats);
   return corpus;
 }
 

@@ -65,9 +65,15 @@ void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vecto
 // Why clean-corpus-n drops a pair of these lengths; nullptr when kept.
 const char* drop_reason(std::size_t source_length, std::size_t target_length, const CleanConfig& config);
 
-// Reads two aligned files line by line ("-" is stdin for one of them). Throws
-// InputError(file, line) on invalid UTF-8 and Error naming both files and
-// their line counts when the counts differ.
+// Drops the pairs of `corpus` that drop_reason() rejects, compacting it in
+// place; lines[] then names the input line of each kept pair. Adds the counts
+// to `stats` (unknown = ids of <unk> in kept pairs).
+void filter(ParallelCorpus& corpus, const CleanConfig& config, CorpusStats& stats);
+
+// Reads two aligned files, one thread each ("-" is stdin for one of them), and
+// filters them. Throws InputError(file, line) on invalid UTF-8 (the source's
+// first when both have some) and Error naming both files and their line
+// counts when the counts differ.
 ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                                     const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                                     const CleanConfig& config, CorpusStats& stats);
