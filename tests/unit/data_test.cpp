@@ -182,7 +182,7 @@ TEST_CASE("batching: example tables") {
   CHECK(batching.offsets == std::vector<std::uint64_t>{0, 8, 16, 25});
   batching = make_batches(ten, ten, {100, 4, 1, false});
   CHECK(batching.size() == 7);
-  // Sorted by source size; padding counted on both sides.
+  // Sorted by size (the larger side); padding counted on both sides.
   const std::vector<std::uint32_t> source{5, 1, 3}, target{2, 2, 4};
   batching = make_batches(source, target, {15, 0, 1, false});
   CHECK(batching.order == std::vector<std::uint64_t>{1, 2, 0});
@@ -194,6 +194,10 @@ TEST_CASE("batching: example tables") {
   batching = make_batches(source, target, {4, 0, 1, true});  // oversize alone
   CHECK(batching.offsets == std::vector<std::uint64_t>{0, 1, 2, 3});
   CHECK_THROWS_AS(make_batches(source, target, {0, 0, 1, false}), UsageError);
+  // The snake order within one size: ascending (source, target) for even
+  // sizes, descending for odd ones, input order last.
+  const std::vector<std::uint32_t> s2{4, 2, 4, 5, 3, 5}, t2{3, 4, 4, 2, 5, 5};
+  CHECK(make_batches(s2, t2, {100, 0, 1, false}).order == std::vector<std::uint64_t>{1, 0, 2, 5, 3, 4});
 }
 
 TEST_CASE("batching property: a partition of the sentences within budget") {
@@ -329,8 +333,9 @@ TEST_CASE("batch file with separate vocabularies, and files of the wrong kind") 
   CHECK(reader.target_vocabulary() == target_vocabulary);
   SentencePairBatch batch;
   REQUIRE(reader.next(batch));
-  CHECK(batch.lines == std::vector<std::uint64_t>{1, 0});  // shorter source first
-  CHECK(batch.target[0] == std::vector<std::uint32_t>{4, Vocabulary::kUnk});
+  // Both pairs have size 3 (odd): the longer source comes first.
+  CHECK(batch.lines == std::vector<std::uint64_t>{0, 1});
+  CHECK(batch.target[1] == std::vector<std::uint32_t>{4, Vocabulary::kUnk});
   CHECK(batch.source_tokens() == 3);
   CHECK(describe_file(path).find("vocabulary: source 6 tokens, target 5 tokens") != std::string::npos);
 

@@ -15,16 +15,19 @@ double ratio(std::uint64_t real, std::uint64_t padded) {
   return padded ? static_cast<double>(real) / static_cast<double>(padded) : 1.0;
 }
 
-// Sentence indices by source size, then target size ascending for even source
-// sizes and descending for odd ones, then index. The snake keeps long targets
-// of one source size next to the long targets of the next, where a plain
-// (source, target) sort puts them beside short ones and pads the batch across.
+// Sentence indices by size (the larger side, what the budget counts), then by
+// source and target size, ascending within even sizes and descending within
+// odd ones, then index. The snake puts the long sources of one size next to
+// the long sources of the next, where a plain sort would pad across.
 std::vector<std::uint64_t> length_order(std::span<const std::uint32_t> source, std::span<const std::uint32_t> target) {
   std::vector<std::uint64_t> order(source.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](std::uint64_t a, std::uint64_t b) {
-    if (source[a] != source[b]) return source[a] < source[b];
-    if (target[a] != target[b]) return (target[a] < target[b]) == (source[a] % 2 == 0);
+    const std::uint32_t size_a = std::max(source[a], target[a]), size_b = std::max(source[b], target[b]);
+    if (size_a != size_b) return size_a < size_b;
+    const bool ascending = size_a % 2 == 0;
+    if (source[a] != source[b]) return (source[a] < source[b]) == ascending;
+    if (target[a] != target[b]) return (target[a] < target[b]) == ascending;
     return a < b;
   });
   return order;
@@ -91,8 +94,9 @@ Batching make_batches(std::span<const std::uint32_t> source_sizes, std::span<con
         source_max = std::max<std::size_t>(source_max, source_sizes[batching.order[j]]);
         target_max = std::max<std::size_t>(target_max, target_sizes[batching.order[j]]);
       }
-      // The sentences carried over may not fit with this one (sizes are sorted
-      // by source only): then they make a batch of their own, unlike fairseq's.
+      // With --multiple, the sentences carried over may not fit with this
+      // larger one: then they make a batch of their own, so that the budget
+      // stays a hard limit (fairseq would let that batch overflow).
       const std::size_t carried = i - batching.offsets.back();
       if (carried > 0 && (carried + 1) * std::max({source_max, target_max, size}) > config.max_tokens) {
         close_batch(batching, i, source_sizes, target_sizes);
