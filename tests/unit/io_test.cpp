@@ -176,6 +176,17 @@ TEST_CASE("hdf5 errors are one line naming the file and object") {
   CHECK(message.starts_with(truncated + ": "));
   CHECK(message.find('\n') == std::string::npos);
 
+  // Flipped bytes inside chunk data: caught by the checksum (or inflate).
+  const std::string corrupt = dir.file("corrupt.h5");
+  fs::copy_file(good, corrupt);
+  {
+    std::fstream bytes(corrupt, std::ios::in | std::ios::out | std::ios::binary);
+    bytes.seekp(static_cast<std::streamoff>(fs::file_size(good) / 2));
+    bytes.write("\x5a\xa5\x5a\xa5", 4);
+  }
+  const std::string corrupt_message = error_of([&] { hdf5::File::open(corrupt).read<std::uint32_t>("big"); });
+  CHECK(corrupt_message.starts_with(corrupt + ": cannot read '/big': "));
+
   auto file = hdf5::File::open(good);
   CHECK(error_of([&] { hdf5::check_format(file, "tfm-batches", 1); }) ==
         good + ": expected a tfm-batches file (format_version 1), found tfm-model");

@@ -87,6 +87,7 @@ Handle creation_properties(const Shape& shape, const Storage& storage, const std
   check(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()), file, "cannot chunk");
   if (storage.shuffle) H5Pset_shuffle(plist.id());
   if (storage.deflate > 0) check(H5Pset_deflate(plist.id(), storage.deflate), file, "cannot compress");
+  if (storage.checksum) check(H5Pset_fletcher32(plist.id()), file, "cannot checksum");
   return plist;
 }
 
@@ -154,7 +155,7 @@ std::string shape_text(const Shape& shape) {
   return text + "]";
 }
 
-Storage compressed(std::uint64_t chunk_rows, int level) { return Storage{chunk_rows, level, true}; }
+Storage compressed(std::uint64_t chunk_rows, int level) { return Storage{chunk_rows, level, true, true}; }
 
 // ---- Handle
 
@@ -474,7 +475,9 @@ Dataset Group::write_strings(const std::string& path, const std::vector<std::str
   const Shape shape{strings.size()};
   Handle type = string_type(file());
   Handle space = simple_space(shape, file());
-  Handle creation = creation_properties(shape, storage, file());
+  Storage string_storage = storage;
+  string_storage.checksum = false;  // HDF5 cannot checksum variable-length data
+  Handle creation = creation_properties(shape, string_storage, file());
   Handle links = link_properties(file());
   const std::string what = fmt::format("cannot write dataset '{}'", full_name(path));
   Dataset dataset(Handle(

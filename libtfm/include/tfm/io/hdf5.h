@@ -40,10 +40,12 @@ struct Storage {
   std::uint64_t chunk_rows = 0;  // 0 = contiguous, uncompressed
   int deflate = 0;               // zlib level 1-9, 0 = none
   bool shuffle = false;          // byte-shuffle filter before deflate (integers compress better)
+  bool checksum = false;         // Fletcher-32 per chunk: corruption is an error, not wrong data
 };
 
 // Storage for large arrays: 64 Ki rows a chunk (a chunk of 4- or 8-byte values
-// fits HDF5's 1 MiB chunk cache), byte-shuffled, deflate level 1 (fast).
+// fits HDF5's 1 MiB chunk cache), byte-shuffled, deflate level 1 (fast),
+// checksummed.
 Storage compressed(std::uint64_t chunk_rows = 1 << 16, int level = 1);
 
 // An open HDF5 identifier plus its file path and object name for messages.
@@ -146,7 +148,8 @@ class Group : public Object {
                 const Storage& storage = {}) {
     return write(path, std::span<const T>(data), std::move(shape), storage);
   }
-  // A 1-D dataset of variable-length UTF-8 strings.
+  // A 1-D dataset of variable-length UTF-8 strings (storage.checksum is
+  // ignored: HDF5 cannot checksum variable-length data).
   Dataset write_strings(const std::string& path, const std::vector<std::string>& strings,
                         const Storage& storage = {});
   // Shorthands for open_dataset(path).read...().
