@@ -1,0 +1,47 @@
+// A whole training run as tfm-train performs it: batches from tfm-batch
+// files, a run folder with checkpoints and logs, validation, resuming, and a
+// clean stop on SIGINT/SIGTERM.
+//
+// Run folder: ckpt-<step>.h5 (train/checkpoint.h), train.log (TSV: step,
+// epoch, lr, loss, ppl, tokens_per_s, elapsed; a line every log_every steps,
+// averaged over them) and valid.log (TSV: step, epoch, loss, nll, ppl,
+// accuracy). Losses are per target token in nats; ppl = exp(nll).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tfm/model/config.h"
+#include "tfm/train/trainer.h"
+
+namespace tfm {
+
+struct RunConfig {
+  std::string batches;  // training batches (tfm-batch file)
+  std::string valid;    // validation batches, "" for none
+  std::string run_dir;
+  bool resume = false;             // continue from the newest checkpoint in run_dir
+  std::int64_t valid_every = 1000;  // steps; 0 = only at the end
+  std::int64_t patience = 0;       // stop after this many validations without improvement; 0 = never
+  std::int64_t save_every = 0;     // steps; 0 = off
+  double save_every_minutes = 10;  // 0 = off
+  std::int64_t keep_last = 5;
+  std::int64_t log_every = 100;
+  bool progress = false;  // progress line on stderr even when it is not a terminal
+  LoopLimits limits;
+};
+
+// Trains `model_config` (vocab_size is taken from the batches file) with
+// `trainer_config`, as described above. Returns 0, or 128 + N after a stop by
+// signal N (a checkpoint is written first).
+// Throws InputError for unusable inputs (another format, a validation set
+// with another vocabulary, a run folder holding another model's checkpoints,
+// checkpoints present without --resume), IoError when the run folder cannot
+// be written (earlier checkpoints are left intact), UsageError for bad settings.
+int run_training(ModelConfig model_config, const TrainerConfig& trainer_config,
+                 const RunConfig& run);
+
+// Seconds in "90", "90s", "30m", "12h" or "2d"; throws UsageError otherwise.
+double parse_duration(const std::string& text);
+
+}  // namespace tfm

@@ -1,0 +1,108 @@
+#include "tfm/train/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include <boost/archive/text_iarchive.hpp>
+#include <boost/archive/text_oarchive.hpp>
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/io/hdf5.h"
+#include "tfm/model/model_file.h"
+
+namespace tfm {
+
+namespace fs = std::filesystem;
+
+void save_checkpoint(const std::string& path, Transformer& model, Adam& adam,
+                     const Vocabulary& vocabulary, const TrainingState& state) {
+  hdf5::File file = hdf5::File::create(path);
+  hdf5::write_format(file, kCheckpointFormat, kCheckpointFormatVersion);
+  file.write_int_attribute("step", state.step);
+  file.write_int_attribute("epoch", state.loop.epoch);
+  hdf5::Group config = file.create_group("config");
+  write_config(config, model.config());
+  vocabulary.save(file, "vocab");
+  hdf5::Group params = file.create_group("params");
+  write_params(params, model.params(), model.params().values());
+  hdf5::Group m = file.create_group("optimizer/m");
+  write_params(m, model.params(), adam.m());
+  hdf5::Group v = file.create_group("optimizer/v");
+  write_params(v, model.params(), adam.v());
+  std::ostringstream text;
+  {
+    boost::archive::text_oarchive archive(text);
+    archive << state;
+  }
+  file.write_strings("state", {text.str()});
+  file.commit();
+}
+
+namespace {
+
+hdf5::File open_checkpoint(const std::string& path) {
+  hdf5::File file = hdf5::File::open(path);
+  hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
+  return file;
+}
+
+}  // namespace
+
+ModelConfig checkpoint_config(const std::string& path) {
+  return read_config(open_checkpoint(path).open_group("config"));
+}
+
+Vocabulary checkpoint_vocabulary(const std::string& path) {
+  return Vocabulary::load(open_checkpoint(path), "vocab");
+}
+
+void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, TrainingState& state) {
+  hdf5::File file = open_checkpoint(path);
+  if (!same_architecture(read_config(file.open_group("config")), model.config()))
+    throw InputError(path, 0, "checkpoint of a model with another configuration");
+  read_params(file.open_group("params"), model.params(), model.params().values());
+  read_params(file.open_group("optimizer/m"), model.params(), adam.m());
+  read_params(file.open_group("optimizer/v"), model.params(), adam.v());
+  auto text = file.read_strings("state");
+  if (text.size() != 1) throw InputError(path, 0, "malformed /state");
+  std::istringstream in(text[0]);
+  try {
+    boost::archive::text_iarchive archive(in);
+    archive >> state;
+  } catch (const std::exception& e) {
+    throw InputError(path, 0, std::string("unreadable /state: ") + e.what());
+  }
+  adam.set_steps(state.adam_steps);
+}
+
+std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
+  std::vector<CheckpointFile> out;
+  static const std::regex name("ckpt-([0-9]+)\\.h5");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    std::smatch m;
+    std::string file = entry.path().filename().string();
+    if (entry.is_regular_file() && std::regex_match(file, m, name))
+      out.push_back({std::stoll(m[1].str()), entry.path().string()});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
+  return out;
+}
+
+std::string checkpoint_path(const std::string& run_dir, std::int64_t step) {
+  return (fs::path(run_dir) / fmt::format("ckpt-{}.h5", step)).string();
+}
+
+void prune_checkpoints(const std::string& run_dir, std::int64_t keep) {
+  auto all = list_checkpoints(run_dir);
+  for (std::size_t i = 0; i + static_cast<std::size_t>(std::max<std::int64_t>(keep, 1)) < all.size(); ++i) {
+    std::error_code ec;
+    fs::remove(all[i].path, ec);
+    if (ec) throw IoError(all[i].path, "cannot remove old checkpoint", ec.value());
+  }
+}
+
+}  // namespace tfm

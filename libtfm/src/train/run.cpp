@@ -1,0 +1,247 @@
+#include "tfm/train/run.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "tfm/core/cli.h"
+#include "tfm/core/error.h"
+#include "tfm/core/progress.h"
+#include "tfm/data/batch_file.h"
+#include "tfm/model/model_file.h"
+#include "tfm/train/checkpoint.h"
+
+namespace tfm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// BatchReader as a BatchStream: epoch e is shuffled from (seed, e).
+class ReaderStream : public BatchStream {
+ public:
+  ReaderStream(BatchReader& reader, const ModelConfig& config, std::uint64_t seed)
+      : reader_(reader), config_(config), seed_(seed) {}
+  void seek(std::int64_t epoch, std::int64_t batch) override {
+    reader_.start_epoch(seed_, static_cast<std::uint64_t>(epoch));
+    reader_.seek(static_cast<std::size_t>(batch));
+  }
+  bool next(TokenBatch& out) override {
+    if (!reader_.next(pairs_)) return false;
+    make_token_batch(pairs_.source, pairs_.target, config_, out);
+    return true;
+  }
+
+ private:
+  BatchReader& reader_;
+  const ModelConfig& config_;
+  std::uint64_t seed_;
+  SentencePairBatch pairs_;
+};
+
+// Appends TSV lines, writing the header when the file is new or empty.
+class TsvLog {
+ public:
+  TsvLog(const std::string& path, const std::string& header) : path_(path) {
+    bool fresh = !fs::exists(path) || fs::file_size(path) == 0;
+    out_.open(path, std::ios::app);
+    if (!out_) throw IoError(path, "cannot open for writing", errno);
+    if (fresh) write(header);
+  }
+  void write(const std::string& line) {
+    out_ << line << '\n';
+    out_.flush();
+    if (!out_) throw IoError(path_, "cannot write", errno);
+  }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+// Averages of the steps since the last log line.
+struct Window {
+  LossStats stats;
+  std::int64_t steps = 0;
+  double start = 0;
+};
+
+class Run {
+ public:
+  Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run);
+  int train();
+
+ private:
+  void open_run_dir();
+  void validate_now(std::int64_t step, const LoopState& loop);
+  void save(const LoopState& loop);
+  bool after_step(const StepResult& r, const LoopState& loop);
+
+  const RunConfig& run_;
+  TrainerConfig tc_;
+  BatchReader reader_;
+  std::unique_ptr<BatchReader> valid_;
+  ModelConfig config_;
+  std::unique_ptr<Transformer> model_;
+  std::unique_ptr<Trainer> trainer_;
+  TrainingState state_;
+  std::unique_ptr<TsvLog> train_log_, valid_log_;
+  std::unique_ptr<ProgressBar> progress_;
+  Window window_;
+  std::int64_t last_saved_ = -1;
+  double last_save_time_ = 0;
+  bool patience_out_ = false;
+};
+
+Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run)
+    : run_(run), tc_(tc), reader_(run.batches), config_(config) {
+  if (!reader_.joint_vocabulary())
+    throw InputError(run.batches, 0, "tfm-train needs a joint vocabulary (tfm-batch --joint)");
+  config_.vocab_size = static_cast<std::int64_t>(reader_.vocabulary().size());
+  if (!run.valid.empty()) {
+    valid_ = std::make_unique<BatchReader>(run.valid);
+    if (!valid_->joint_vocabulary() || !(valid_->vocabulary() == reader_.vocabulary()))
+      throw InputError(run.valid, 0, "its vocabulary differs from that of " + run.batches);
+  }
+  model_ = std::make_unique<Transformer>(config_);
+  trainer_ = std::make_unique<Trainer>(*model_, tc_);
+  state_.seed = tc_.seed;
+  open_run_dir();
+}
+
+void Run::open_run_dir() {
+  std::error_code ec;
+  fs::create_directories(run_.run_dir, ec);
+  if (ec) throw IoError(run_.run_dir, "cannot create run folder", ec.value());
+  auto existing = list_checkpoints(run_.run_dir);
+  if (!existing.empty() && !run_.resume)
+    throw InputError(run_.run_dir, 0, "holds checkpoints already; use --resume to continue, or another folder");
+  if (existing.empty()) {
+    if (run_.resume) note("no checkpoint in " + run_.run_dir + ": starting from scratch");
+    model_->params().initialize(tc_.seed);
+  } else {
+    const std::string& path = existing.back().path;
+    if (!same_architecture(checkpoint_config(path), config_) ||
+        !(checkpoint_vocabulary(path) == reader_.vocabulary()))
+      throw InputError(path, 0, "checkpoint of another model or vocabulary than this run's");
+    load_checkpoint(path, *model_, trainer_->adam(), state_);
+    if (state_.seed != tc_.seed)
+      throw UsageError(fmt::format("--seed {} differs from the seed of the run in {} ({})", tc_.seed,
+                                   run_.run_dir, state_.seed));
+    trainer_->set_steps_done(state_.step);
+    last_saved_ = state_.step;
+    note(fmt::format("resuming from {} (step {}, epoch {})", path, state_.step, state_.loop.epoch));
+  }
+  train_log_ = std::make_unique<TsvLog>((fs::path(run_.run_dir) / "train.log").string(),
+                                        "step\tepoch\tlr\tloss\tppl\ttokens_per_s\telapsed");
+  if (valid_)
+    valid_log_ = std::make_unique<TsvLog>((fs::path(run_.run_dir) / "valid.log").string(),
+                                          "step\tepoch\tloss\tnll\tppl\taccuracy");
+}
+
+void Run::validate_now(std::int64_t step, const LoopState& loop) {
+  LossStats total;
+  SentencePairBatch pairs;
+  TokenBatch batch;
+  valid_->start_in_order();
+  while (valid_->next(pairs)) {
+    make_token_batch(pairs.source, pairs.target, config_, batch);
+    total += trainer_->evaluate(batch);
+  }
+  double n = static_cast<double>(std::max<std::int64_t>(total.tokens, 1));
+  double loss = total.loss / n, nll = total.nll / n;
+  valid_log_->write(fmt::format("{}\t{}\t{:.4f}\t{:.4f}\t{:.2f}\t{:.4f}", step, loop.epoch, loss, nll,
+                                std::exp(nll), static_cast<double>(total.correct) / n));
+  note(fmt::format("step {} validation: loss {:.4f} ppl {:.2f}", step, loss, std::exp(nll)));
+  if (loss < state_.best_valid_loss) {
+    state_.best_valid_loss = loss;
+    state_.validations_without_improvement = 0;
+  } else if (run_.patience > 0 && ++state_.validations_without_improvement >= run_.patience) {
+    note(fmt::format("no improvement in {} validations: stopping", run_.patience));
+    patience_out_ = true;
+  }
+}
+
+void Run::save(const LoopState& loop) {
+  state_.step = trainer_->steps_done();
+  state_.adam_steps = trainer_->adam().steps();
+  state_.loop = loop;
+  save_checkpoint(checkpoint_path(run_.run_dir, state_.step), *model_, trainer_->adam(),
+                  reader_.vocabulary(), state_);
+  prune_checkpoints(run_.run_dir, run_.keep_last);
+  last_saved_ = state_.step;
+  last_save_time_ = loop.elapsed;
+}
+
+bool Run::after_step(const StepResult& r, const LoopState& loop) {
+  window_.stats += r.stats;
+  ++window_.steps;
+  double n = static_cast<double>(std::max<std::int64_t>(window_.stats.tokens, 1));
+  double tokens_per_s = n / std::max(loop.elapsed - window_.start, 1e-9);
+  std::string eta = run_.limits.max_steps > 0
+                        ? format_duration((loop.elapsed - state_.loop.elapsed) / static_cast<double>(r.step - state_.step) *
+                                          static_cast<double>(run_.limits.max_steps - r.step))
+                        : "?";
+  progress_->update(static_cast<std::uint64_t>(r.step),
+                    fmt::format("epoch {} loss {:.3f} ppl {:.1f} lr {:.2e} {:.0f} tok/s ETA {}", loop.epoch,
+                                window_.stats.loss / n, std::exp(window_.stats.nll / n), r.lr, tokens_per_s, eta));
+  if (window_.steps >= run_.log_every) {
+    train_log_->write(fmt::format("{}\t{}\t{:.6g}\t{:.4f}\t{:.2f}\t{:.0f}\t{:.1f}", r.step, loop.epoch, r.lr,
+                                  window_.stats.loss / n, std::exp(window_.stats.nll / n), tokens_per_s,
+                                  loop.elapsed));
+    window_ = Window{{}, 0, loop.elapsed};
+  }
+  if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
+  bool by_steps = run_.save_every > 0 && r.step % run_.save_every == 0;
+  bool by_time = run_.save_every_minutes > 0 && loop.elapsed - last_save_time_ >= run_.save_every_minutes * 60;
+  if (by_steps || by_time || stop_signal() || patience_out_) save(loop);
+  return !stop_signal() && !patience_out_;
+}
+
+int Run::train() {
+  progress_ = std::make_unique<ProgressBar>("train", static_cast<std::uint64_t>(run_.limits.max_steps),
+                                            run_.progress);
+  window_.start = state_.loop.elapsed;
+  last_save_time_ = state_.loop.elapsed;
+  ReaderStream stream(reader_, config_, tc_.seed);
+  LoopState loop = state_.loop;
+  train_loop(*trainer_, stream, run_.limits, loop,
+             [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
+  progress_->finish();
+  bool validated = run_.valid_every > 0 && trainer_->steps_done() % run_.valid_every == 0;
+  if (valid_ && !stop_signal() && !patience_out_ && !validated) validate_now(trainer_->steps_done(), loop);
+  if (last_saved_ != trainer_->steps_done()) save(loop);
+  if (stop_signal()) {
+    note(fmt::format("stopped by signal {} after step {}; checkpoint written", stop_signal(), trainer_->steps_done()));
+    return 128 + stop_signal();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_training(ModelConfig model_config, const TrainerConfig& trainer_config, const RunConfig& run) {
+  if (run.keep_last < 1) throw UsageError("--keep-last must be at least 1");
+  Run r(model_config, trainer_config, run);
+  return r.train();
+}
+
+double parse_duration(const std::string& text) {
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  std::string unit = text.substr(std::min(used, text.size()));
+  double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : -1;
+  if (value < 0 || scale < 0 || !std::isfinite(value))
+    throw UsageError("bad duration '" + text + "' (e.g. 90, 90s, 30m, 12h, 2d)");
+  return value * scale;
+}
+
+}  // namespace tfm

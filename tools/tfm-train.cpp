@@ -1,0 +1,114 @@
+// tfm-train: trains a Transformer on batches written by tfm-batch, with
+// checkpoints, validation and exact resuming, in a run folder.
+//
+//   tfm-train --batches train.h5 --valid valid.h5 --preset base -o run/
+#include <string>
+
+#include "tfm/core/cli.h"
+#include "tfm/core/error.h"
+#include "tfm/model/config.h"
+#include "tfm/tensor/threads.h"
+#include "tfm/train/run.h"
+#include "tfm/train/trainer.h"
+
+namespace {
+
+struct Options {
+  std::string preset = "base", max_time = "0";
+  int threads = 1;
+  tfm::ModelConfig model;  // defaults shown in --help; the preset's apply unless given
+  tfm::TrainerConfig trainer;
+  tfm::RunConfig run;
+};
+
+tfm::po::options_description declare(Options& o) {
+  namespace po = tfm::po;
+  using I = std::int64_t;
+  po::options_description data("Data and run folder");
+  data.add_options()
+      ("batches", po::value(&o.run.batches)->value_name("FILE"), "training batches (tfm-batch output)")
+      ("valid", po::value(&o.run.valid)->value_name("FILE"), "validation batches, same vocabulary")
+      ("output,o", po::value(&o.run.run_dir)->value_name("DIR"), "run folder: checkpoints and logs")
+      ("resume", po::bool_switch(&o.run.resume), "continue from the newest checkpoint in the run folder");
+  po::options_description model("Model (a preset, then any of its settings)");
+  model.add_options()
+      ("preset", po::value(&o.preset)->default_value(o.preset), "tiny, small, base or big")
+      ("d-model", po::value<I>()->value_name("N"), "model width")
+      ("heads", po::value<I>()->value_name("N"), "attention heads")
+      ("ffn", po::value<I>()->value_name("N"), "feed-forward inner width")
+      ("encoder-layers", po::value<I>()->value_name("N"), "encoder layers")
+      ("decoder-layers", po::value<I>()->value_name("N"), "decoder layers")
+      ("dropout", po::value<float>()->value_name("P"), "dropout on embeddings and sub-layer outputs")
+      ("attention-dropout", po::value<float>()->value_name("P"), "dropout on attention weights")
+      ("relu-dropout", po::value<float>()->value_name("P"), "dropout inside feed-forward layers")
+      ("label-smoothing", po::value<float>()->value_name("E"), "label smoothing (default 0.1)")
+      ("pre-norm", po::bool_switch(&o.model.pre_norm), "layer norm before each sub-layer")
+      ("max-positions", po::value<I>()->value_name("N"), "longest sentence + 1 (default 1024)");
+  po::options_description train("Training");
+  train.add_options()
+      ("lr-scale", po::value(&o.trainer.lr_scale)->default_value(o.trainer.lr_scale),
+       "lr = scale * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5)")
+      ("warmup", po::value(&o.trainer.warmup)->default_value(o.trainer.warmup), "warm-up steps")
+      ("adam-beta1", po::value(&o.trainer.adam.beta1)->default_value(o.trainer.adam.beta1), "Adam beta1")
+      ("adam-beta2", po::value(&o.trainer.adam.beta2)->default_value(o.trainer.adam.beta2), "Adam beta2")
+      ("adam-eps", po::value(&o.trainer.adam.eps)->default_value(o.trainer.adam.eps), "Adam epsilon")
+      ("update-freq", po::value(&o.trainer.update_freq)->default_value(o.trainer.update_freq),
+       "batches per update (gradient accumulation)")
+      ("clip-norm", po::value(&o.trainer.clip_norm)->default_value(o.trainer.clip_norm),
+       "clip the gradient norm to this (0: off)")
+      ("seed", po::value(&o.trainer.seed)->default_value(o.trainer.seed), "initialization, dropout, batch order")
+      ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
+      ("max-steps", po::value(&o.run.limits.max_steps)->default_value(0), "stop after this many updates (0: no limit)")
+      ("max-epochs", po::value(&o.run.limits.max_epochs)->default_value(0), "stop after this many epochs (0: no limit)")
+      ("max-time", po::value(&o.max_time)->default_value(o.max_time), "stop after this long: 90s, 30m, 12h (0: no limit)")
+      ("patience", po::value(&o.run.patience)->default_value(o.run.patience),
+       "stop after this many validations without improvement (0: never)");
+  po::options_description save("Validation, checkpoints, logs");
+  save.add_options()
+      ("valid-every", po::value(&o.run.valid_every)->default_value(o.run.valid_every), "validate every N steps")
+      ("save-every", po::value(&o.run.save_every)->default_value(o.run.save_every), "checkpoint every N steps (0: off)")
+      ("save-every-minutes", po::value(&o.run.save_every_minutes)->default_value(o.run.save_every_minutes),
+       "checkpoint every M minutes (0: off)")
+      ("keep-last", po::value(&o.run.keep_last)->default_value(o.run.keep_last), "keep the newest K checkpoints")
+      ("log-every", po::value(&o.run.log_every)->default_value(o.run.log_every), "a train.log line every N steps")
+      ("progress", po::bool_switch(&o.run.progress), "progress line on stderr even when not a terminal");
+  po::options_description all;
+  all.add(data).add(model).add(train).add(save);
+  return all;
+}
+
+// The preset, then every model option given on the command line.
+tfm::ModelConfig model_config(const Options& o, const tfm::po::variables_map& vm) {
+  tfm::ModelConfig c = tfm::preset_config(o.preset);
+  auto take = [&](const char* name, auto& field) {
+    if (vm.count(name)) field = vm[name].as<std::remove_reference_t<decltype(field)>>();
+  };
+  take("d-model", c.d_model), take("heads", c.heads), take("ffn", c.ffn);
+  take("encoder-layers", c.encoder_layers), take("decoder-layers", c.decoder_layers);
+  take("dropout", c.dropout), take("attention-dropout", c.attention_dropout);
+  take("relu-dropout", c.relu_dropout), take("label-smoothing", c.label_smoothing);
+  take("max-positions", c.max_positions);
+  c.pre_norm = c.pre_norm || o.model.pre_norm;
+  return c;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  const tfm::ToolInfo info{"tfm-train", "--batches FILE -o DIR [--valid FILE] [--preset NAME] [options]",
+                           "Trains a Transformer (Vaswani et al., 2017) on tfm-batch batches, writing "
+                           "checkpoints and logs to a run folder; --resume continues exactly."};
+  tfm::po::variables_map vm;
+  if (!tfm::parse_command_line(info, declare(o), argc, argv, vm)) return tfm::kExitOk;
+  if (o.run.batches.empty() || o.run.run_dir.empty())
+    throw tfm::UsageError("--batches and --output are required (try 'tfm-train --help')");
+  if (o.threads < 1) throw tfm::UsageError("--threads must be at least 1");
+  o.run.limits.max_time = tfm::parse_duration(o.max_time);
+  tfm::ModelConfig config = model_config(o, vm);
+  tfm::set_engine_threads(o.threads);
+  tfm::install_stop_handlers();
+  return tfm::run_training(config, o.trainer, o.run);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return tfm::run_tool("train", argc, argv, run); }
