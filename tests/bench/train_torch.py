@@ -3,8 +3,10 @@
 loss as libtfm's), for the training benchmark and the cross-check test.
 
   train_torch.py bench PRESET THREADS STEPS   one TSV line like train_bench
-  train_torch.py check MODEL.h5 BATCH.h5 OUT.h5  loss and gradients for given
-                                                 weights and batch (h5py)
+  train_torch.py check MODEL.h5 BATCH.h5 OUT.h5  loss and gradients for the
+      weights of a tfm model file and a batch (/src, /tgt_in, /tgt_out padded
+      id arrays), no dropout: OUT.h5 gets attributes loss, nll (sums) and
+      /grads/<name> of loss / target tokens (model_test.cpp compares them)
 """
 import math
 import os
@@ -192,8 +194,31 @@ def bench(preset, threads, steps):
     print(f"{preset}\t{threads}\t{tokens / s:.0f}\t{flops / s / 1e9:.1f}\t{rss:.0f}\t{s / steps:.3f}")
 
 
+def check(model_path, batch_path, out_path):
+    import h5py
+    import numpy as np
+
+    with h5py.File(model_path, "r") as f:
+        c = f["config"].attrs
+        model = Transformer(int(c["d_model"]), int(c["heads"]), int(c["ffn"]), int(c["encoder_layers"]),
+                            int(c["decoder_layers"]), int(c["vocab_size"]), 0.0, float(c["label_smoothing"]))
+        for name, param in model.named_parameters():
+            param.data = torch.from_numpy(f["params/" + name.replace(".", "/")][()])
+    with h5py.File(batch_path, "r") as b:
+        src, ti, to = (torch.from_numpy(b[k][()].astype(np.int64)) for k in ("src", "tgt_in", "tgt_out"))
+    model.train(False)
+    loss, nll = model(src, ti, to)
+    (loss / int((to != PAD).sum())).backward()
+    with h5py.File(out_path, "w") as out:
+        out.attrs["loss"], out.attrs["nll"] = float(loss), float(nll)
+        for name, param in model.named_parameters():
+            out["grads/" + name.replace(".", "/")] = param.grad.numpy()
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "bench":
         bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "check":
+        check(*sys.argv[2:])
     else:
         sys.exit(__doc__)

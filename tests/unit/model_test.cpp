@@ -1,11 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <functional>
 #include <vector>
 
 #include "tfm/core/error.h"
+#include "tfm/data/vocabulary.h"
+#include "tfm/io/hdf5.h"
+#include "tfm/model/model_file.h"
 #include "tfm/model/config.h"
 #include "tfm/model/layers.h"
 #include "tfm/model/params.h"
@@ -273,4 +278,55 @@ TEST_CASE("a training pass is identical for 1 and 2 threads and allocates only o
   CHECK(std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float)) == 0);
   grads(1);
   CHECK(arena.allocations() == allocations);
+}
+
+TEST_CASE("PyTorch computes the same loss and gradients for the same weights and batch") {
+  const char* script = "tests/bench/train_torch.py";
+  if (!std::filesystem::exists(script) ||
+      std::system("/usr/bin/python3 -c 'import torch, h5py' 2>/dev/null") != 0) {
+    MESSAGE("skipped: needs " << script << ", python3-torch and python3-h5py");
+    return;
+  }
+  ModelConfig c = tiny_config(false);
+  c.dropout = c.attention_dropout = c.relu_dropout = 0;
+  Transformer model(c);
+  model.params().initialize(21);
+  TokenBatch b = tiny_batch(c);
+  auto dir = std::filesystem::temp_directory_path() / "tfm-torch-check";
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> tokens = {"<pad>", "<unk>", "<s>", "</s>"};
+  for (int i = 4; i < c.vocab_size; ++i) tokens.push_back("t" + std::to_string(i));
+  save_model((dir / "model.h5").string(), model, Vocabulary(tokens, "test"));
+  {
+    auto file = hdf5::File::create((dir / "batch.h5").string());
+    auto put = [&](const char* name, const std::vector<std::int32_t>& ids, std::int64_t len) {
+      std::vector<std::uint32_t> u(ids.begin(), ids.end());
+      file.write<std::uint32_t>(name, u, {static_cast<std::uint64_t>(b.batch), static_cast<std::uint64_t>(len)});
+    };
+    put("src", b.src, b.src_len), put("tgt_in", b.tgt_in, b.tgt_len), put("tgt_out", b.tgt_out, b.tgt_len);
+    file.commit();
+  }
+  std::string command = std::string("/usr/bin/python3 ") + script + " check " + (dir / "model.h5").string() +
+                        " " + (dir / "batch.h5").string() + " " + (dir / "out.h5").string();
+  REQUIRE(std::system(command.c_str()) == 0);
+  Arena arena;
+  model.params().zero_grads();
+  LossStats ours = model.train_batch(b, arena, {1, 1, 0}, 0, 1.0f / static_cast<float>(b.target_tokens));
+  auto out = hdf5::File::open((dir / "out.h5").string());
+  CHECK(ours.loss == doctest::Approx(out.read_double_attribute("loss")).epsilon(1e-5));
+  CHECK(ours.nll == doctest::Approx(out.read_double_attribute("nll")).epsilon(1e-5));
+  ParamStore& p = model.params();
+  for (std::size_t i = 0; i < p.params().size(); ++i) {
+    const ParamInfo& info = p.params()[i];
+    auto theirs = out.read<float>("grads/" + info.name);
+    double diff = 0, norm = 0;
+    for (std::int64_t e = 0; e < info.size; ++e) {
+      diff += std::pow(p.grad(static_cast<int>(i))[e] - theirs[static_cast<std::size_t>(e)], 2);
+      norm += std::pow(theirs[static_cast<std::size_t>(e)], 2);
+    }
+    INFO(info.name);
+    // k biases have zero gradient (softmax ignores a constant shift): rounding only.
+    CHECK(std::sqrt(diff) <= 1e-4 * std::sqrt(norm) + 1e-7);
+  }
+  std::filesystem::remove_all(dir);
 }
