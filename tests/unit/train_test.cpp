@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <cstdlib>
+#include <new>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -8,10 +12,23 @@
 #include "tfm/core/error.h"
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/random.h"
+#include "tfm/train/checkpoint.h"
 #include "tfm/train/optimizer.h"
 #include "tfm/train/trainer.h"
 
 using namespace tfm;
+
+// Counts heap allocations through operator new (for the no-allocation test).
+namespace {
+std::atomic<std::size_t> g_allocations{0};
+}
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -108,6 +125,24 @@ TEST_CASE("gradient accumulation normalizes by the step's target tokens") {
   CHECK(worst < 1e-5);
 }
 
+TEST_CASE("a training step allocates nothing on the heap after the first") {
+  ModelConfig c = reverse_model();
+  c.dropout = c.attention_dropout = c.relu_dropout = 0.1f;
+  Transformer model(c);
+  model.params().initialize(2);
+  TrainerConfig tc = reverse_trainer();
+  tc.update_freq = 2, tc.clip_norm = 0.5f;
+  Trainer trainer(model, tc);
+  auto data = reverse_task(c, 2, 16, 3);
+  set_engine_threads(2);
+  trainer.step(data);
+  std::size_t before = g_allocations.load();
+  trainer.step(data);
+  std::size_t after = g_allocations.load();
+  set_engine_threads(1);
+  CHECK(after == before);
+}
+
 TEST_CASE("a non-finite gradient skips the update; too many in a row stop the run") {
   ModelConfig c = reverse_model();
   Transformer model(c);
@@ -192,4 +227,48 @@ TEST_CASE("a tiny model learns copy-and-reverse to 99% token accuracy") {
   double accuracy = static_cast<double>(held_out.correct) / static_cast<double>(held_out.tokens);
   MESSAGE("copy-and-reverse held-out token accuracy " << accuracy);
   CHECK(accuracy >= 0.99);
+}
+
+TEST_CASE("checkpoints round-trip parameters, moments and state; another model is refused") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "tfm-checkpoint-test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ModelConfig c = reverse_model();
+  std::vector<std::string> tokens = {"<pad>", "<unk>", "<s>", "</s>"};
+  for (int i = 4; i < c.vocab_size; ++i) tokens.push_back("w" + std::to_string(i));
+  Vocabulary vocab(tokens, "test");
+  Transformer model(c);
+  model.params().initialize(4);
+  Trainer trainer(model, reverse_trainer());
+  auto data = reverse_task(c, 1, 8, 5);
+  trainer.step(data);
+  TrainingState state;
+  state.step = 1, state.adam_steps = 1, state.seed = 5, state.loop.epoch = 2, state.loop.batch = 3;
+  state.loop.elapsed = 1.25, state.best_valid_loss = 2.5;
+  for (std::int64_t step : {1, 2, 3}) save_checkpoint(checkpoint_path(dir.string(), step), model, trainer.adam(), vocab, state);
+  prune_checkpoints(dir.string(), 2);
+  auto files = list_checkpoints(dir.string());
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].step == 2);
+  CHECK(checkpoint_vocabulary(files[1].path) == vocab);
+  Transformer copy(c);
+  Adam adam(copy.params().size(), AdamConfig{});
+  TrainingState loaded;
+  load_checkpoint(files[1].path, copy, adam, loaded);
+  auto same = [](const float* a, const float* b, std::int64_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; };
+  CHECK(same(copy.params().values(), model.params().values(), model.params().size()));
+  CHECK(same(adam.m(), trainer.adam().m(), adam.size()));
+  CHECK(same(adam.v(), trainer.adam().v(), adam.size()));
+  CHECK(adam.steps() == 1);
+  CHECK(loaded.loop.epoch == 2);
+  CHECK(loaded.loop.batch == 3);
+  CHECK(loaded.loop.elapsed == 1.25);
+  CHECK(loaded.best_valid_loss == 2.5);
+  ModelConfig other = c;
+  other.ffn = 64;
+  Transformer wrong(other);
+  Adam wrong_adam(wrong.params().size(), AdamConfig{});
+  CHECK_THROWS_AS(load_checkpoint(files[1].path, wrong, wrong_adam, loaded), InputError);
+  fs::remove_all(dir);
 }

@@ -190,7 +190,7 @@ Sublayer::Sublayer(ParamStore& store, const std::string& norm_name, std::int64_t
     : norm_(store, norm_name, d), d_(d), dropout_(dropout), pre_norm_(pre_norm),
       site_(sites.take()) {}
 
-float* Sublayer::forward(PassContext& ctx, const float* x, std::int64_t rows, const Forward& f) {
+float* Sublayer::forward(PassContext& ctx, const float* x, std::int64_t rows, Forward f) {
   rows_ = rows;
   std::int64_t n = rows * d_;
   float* out = f(pre_norm_ ? norm_.forward(ctx, x, rows) : x);
@@ -199,7 +199,7 @@ float* Sublayer::forward(PassContext& ctx, const float* x, std::int64_t rows, co
   return pre_norm_ ? out : norm_.forward(ctx, out, rows);
 }
 
-float* Sublayer::backward(PassContext& ctx, const float* dy, const Backward& f_backward) {
+float* Sublayer::backward(PassContext& ctx, const float* dy, Backward f_backward) {
   std::int64_t n = rows_ * d_;
   const float* dsum = pre_norm_ ? dy : norm_.backward(ctx, dy);  // ∂/∂(x + drop(F))
   float* df = copy_of(ctx.arena, dsum, n);

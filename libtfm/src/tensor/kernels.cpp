@@ -15,7 +15,7 @@ std::int64_t row_grain(std::int64_t cols) { return std::max<std::int64_t>(1, 163
 // Column blocks for reductions over rows: each block sums all rows in order.
 constexpr std::int64_t kColBlock = 64;
 
-void parallel_columns(std::int64_t cols, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+void parallel_columns(std::int64_t cols, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   parallel_range(cols, kColBlock, fn);
 }
 

@@ -36,7 +36,7 @@ class Pool {
 
   int threads() const { return threads_; }
 
-  void run(std::int64_t n, const std::function<void(std::int64_t)>& fn) {
+  void run(std::int64_t n, FunctionRef<void(std::int64_t)> fn) {
     if (threads_ == 1 || n <= 1) {
       for (std::int64_t i = 0; i < n; ++i) fn(i);
       return;
@@ -85,7 +85,7 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(std::int64_t)>* job_ = nullptr;
+  const FunctionRef<void(std::int64_t)>* job_ = nullptr;
   std::int64_t n_ = 0;
   int threads_ = 1, pending_ = 0;
   std::uint64_t generation_ = 0;
@@ -108,12 +108,12 @@ Pool& pool() {
 void set_engine_threads(int threads) { pool().resize(threads); }
 int engine_threads() { return pool().threads(); }
 
-void parallel_tasks(std::int64_t n_tasks, const std::function<void(std::int64_t)>& fn) {
+void parallel_tasks(std::int64_t n_tasks, FunctionRef<void(std::int64_t)> fn) {
   pool().run(n_tasks, fn);
 }
 
 void parallel_range(std::int64_t n, std::int64_t grain,
-                    const std::function<void(std::int64_t, std::int64_t)>& fn) {
+                    FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   grain = std::max<std::int64_t>(grain, 1);
   std::int64_t blocks = (n + grain - 1) / grain;
   parallel_tasks(blocks, [&](std::int64_t b) { fn(b * grain, std::min(n, (b + 1) * grain)); });

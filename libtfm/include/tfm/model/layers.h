@@ -6,12 +6,12 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "tfm/model/params.h"
 #include "tfm/tensor/random.h"
 #include "tfm/tensor/tensor.h"
+#include "tfm/tensor/threads.h"
 
 namespace tfm {
 
@@ -99,12 +99,12 @@ class FeedForward {
 // post-norm y = LN(x + drop(F(x))), pre-norm y = x + drop(F(LN(x))).
 class Sublayer {
  public:
-  using Forward = std::function<float*(const float* in)>;
-  using Backward = std::function<float*(const float* dout)>;
+  using Forward = FunctionRef<float*(const float* in)>;
+  using Backward = FunctionRef<float*(const float* dout)>;
   Sublayer(ParamStore& store, const std::string& norm_name, std::int64_t d, float dropout,
            bool pre_norm, SiteCounter& sites);
-  float* forward(PassContext& ctx, const float* x, std::int64_t rows, const Forward& f);
-  float* backward(PassContext& ctx, const float* dy, const Backward& f_backward);
+  float* forward(PassContext& ctx, const float* x, std::int64_t rows, Forward f);
+  float* backward(PassContext& ctx, const float* dy, Backward f_backward);
 
  private:
   LayerNorm norm_;
