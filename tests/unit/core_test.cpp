@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/progress.h"
@@ -63,6 +64,12 @@ TEST_CASE("case mappings are the full ones") {
   out.clear();
   append_perl_ucfirst(out, U'\u01c6');  // ǆ titlecases to ǅ, not Ǆ
   CHECK(out == "\xC7\x85");
+  out.clear();
+  append_perl_upper(out, U'\u01c6');  // but uppercases to Ǆ
+  CHECK(out == "\xC7\x84");
+  out.clear();
+  append_perl_upper(out, U'\u00df');  // ß uppercases to SS
+  CHECK(out == "SS");
   out.clear();
   append_python_lower(out, U'\u00c4');
   CHECK(out == "\xC3\xA4");
@@ -128,4 +135,24 @@ TEST_CASE("durations read like a person writes them") {
   CHECK(format_duration(3) == "3s");
   CHECK(format_duration(125) == "2m05s");
   CHECK(format_duration(3723) == "1h02m03s");
+}
+
+TEST_CASE("Moses-style command lines take one-dash long options and keep short ones") {
+  bool unbuffered = false, uppercase = false;
+  int threads = 1;
+  po::options_description options;
+  options.add_options()("unbuffered,b", po::bool_switch(&unbuffered))(
+      "uppercase-first,u", po::bool_switch(&uppercase))("threads", po::value(&threads));
+  const ToolInfo info{"tfm-test", "", ""};
+  std::string args[] = {"tfm-test", "-u", "-threads", "3"};
+  char* argv[] = {args[0].data(), args[1].data(), args[2].data(), args[3].data()};
+  po::variables_map vm;
+  REQUIRE(parse_command_line(info, options, 4, argv, vm, nullptr, true));
+  CHECK(uppercase);
+  CHECK_FALSE(unbuffered);
+  CHECK(threads == 3);
+  std::string bad[] = {"tfm-test", "-thread", "3"};
+  char* bad_argv[] = {bad[0].data(), bad[1].data(), bad[2].data()};
+  po::variables_map vm2;
+  CHECK_THROWS_AS(parse_command_line(info, options, 3, bad_argv, vm2, nullptr, true), UsageError);
 }

@@ -55,6 +55,12 @@ void process_chunk(Chunk& chunk, int threads, const LineTransform& transform) {
     if (error) std::rethrow_exception(error);  // ranges are in order: earliest line first
 }
 
+// Whether `line`, the last one read, is written without '\n' as it came.
+bool keeps_missing_newline(const LineReader& reader, const LineFilterOptions& options,
+                           std::string_view line) {
+  return !reader.had_newline() && options.keep_missing_newline && options.keep_missing_newline(line);
+}
+
 }  // namespace
 
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
@@ -64,7 +70,7 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (reader.next(line)) {
       out.clear();
       transform(line, reader.line_number(), out);
-      out.push_back('\n');
+      if (!keeps_missing_newline(reader, options, line)) out.push_back('\n');
       write_stdout(out);
       std::fflush(stdout);
     }
@@ -78,9 +84,10 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
     if (chunk.lines.empty()) break;
     process_chunk(chunk, options.threads, transform);
-    for (auto& out : chunk.outputs) {
-      out.push_back('\n');
-      write_stdout(out);
+    const bool keep = keeps_missing_newline(reader, options, chunk.lines.back());
+    for (std::size_t i = 0; i < chunk.outputs.size(); ++i) {
+      if (!keep || i + 1 < chunk.outputs.size()) chunk.outputs[i].push_back('\n');
+      write_stdout(chunk.outputs[i]);
     }
   }
 }
