@@ -1,7 +1,7 @@
 // tfm-detokenize: joins tokenized text back into running text, a drop-in for
 // Moses' detokenizer.perl (same flags, same output byte for byte).
 //
-//   tfm-detokenize [-l LANG] [-u] [-b] [-q] [--threads N] [FILE] > text
+//   tfm-detokenize [-l LANG] [-u] [-penn] [-b] [-q] [--threads N] [FILE] > text
 #include <string>
 
 #include "tfm/core/cli.h"
@@ -28,6 +28,8 @@ tfm::po::options_description describe_options(Options& o) {
        "language rules: cs, en, fi, fr, it (ko: keep CJK words apart; others: generic)")
       ("uppercase-first,u", po::bool_switch(&o.detokenizer.uppercase_first),
        "upper-case the first letter of each line")
+      ("penn", po::bool_switch(&o.detokenizer.penn),
+       "input uses Penn Treebank tokens (-LRB-, ``, ca n't); English only")
       ("unbuffered,b", po::bool_switch(&o.filter.unbuffered), "write each line as soon as it is read")
       ("threads", po::value(&o.filter.threads)->default_value(o.filter.threads),
        "worker threads (same output for any number)")
@@ -49,10 +51,11 @@ int run(int argc, char** argv) {
                            "tfm-tokenize escaped and attaches punctuation, quotes and contractions."};
   if (!tfm::parse_command_line(info, options, argc, argv, vm, &positional, true)) return tfm::kExitOk;
   if (o.filter.threads < 1) throw tfm::UsageError("--threads must be at least 1");
+  const tfm::Detokenizer detokenizer(o.detokenizer);
   if (!o.quiet && !tfm::Detokenizer::has_builtin_rules(o.detokenizer.language))
     tfm::warn("no built-in rules for language " + o.detokenizer.language + ", using the generic ones");
   tfm::LineReader reader(o.input);
-  tfm::detokenize_lines(reader, tfm::Detokenizer(o.detokenizer), o.filter, o.replace_invalid);
+  tfm::detokenize_lines(reader, detokenizer, o.filter, o.replace_invalid);
   return tfm::kExitOk;
 }
 

@@ -83,6 +83,9 @@ echo x | "$dt" >/dev/full 2>"$WORK/err" && fail "writing to a full disk succeede
 expect_exit 2 "$dt" --no-such-option
 expect_exit 2 "$dt" --threads 0
 expect_exit 2 "$dt" -l
+expect_exit 2 "$dt" -penn -l de
+echo "I ca n't -LRB- go -RRB-" | expect_exit 0 "$dt" -penn
+[ "$(cat "$WORK/out")" = "I can't (go)" ] || fail "-penn: got '$(cat "$WORK/out")'"
 expect_exit 0 "$dt" --help
 grep -q -- '--uppercase-first' "$WORK/out" || fail "--help lacks --uppercase-first"
 finish

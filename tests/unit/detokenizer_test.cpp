@@ -129,6 +129,25 @@ TEST_CASE("-u upper-cases the first letter with Perl's uc") {
               true);
 }
 
+TEST_CASE("-penn: Penn Treebank brackets, quotes and split forms") {
+  const Detokenizer penn(DetokenizerConfig{"en", false, true});
+  const Table table = {
+      {"I ca n't go -LRB- now -RRB- .", "I can't go (now)."},
+      {"`` hi '' , ` yo '", "\"hi\", 'yo'"},
+      {"Can not can not", "Cannot can not"},  // the second match would need the first's space
+      {"gon na wan na got ta lem me gim me", "gonna wanna gotta lemme gimme"},
+      {"'T is D' ye", "'Tis D'ye"},
+      {"a @/@ b -RRB-LRB-", "a/b -RRB("},  // brackets are restored one kind after the other
+      {"中 文", "中 文"},                  // no CJK rule
+  };
+  for (const auto& [input, expected] : table) {
+    std::string out;
+    penn.detokenize(input, out);
+    CHECK(out == expected);
+  }
+  CHECK_THROWS_AS(Detokenizer(DetokenizerConfig{"de", false, true}), UsageError);
+}
+
 TEST_CASE("blank and tag lines are copied as they are") {
   check_table("en", {{"", ""}, {" \t ", " \t "}, {"\u00a0", "\u00a0"}, {"<p class = x >", "<p class = x >"}});
   CHECK(Detokenizer::copies_as_is("  "));

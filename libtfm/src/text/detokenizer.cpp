@@ -115,16 +115,74 @@ bool is_blank_line(std::string_view line) {
   return line.empty() || all_code_points(line, [](char32_t cp) { return unicode_is(cp, kPerlSpace); });
 }
 
-// " @-@ " → "-", left to right without overlaps, as s/ \@\-\@ /-/g.
-void join_hyphens(std::string_view text, std::string& out) {
-  static constexpr std::string_view kSplitHyphen = " @-@ ";
+// out = text with every `pattern` replaced, left to right without overlaps,
+// as Perl's s/pattern/replacement/g.
+void replace_all(std::string_view text, std::string_view pattern, std::string_view replacement,
+                 std::string& out) {
   out.clear();
   std::size_t from = 0;
-  for (std::size_t at; (at = text.find(kSplitHyphen, from)) != text.npos; from = at + kSplitHyphen.size()) {
+  for (std::size_t at; (at = text.find(pattern, from)) != text.npos; from = at + pattern.size()) {
     out.append(text, from, at - from);
-    out.push_back('-');
+    out.append(replacement);
   }
   out.append(text, from);
+}
+
+// Same, in place, using `scratch`.
+void replace_all(std::string& text, std::string_view pattern, std::string_view replacement,
+                 std::string& scratch) {
+  if (text.find(pattern) == text.npos) return;
+  replace_all(std::string_view(text), pattern, replacement, scratch);
+  text.swap(scratch);
+}
+
+// A Penn Treebank split form that -penn merges back: `pattern` loses its space
+// at `space_at`; the letter at `either_case_at` also matches in upper case
+// (the script's [Cc]an not).
+struct PennMerge {
+  std::string_view pattern;
+  std::size_t space_at;
+  std::size_t either_case_at;
+
+  bool matches(std::string_view text, std::size_t at) const {
+    if (text.size() - at < pattern.size()) return false;
+    for (std::size_t k = 0; k < pattern.size(); ++k) {
+      const char c = text[at + k];
+      if (c != pattern[k] && !(k == either_case_at && c == pattern[k] - 32)) return false;
+    }
+    return true;
+  }
+};
+
+void merge_penn_split_forms(std::string& text, std::string& scratch) {
+  static constexpr std::size_t kNone = std::string_view::npos;
+  static constexpr PennMerge kMerges[] = {
+      {" n't ", 0, kNone},   {" N'T ", 0, kNone},  {" can not ", 4, 1}, {" d' ye ", 3, 1},
+      {" gim me ", 4, 1},    {" gon na ", 4, 1},   {" got ta ", 4, 1},  {" lem me ", 4, 1},
+      {" 't is ", 3, 2},     {" 't was ", 3, 2},   {" wan na ", 4, 1}};
+  for (const PennMerge& merge : kMerges) {  // one pass per rule, as the script runs them
+    scratch.clear();
+    std::size_t from = 0;
+    for (std::size_t at = 0; at < text.size();) {
+      if (!merge.matches(text, at)) {
+        ++at;
+        continue;
+      }
+      scratch.append(text, from, at + merge.space_at - from);
+      from = at + merge.space_at + 1;
+      at += merge.pattern.size();
+    }
+    scratch.append(text, from);
+    text.swap(scratch);
+  }
+}
+
+// -LRB- → ( and so on, one bracket after the other as the script does (the
+// order matters for "-RRB-LRB-").
+void restore_penn_brackets(std::string& text, std::string& scratch) {
+  static constexpr std::pair<std::string_view, std::string_view> kBrackets[] = {
+      {"-LRB-", "("}, {"-RRB-", ")"}, {"-LSB-", "["}, {"-RSB-", "]"}, {"-LCB-", "{"}, {"-RCB-", "}"}};
+  for (const auto& [name, bracket] : kBrackets) replace_all(text, name, bracket, scratch);
 }
 
 // Undoes the tokenizer's escapes. The script's eleven substitutions run one
@@ -193,7 +251,7 @@ class WordJoiner {
       : d_(detokenizer), words_(words), out_(out) {}
 
   void run() {
-    for (std::size_t i = 0; i < words_.size(); ++i) i += join_word(i);
+    for (std::size_t i = 0; i < words_.size(); ++i) i += d_.config_.penn ? join_penn_word(i) : join_word(i);
     if (!out_.empty() && out_.back() == ' ') out_.pop_back();
   }
 
@@ -227,7 +285,7 @@ class WordJoiner {
       if (d_.french_ && word.size() == 1 && std::string_view("?!:;\\%").find(word[0]) != std::string_view::npos)
         space();  // French writes a space before these
       attach(word);
-    } else if (joins_english_contraction(i) || joins_czech_decimal(i)) {
+    } else if ((d_.english_ && joins_contraction(i)) || joins_czech_decimal(i)) {
       attach(word);
     } else if (joins_elision(i)) {
       put(word, false);
@@ -247,11 +305,24 @@ class WordJoiner {
     return 0;
   }
 
-  // English: "don 't", "John 's".
-  bool joins_english_contraction(std::size_t i) const {
+  // -penn: brackets and punctuation as above, `` ` '' ' become straight quotes.
+  std::size_t join_penn_word(std::size_t i) {
     const std::string_view word = words_[i];
-    return d_.english_ && i > 0 && word.size() > 1 && word[0] == '\'' &&
-           starts_with(word.substr(1), kPerlAlpha) && ends_with(words_[i - 1], kPerlAlnum);
+    if (all_code_points(word, is_opening)) put(word, false);
+    else if (all_code_points(word, is_closing) || joins_contraction(i)) attach(word);
+    else if (word == "`") put("'", false);
+    else if (word == "``") put("\"", false);
+    else if (word == "'") attach("'");
+    else if (word == "''") attach("\"");
+    else put(word, true);
+    return 0;
+  }
+
+  // "don 't", "John 's" (English only, or -penn).
+  bool joins_contraction(std::size_t i) const {
+    const std::string_view word = words_[i];
+    return i > 0 && word.size() > 1 && word[0] == '\'' && starts_with(word.substr(1), kPerlAlpha) &&
+           ends_with(words_[i - 1], kPerlAlnum);
   }
   // Czech: "3 , 5" → "3,5".
   bool joins_czech_decimal(std::size_t i) const {
@@ -319,7 +390,9 @@ Detokenizer::Detokenizer(DetokenizerConfig config)
       italian_(config_.language == "it"),
       czech_(config_.language == "cs"),
       finnish_(config_.language == "fi"),
-      korean_(config_.language == "ko") {}
+      korean_(config_.language == "ko") {
+  if (config_.penn && !english_) throw UsageError("Penn Treebank detokenization (-penn) is only for English (-l en)");
+}
 
 void Detokenizer::detokenize(std::string_view line, std::string& out) const {
   if (is_tag_line(line) || is_blank_line(line)) {
@@ -329,8 +402,13 @@ void Detokenizer::detokenize(std::string_view line, std::string& out) const {
   thread_local std::string padded, joined, text;
   thread_local std::vector<std::string_view> words;
   padded.assign(" ").append(line).push_back(' ');
-  join_hyphens(padded, joined);
+  replace_all(std::string_view(padded), " @-@ ", "-", joined);
+  if (config_.penn) replace_all(joined, " @/@ ", "/", padded);
   unescape(joined, text);
+  if (config_.penn) {
+    merge_penn_split_forms(text, padded);
+    restore_penn_brackets(text, padded);
+  }
   split_words(text, words);
   out.clear();
   detail::WordJoiner(*this, words, out).run();

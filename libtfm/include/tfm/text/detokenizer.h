@@ -12,6 +12,10 @@
 //    Czech decimals (3 , 5) and "-li", Finnish case suffixes (EU : n) are
 //    rejoined;
 //  - optionally the first letter is upper-cased.
+// With `penn` (English only) the input is taken as Penn-Treebank-style tokens
+// (tokenizer.perl -penn): -LRB- and friends become brackets, `` '' ` ' become
+// straight quotes, split forms (ca n't, gon na, can not) are merged, and the
+// CJK, quote-pairing and language rules are off.
 // Lines that are blank (only Perl \s) or look like one XML tag (<...>) are
 // copied unchanged. Like the Perl script this is not the inverse of the
 // tokenizer: URLs stay split, "+ 7" stays apart, and so on.
@@ -34,10 +38,13 @@ struct DetokenizerConfig {
   std::string language = "en";
   // -u: upper-case (Perl uc) the first letter after leading punctuation/space.
   bool uppercase_first = false;
+  // -penn: Penn Treebank conventions; only for English.
+  bool penn = false;
 };
 
 class Detokenizer {
  public:
+  // Throws UsageError for `penn` with a language other than en.
   explicit Detokenizer(DetokenizerConfig config);
 
   // Writes the detokenized `line` (valid UTF-8, without its '\n') into `out`,
