@@ -61,11 +61,25 @@ bool ends_with_cjk(std::string_view word) { return !word.empty() && is_cjk(last_
 
 bool one_of(char32_t cp, std::u32string_view set) { return set.find(cp) != set.npos; }
 
+// The ASCII members of the punctuation sets below, looked up in one step
+// (nearly every word starts with ASCII).
+enum AsciiPunct : std::uint8_t { kOpening = 1, kClosing = 2, kQuote = 4 };
+constexpr std::array<std::uint8_t, 128> kAsciiPunct = [] {
+  std::array<std::uint8_t, 128> table{};
+  for (char c : std::string_view("([{$")) table[static_cast<unsigned char>(c)] |= kOpening;
+  for (char c : std::string_view(",.?!:;\\%}])")) table[static_cast<unsigned char>(c)] |= kClosing;
+  for (char c : std::string_view("'\"`")) table[static_cast<unsigned char>(c)] |= kQuote;
+  return table;
+}();
+
 // Tokens that attach to the next word: currency and opening brackets.
-bool is_opening(char32_t cp) { return one_of(cp, U"([{\u00BF\u00A1") || unicode_is(cp, kPerlSc); }
+bool is_opening(char32_t cp) {
+  if (cp < 0x80) return kAsciiPunct[cp] & kOpening;
+  return one_of(cp, U"\u00BF\u00A1") || unicode_is(cp, kPerlSc);
+}
 // Tokens that attach to the previous word.
-bool is_closing(char32_t cp) { return one_of(cp, U",.?!:;\\%}])"); }
-bool is_quote(char32_t cp) { return one_of(cp, U"'\"\u201E\u201C`"); }
+bool is_closing(char32_t cp) { return cp < 0x80 && (kAsciiPunct[cp] & kClosing); }
+bool is_quote(char32_t cp) { return cp < 0x80 ? (kAsciiPunct[cp] & kQuote) : one_of(cp, U"\u201E\u201C"); }
 bool is_low_or_high_quote(char32_t cp) { return one_of(cp, U"\u201E\u201C\u201D"); }
 
 bool is_ascii_number(std::string_view word) {
@@ -213,12 +227,13 @@ void unescape(std::string_view text, std::string& out) {
 // split(/ /, $text): fields between single spaces, trailing empty ones dropped.
 void split_words(std::string_view text, std::vector<std::string_view>& words) {
   words.clear();
-  for (std::size_t from = 0;;) {
-    const std::size_t at = text.find(' ', from);
-    words.push_back(text.substr(from, at == text.npos ? text.npos : at - from));
-    if (at == text.npos) break;
+  std::size_t from = 0;
+  for (std::size_t at = 0; at < text.size(); ++at) {  // words are short: no memchr
+    if (text[at] != ' ') continue;
+    words.push_back(text.substr(from, at - from));
     from = at + 1;
   }
+  words.push_back(text.substr(from));
   while (!words.empty() && words.back().empty()) words.pop_back();
 }
 
@@ -402,9 +417,13 @@ void Detokenizer::detokenize(std::string_view line, std::string& out) const {
   thread_local std::string padded, joined, text;
   thread_local std::vector<std::string_view> words;
   padded.assign(" ").append(line).push_back(' ');
-  replace_all(std::string_view(padded), " @-@ ", "-", joined);
-  if (config_.penn) replace_all(joined, " @/@ ", "/", padded);
-  unescape(joined, text);
+  std::string_view current = padded;
+  if (line.find('@') != line.npos) {  // std::string::find would stop at every space
+    replace_all(current, " @-@ ", "-", joined);
+    if (config_.penn) replace_all(joined, " @/@ ", "/", padded);
+    current = joined;
+  }
+  unescape(current, text);
   if (config_.penn) {
     merge_penn_split_forms(text, padded);
     restore_penn_brackets(text, padded);
