@@ -24,7 +24,8 @@ out=unicode_tables.inc
       }
       print "static const CodeRange $name\[\] = {", join(",", @r), "};\n";
     }
-    for my $m (["perl_lc", sub { lc $_[0] }], ["perl_ucfirst", sub { ucfirst $_[0] }]) {
+    for my $m (["perl_lc", sub { lc $_[0] }], ["perl_uc", sub { uc $_[0] }],
+               ["perl_ucfirst", sub { ucfirst $_[0] }]) {
       my ($name, $f) = @$m; my @e;
       for my $cp (0 .. 0x10FFFF) {
         next if $cp >= 0xD800 && $cp <= 0xDFFF;

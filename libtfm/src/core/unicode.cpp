@@ -85,6 +85,8 @@ void append_perl_lower(std::string& out, char32_t cp) {
   append_mapped(out, perl_lc, cp);
 }
 
+void append_perl_upper(std::string& out, char32_t cp) { append_mapped(out, perl_uc, cp); }
+
 void append_perl_ucfirst(std::string& out, char32_t cp) { append_mapped(out, perl_ucfirst, cp); }
 
 void append_python_lower(std::string& out, char32_t cp) {
