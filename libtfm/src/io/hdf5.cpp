@@ -49,6 +49,8 @@ hid_t native_type();
 template <>
 hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
 template <>
+hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <>
 hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
 template <>
 hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
@@ -140,6 +142,7 @@ void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 std::string_view type_name(DataType type) {
   switch (type) {
     case DataType::kFloat32: return "float32";
+    case DataType::kUInt8: return "uint8";
     case DataType::kUInt32: return "uint32";
     case DataType::kUInt64: return "uint64";
     case DataType::kInt64: return "int64";
@@ -299,6 +302,7 @@ DataType Dataset::type() const {
     case H5T_STRING: return DataType::kString;
     case H5T_FLOAT: return H5Tget_size(t) == 4 ? DataType::kFloat32 : DataType::kOther;
     case H5T_INTEGER:
+      if (H5Tget_size(t) == 1 && H5Tget_sign(t) == H5T_SGN_NONE) return DataType::kUInt8;
       if (H5Tget_size(t) == 4 && H5Tget_sign(t) == H5T_SGN_NONE) return DataType::kUInt32;
       if (H5Tget_size(t) == 8) return H5Tget_sign(t) == H5T_SGN_NONE ? DataType::kUInt64 : DataType::kInt64;
       return DataType::kOther;
@@ -499,6 +503,7 @@ Dataset Group::write_strings(const std::string& path, const std::vector<std::str
   template Dataset Group::create_dataset<T>(const std::string&, const Shape&, const Storage&);        \
   template Dataset Group::write<T>(const std::string&, std::span<const T>, Shape, const Storage&);
 TFM_HDF5_INSTANTIATE(float)
+TFM_HDF5_INSTANTIATE(std::uint8_t)
 TFM_HDF5_INSTANTIATE(std::uint32_t)
 TFM_HDF5_INSTANTIATE(std::uint64_t)
 TFM_HDF5_INSTANTIATE(std::int64_t)

@@ -22,14 +22,14 @@
 namespace tfm::hdf5 {
 
 // Element types tfm stores; kOther is anything else found in a foreign file.
-enum class DataType { kFloat32, kUInt32, kUInt64, kInt64, kString, kOther };
+enum class DataType { kFloat32, kUInt8, kUInt32, kUInt64, kInt64, kString, kOther };
 // Attribute value kinds.
 enum class AttributeType { kString, kInt, kFloat, kOther };
 
 // Dimensions of a dataset, outermost first; {} for a scalar.
 using Shape = std::vector<std::uint64_t>;
 
-// "float32", "uint32", ..., "string", "other".
+// "float32", "uint8", "uint32", ..., "string", "other".
 std::string_view type_name(DataType type);
 // "[3, 4]" (or "[]" for a scalar).
 std::string shape_text(const Shape& shape);
@@ -108,8 +108,9 @@ class Dataset : public Object {
   std::uint64_t rows() const;        // shape()[0] (1 for a scalar)
   std::uint64_t row_size() const;    // elements in one row
 
-  // The whole dataset, flattened row-major. T is float, uint32_t, uint64_t or
-  // int64_t; HDF5 converts from the stored type (an overflow throws).
+  // The whole dataset, flattened row-major. T is float, uint8_t (bytes, e.g. a
+  // serialized archive), uint32_t, uint64_t or int64_t; HDF5 converts from
+  // the stored type (an overflow throws).
   template <class T>
   std::vector<T> read() const;
   // Rows [begin, begin + count) flattened, into `out` (resized).
