@@ -21,12 +21,11 @@ TokenizedSide read_side(const std::string& path, const Vocabulary& vocabulary, s
   LineReader reader(path);
   TokenizedSide side;
   std::vector<std::uint32_t> ids;
-  std::uint64_t unknown = 0;
   std::string_view line;
   while (reader.next(line)) {
     if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
       throw InputError(path, reader.line_number(), fmt::format("invalid UTF-8 at byte {}", bad + 1));
-    line_to_ids(line, vocabulary, ids, unknown);
+    line_to_ids(line, vocabulary, ids);
     side.add(ids);
   }
   lines = reader.line_number();
@@ -86,8 +85,7 @@ void filter(ParallelCorpus& corpus, const CleanConfig& config, CorpusStats& stat
   stats.target_unknown = count_unknown(corpus.target);
 }
 
-void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids,
-                 std::uint64_t& unknown) {
+void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids) {
   ids.clear();
   std::size_t pos = 0;
   while (pos < line.size()) {
@@ -95,9 +93,7 @@ void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vecto
     std::size_t end = pos;
     while (end < line.size() && !is_space(line[end])) ++end;
     if (end == pos) break;
-    const std::uint32_t id = vocabulary.id(line.substr(pos, end - pos));
-    unknown += id == Vocabulary::kUnk;
-    ids.push_back(id);
+    ids.push_back(vocabulary.id(line.substr(pos, end - pos)));
     pos = end;
   }
 }
