@@ -133,13 +133,13 @@ TEST_CASE("vocabulary lookups stay right as the table grows") {
 
 TEST_CASE("clean-corpus-n filtering, example table") {
   const CleanConfig config{1, 5, 2.0, true};
-  CHECK(drop_reason(3, 4, config) == nullptr);
-  CHECK(std::string(drop_reason(0, 4, config)) == "empty");
-  CHECK(std::string(drop_reason(6, 5, config)) == "too long");
-  CHECK(std::string(drop_reason(1, 3, config)) == "ratio");
-  CHECK(drop_reason(1, 2, config) == nullptr);  // ratio exactly 2 is kept, as in Moses
-  CHECK(std::string(drop_reason(2, 2, {3, 5, 9, true})) == "too short");
-  CHECK(drop_reason(0, 300, {1, 5, 2, false}) == nullptr);
+  CHECK(drop_reason(3, 4, config) == Drop::kNone);
+  CHECK(drop_reason(0, 4, config) == Drop::kEmpty);
+  CHECK(drop_reason(6, 5, config) == Drop::kTooLong);
+  CHECK(drop_reason(1, 3, config) == Drop::kRatio);
+  CHECK(drop_reason(1, 2, config) == Drop::kNone);  // ratio exactly 2 is kept, as in Moses
+  CHECK(drop_reason(2, 2, {3, 5, 9, true}) == Drop::kTooShort);
+  CHECK(drop_reason(0, 300, {1, 5, 2, false}) == Drop::kNone);
   Vocabulary vocabulary;
   std::vector<std::uint32_t> ids;
   line_to_ids("  <s>\tx  </s> ", vocabulary, ids);
