@@ -43,10 +43,11 @@ struct Storage {
   bool checksum = false;         // Fletcher-32 per chunk: corruption is an error, not wrong data
 };
 
-// Storage for large arrays: 64 Ki rows a chunk (a chunk of 4- or 8-byte values
-// fits HDF5's 1 MiB chunk cache), byte-shuffled, deflate level 1 (fast),
+// Storage for large arrays: 16 Ki rows a chunk (small enough that reading a
+// random row range decompresses little, large enough that compression is as
+// good as with bigger chunks), byte-shuffled, deflate level 1 (fast),
 // checksummed.
-Storage compressed(std::uint64_t chunk_rows = 1 << 16, int level = 1);
+Storage compressed(std::uint64_t chunk_rows = 1 << 14, int level = 1);
 
 // An open HDF5 identifier plus its file path and object name for messages.
 // Closed by the destructor with the close function matching its kind.
