@@ -1,0 +1,114 @@
+#include "tfm/data/vocabulary.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/core/line_io.h"
+#include "tfm/core/utf8.h"
+
+namespace tfm {
+
+namespace {
+
+const std::vector<std::string> kSpecialTokens{"<pad>", "<unk>", "<s>", "</s>"};
+
+// A fast string hash, 8 bytes at a time (tokens are short; quality matters
+// only enough to spread them over the table).
+std::uint32_t token_hash(std::string_view token) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ token.size();
+  std::size_t i = 0;
+  for (; i + 8 <= token.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, token.data() + i, 8);
+    h = (h ^ word) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, token.data() + i, token.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  return static_cast<std::uint32_t>(h >> 32);
+}
+
+}  // namespace
+
+Vocabulary::Vocabulary() {
+  for (const auto& token : kSpecialTokens) add(token, "", 0);
+}
+
+Vocabulary::Vocabulary(std::vector<std::string> tokens, const std::string& source) {
+  if (tokens.size() < kSpecials || !std::equal(kSpecialTokens.begin(), kSpecialTokens.end(), tokens.begin()))
+    throw Error(fmt::format("{}: vocabulary does not start with <pad> <unk> <s> </s>", source));
+  for (auto& token : tokens) add(std::move(token), source, 0);
+}
+
+std::size_t Vocabulary::find_slot(std::string_view token, std::uint32_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].id != kNone && (slots_[i].hash != hash || tokens_[slots_[i].id] != token)) i = (i + 1) & mask;
+  return i;
+}
+
+void Vocabulary::add(std::string token, const std::string& source, std::size_t line) {
+  if (2 * (tokens_.size() + 1) > slots_.size()) {
+    std::vector<Slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
+    slots_.swap(old);
+    for (const Slot& slot : old)
+      if (slot.id != kNone) slots_[find_slot(tokens_[slot.id], slot.hash)] = slot;
+  }
+  const std::uint32_t hash = token_hash(token);
+  const std::size_t i = find_slot(token, hash);
+  if (slots_[i].id != kNone) {
+    const std::string message = fmt::format("token '{}' is listed twice", token);
+    if (line > 0) throw InputError(source, line, message);
+    throw Error(fmt::format("{}: vocabulary {}", source, message));
+  }
+  slots_[i] = {hash, static_cast<std::uint32_t>(tokens_.size())};
+  tokens_.push_back(std::move(token));
+}
+
+bool Vocabulary::contains(std::string_view token) const {
+  return slots_[find_slot(token, token_hash(token))].id != kNone;
+}
+
+Vocabulary Vocabulary::from_counts(const std::string& path, std::uint64_t min_count) {
+  Vocabulary vocabulary;
+  LineReader reader(path);
+  std::string_view line;
+  while (reader.next(line)) {
+    const std::size_t n = reader.line_number();
+    if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
+      throw InputError(path, n, fmt::format("invalid UTF-8 at byte {}", bad + 1));
+    const std::size_t space = line.rfind(' ');
+    if (space == std::string_view::npos || space == 0)
+      throw InputError(path, n, "expected 'token count', found no count");
+    const std::string_view count_text = line.substr(space + 1);
+    std::uint64_t count = 0;
+    const auto [end, error] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
+    if (error != std::errc() || end != count_text.data() + count_text.size() || count_text.empty())
+      throw InputError(path, n, fmt::format("expected 'token count', found count '{}'", count_text));
+    const std::string_view token = line.substr(0, space);
+    if (count < min_count || std::find(kSpecialTokens.begin(), kSpecialTokens.end(), token) != kSpecialTokens.end())
+      continue;
+    vocabulary.add(std::string(token), path, n);
+  }
+  return vocabulary;
+}
+
+void Vocabulary::save(hdf5::Group& group, const std::string& name) const {
+  group.write_strings(name, tokens_, hdf5::compressed(1 << 14, 4));
+}
+
+Vocabulary Vocabulary::load(const hdf5::Group& group, const std::string& name) {
+  return Vocabulary(group.read_strings(name), fmt::format("{}: '{}'", group.file(), name));
+}
+
+std::uint32_t Vocabulary::id(std::string_view token) const {
+  const std::uint32_t id = slots_[find_slot(token, token_hash(token))].id;
+  return id == kNone ? kUnk : id;
+}
+
+}  // namespace tfm
