@@ -55,6 +55,11 @@ void process_chunk(Chunk& chunk, int threads, const LineTransform& transform) {
     if (error) std::rethrow_exception(error);  // ranges are in order: earliest line first
 }
 
+// Whether the output of `line`, just read, ends with '\n'.
+bool newline_after(const LineReader& reader, const LineFilterOptions& options, std::string_view line) {
+  return reader.had_newline() || !options.terminate_last_line || options.terminate_last_line(line);
+}
+
 }  // namespace
 
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
@@ -64,7 +69,7 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (reader.next(line)) {
       out.clear();
       transform(line, reader.line_number(), out);
-      out.push_back('\n');
+      if (newline_after(reader, options, line)) out.push_back('\n');
       write_stdout(out);
       std::fflush(stdout);
     }
@@ -78,9 +83,10 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
     if (chunk.lines.empty()) break;
     process_chunk(chunk, options.threads, transform);
-    for (auto& out : chunk.outputs) {
-      out.push_back('\n');
-      write_stdout(out);
+    const bool last_newline = newline_after(reader, options, chunk.lines.back());
+    for (std::size_t i = 0; i < chunk.outputs.size(); ++i) {
+      if (i + 1 < chunk.outputs.size() || last_newline) chunk.outputs[i].push_back('\n');
+      write_stdout(chunk.outputs[i]);
     }
   }
 }

@@ -16,6 +16,10 @@ struct LineFilterOptions {
   int threads = 1;
   std::size_t chunk_lines = 4096;  // lines read before work is shared out
   bool unbuffered = false;         // one line at a time, flushed (for pipes)
+  // For a last input line that lacks its '\n': whether its output gets one.
+  // Unset: always. (tokenizer.perl copies blank lines verbatim, so a blank
+  // unterminated last line stays unterminated.)
+  std::function<bool(std::string_view line)> terminate_last_line;
 };
 
 // Transforms a line into its output (without the '\n'). Called concurrently

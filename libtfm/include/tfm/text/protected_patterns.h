@@ -1,0 +1,46 @@
+// Protected patterns for the tokenizer (tokenizer.perl -protected FILE): Perl
+// regular expressions, one a line, whose matches are kept whole as tokens
+// (URLs, e-mail addresses, XML tags).
+//
+// Patterns run on std::regex (ECMAScript grammar) over code points, after a
+// light translation of Perl syntax: escaped punctuation such as \_ \@ \= \" \'
+// becomes the plain character. This covers Moses' basic-protected-patterns
+// and the usual hand-written files: literals, . [...] [^...] \w \W \s \S \d
+// \D \b, groups, (?:...), alternation, greedy and lazy quantifiers, {m,n},
+// ^ $ and look-ahead. Not supported (rejected with an error naming the file
+// and line): look-behind, named groups, \p{...}, \A \z \G \K, inline
+// modifiers such as (?i). \w and \d follow the C.UTF-8 locale, which for
+// letters agrees with Perl's Unicode \w but takes only ASCII digits for \d.
+#pragma once
+
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfm {
+
+class ProtectedPatterns {
+ public:
+  // Reads a pattern file; empty lines are skipped. Throws IoError, and
+  // InputError(path, line, ...) for a pattern we cannot compile.
+  static ProtectedPatterns load(const std::string& path);
+
+  // Adds one Perl pattern. Throws Error when it cannot be compiled.
+  void add(std::string_view perl_pattern);
+  bool empty() const { return regexes_.empty(); }
+
+  // Appends to `found` every match in `text` (valid UTF-8), pattern after
+  // pattern, each scanning left to right from the end of its previous match,
+  // as tokenizer.perl collects them. A pattern matching the empty string (on
+  // which Perl loops forever) stops at its first empty match.
+  void find_all(std::string_view text, std::vector<std::string>& found) const;
+
+ private:
+  std::vector<std::wregex> regexes_;
+};
+
+// The ECMAScript form of a Perl pattern (exposed for tests).
+std::string perl_to_ecmascript(std::string_view perl_pattern);
+
+}  // namespace tfm
