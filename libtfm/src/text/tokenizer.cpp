@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -14,6 +15,17 @@ namespace tfm {
 namespace {
 
 // ---- Code points in UTF-8 text ------------------------------------------
+
+// unicode_is with the ASCII classes cached here: most text is ASCII.
+const std::array<std::uint32_t, 128> kAsciiClasses = [] {
+  std::array<std::uint32_t, 128> table{};
+  for (char32_t c = 0; c < 128; ++c) table[c] = unicode_classes(c);
+  return table;
+}();
+
+inline bool has_class(char32_t cp, std::uint32_t classes) {
+  return ((cp < 128 ? kAsciiClasses[cp] : unicode_classes(cp)) & classes) != 0;
+}
 
 char32_t decode_at(std::string_view text, std::size_t pos, std::size_t& length) {
   std::size_t end = pos;
@@ -44,9 +56,9 @@ bool holds(const Cond& cond, std::string_view text, std::size_t pos, std::size_t
   if (pos >= text.size()) return cond.kind == Cond::kEnd || cond.kind == Cond::kEndOrNotIn;
   const char32_t cp = decode_at(text, pos, length);
   switch (cond.kind) {
-    case Cond::kIn: return unicode_is(cp, cond.classes);
+    case Cond::kIn: return has_class(cp, cond.classes);
     case Cond::kNotIn:
-    case Cond::kEndOrNotIn: return !unicode_is(cp, cond.classes);
+    case Cond::kEndOrNotIn: return !has_class(cp, cond.classes);
     case Cond::kIs: return cp == cond.literal;
     case Cond::kIsNot: return cp != cond.literal;
     default: return false;
@@ -130,33 +142,6 @@ void squeeze_spaces(std::string& text, std::string& scratch) {
   text.swap(scratch);
 }
 
-// The padded collapse then squeeze_spaces, in one pass: text between runs of
-// whitespace, one space apart, control characters deleted.
-void normalize_spaces(std::string_view line, std::string& out) {
-  out.clear();
-  bool pending = false;
-  for (std::size_t pos = 0; pos < line.size();) {
-    const unsigned char byte = static_cast<unsigned char>(line[pos]);
-    if (byte >= 0x21 && byte < 0x7F) {
-      if (pending && !out.empty()) out.push_back(' ');
-      pending = false;
-      out.push_back(static_cast<char>(byte));
-      ++pos;
-      continue;
-    }
-    std::size_t length = 0;
-    const char32_t cp = decode_at(line, pos, length);
-    if (unicode_is(cp, kPerlSpace)) {
-      pending = true;
-    } else if (cp >= 0x20) {
-      if (pending && !out.empty()) out.push_back(' ');
-      pending = false;
-      out.append(line, pos, length);
-    }
-    pos += length;
-  }
-}
-
 void replace_all(std::string& text, std::string_view from, std::string_view to, std::string& scratch) {
   std::size_t at = text.find(from);
   if (at == std::string::npos) return;
@@ -238,19 +223,27 @@ void restore_period_runs(std::string& text, std::string& scratch) {
 // ---- Output --------------------------------------------------------------
 
 void escape_into(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out.append("&amp;"); break;
-      case '|': out.append("&#124;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '\'': out.append("&apos;"); break;
-      case '"': out.append("&quot;"); break;
-      case '[': out.append("&#91;"); break;
-      case ']': out.append("&#93;"); break;
-      default: out.push_back(c);
-    }
+  static const auto entities = [] {
+    std::array<const char*, 256> table{};
+    table['&'] = "&amp;";
+    table['|'] = "&#124;";
+    table['<'] = "&lt;";
+    table['>'] = "&gt;";
+    table['\''] = "&apos;";
+    table['"'] = "&quot;";
+    table['['] = "&#91;";
+    table[']'] = "&#93;";
+    return table;
+  }();
+  out.reserve(text.size() + 16);
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char* entity = entities[static_cast<unsigned char>(text[i])];
+    if (!entity) continue;
+    out.append(text, copied, i - copied).append(entity);
+    copied = i + 1;
   }
+  out.append(text, copied);
 }
 
 void lower_case(std::string& text, std::string& scratch) {
@@ -261,7 +254,7 @@ void lower_case(std::string& text, std::string& scratch) {
 
 bool is_blank(std::string_view line) {
   for (std::size_t pos = 0; pos < line.size();)
-    if (!unicode_is(decode_utf8(line, pos), kPerlSpace)) return false;
+    if (!has_class(decode_utf8(line, pos), kPerlSpace)) return false;
   return true;
 }
 
@@ -306,13 +299,15 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
     out.assign(line);
   } else {
     if (protected_.empty()) {
-      normalize_spaces(line, b.text);
       b.protected_text.clear();
+      split_special(line, true, b.text);
     } else {
       collapse_spaces_padded(line, b.text);
       protect(b.text, b);
+      split_special(b.text, false, b.scratch);
+      b.text.swap(b.scratch);
     }
-    split_special(b.text, b);
+    language_rules(b.text, b);
     if (config_.aggressive_dash_splits) {
       static constexpr Rule kDash{in(kPerlAlnum), "-", in(kPerlAlnum), false, " @-@ "};
       substitute(kDash, b.text, b.scratch);
@@ -321,9 +316,11 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
     static constexpr Rule kCommaAfter{not_in(kPerlN), ",", kNoCond, false, " , "};
     static constexpr Rule kCommaBefore{kNoCond, ",", not_in(kPerlN), true, " , "};
     static constexpr Rule kCommaAtEnd{in(kPerlN), ",", kAtEnd, false, " ,"};
-    substitute(kCommaAfter, b.text, b.scratch);
-    substitute(kCommaBefore, b.text, b.scratch);
-    substitute(kCommaAtEnd, b.text, b.scratch);
+    if (b.text.find(',') != std::string::npos) {
+      substitute(kCommaAfter, b.text, b.scratch);
+      substitute(kCommaBefore, b.text, b.scratch);
+      substitute(kCommaAtEnd, b.text, b.scratch);
+    }
     split_apostrophes(b.text, b);
     split_periods(b.text, b);
     finish(b.text, b, out);
@@ -339,34 +336,59 @@ void Tokenizer::protect(std::string& text, Buffers& b) const {
   squeeze_spaces(text, b.scratch);
 }
 
-// s/([^\p{IsAlnum}\s\.\'\`\,\-])/ $1 /g and its language variants.
-void Tokenizer::split_special(std::string& text, Buffers& b) const {
+// s/([^\p{IsAlnum}\s\.\'\`\,\-])/ $1 /g (the set varies with the
+// language). With `normalize`, `in` is the raw line and this pass also does
+// the script's first steps (collapse_spaces_padded, then squeeze_spaces), all
+// character by character, so they fuse into one pass.
+void Tokenizer::split_special(std::string_view in, bool normalize, std::string& out) const {
   const bool catalan = config_.language == "ca";
-  std::string& out = b.scratch;
-  out.clear();
-  for (std::size_t pos = 0; pos < text.size();) {
-    const unsigned char byte = static_cast<unsigned char>(text[pos]);
-    std::size_t length = 1;
-    bool split = false;
-    if (byte < 0x80) {
-      split = split_ascii_[byte];
-    } else {
-      const char32_t cp = decode_at(text, pos, length);
-      split = !unicode_is(cp, kPerlAlnum | kPerlSpace) && !(catalan && cp == 0xB7);
+  out.resize(3 * in.size());  // at most " c " for each c
+  char* const begin = out.data();
+  char* o = begin;
+  bool pending_space = false;
+  for (std::size_t pos = 0; pos < in.size();) {
+    const unsigned char byte = static_cast<unsigned char>(in[pos]);
+    if (byte > 0x20 && byte < 0x80) {  // the common case: printable ASCII
+      if (pending_space && o != begin) *o++ = ' ';
+      pending_space = false;
+      if (split_ascii_[byte]) {
+        *o++ = ' ';
+        *o++ = static_cast<char>(byte);
+        *o++ = ' ';
+      } else {
+        *o++ = static_cast<char>(byte);
+      }
+      ++pos;
+      continue;
     }
-    if (split) out.push_back(' ');
-    out.append(text, pos, length);
-    if (split) out.push_back(' ');
+    std::size_t length = 1;
+    const char32_t cp = decode_at(in, pos, length);
+    const bool space = has_class(cp, kPerlSpace);
+    if (normalize && (space || cp < 0x20)) {  // white space or a control character
+      pending_space |= space;
+      pos += length;
+      continue;
+    }
+    const bool split = !has_class(cp, kPerlAlnum) && !space && !(catalan && cp == 0xB7);
+    if (pending_space && o != begin) *o++ = ' ';
+    pending_space = false;
+    if (split) *o++ = ' ';
+    for (std::size_t i = 0; i < length; ++i) *o++ = in[pos + i];
+    if (split) *o++ = ' ';
     pos += length;
   }
-  text.swap(out);
+  out.resize(static_cast<std::size_t>(o - begin));
+}
+
+// The language-specific follow-ups of split_special.
+void Tokenizer::language_rules(std::string& text, Buffers& b) const {
   const std::string& l = config_.language;
   static constexpr Rule kColon{kNoCond, ":", {Cond::kEndOrNotIn, kPerlLl, 0}, false, " : "};
   static constexpr Rule kGlottal{kNoCond, "'", {Cond::kEndOrNotIn, kPerlLl, 0}, false, " ' "};
   static constexpr Rule kMiddleDot{kNoCond, kCatalanDot, {Cond::kEndOrNotIn, kPerlLl, 0}, false, " \xC3\x82\xC2\xB7 "};
   if (l == "fi" || l == "sv") substitute(kColon, text, b.scratch);
   if (l == "tdt") substitute(kGlottal, text, b.scratch);
-  if (catalan) substitute(kMiddleDot, text, b.scratch);
+  if (l == "ca") substitute(kMiddleDot, text, b.scratch);
 }
 
 void Tokenizer::split_apostrophes(std::string& text, Buffers& b) const {
@@ -396,47 +418,45 @@ void Tokenizer::split_apostrophes(std::string& text, Buffers& b) const {
   }
 }
 
-// The script's word loop: a word "pre." loses its period as a separate token
-// unless pre is an abbreviation (holds a period and a letter, or is a
-// nonbreaking prefix), or the next word starts in lower case, or pre is a
-// numeric-only prefix before a number. The last word always splits. Words
-// come from split(/\s/), so runs of spaces give empty words; the result is
-// joined with single spaces.
+// The script's word loop: the last word's final period always becomes a
+// token, others' unless keeps_period. Words come from split(/\s/), so runs
+// of spaces give empty words; the result is joined with single spaces.
 void Tokenizer::split_periods(std::string& text, Buffers& b) const {
   std::string& out = b.scratch;
-  out.clear();
+  const std::size_t size = text.size();
+  out.resize(2 * size);  // at most one inserted space per word
+  char* const begin = out.data();
+  char* o = begin;
   const std::size_t last_end = text.find_last_not_of(' ') + 1;  // 0 when all spaces
-  for (std::size_t start = 0; start < last_end;) {
-    std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    if (end == start) {
-      ++start;
-      continue;
-    }
-    if (!out.empty()) out.push_back(' ');
-    out.append(text, start, end - start);
-    if (end - start >= 2 && text[end - 1] == '.') {
-      const std::string_view pre(text.data() + start, end - start - 1);
-      const bool last = end == last_end;
-      const char32_t next = (!last && end + 1 < text.size() && text[end + 1] != ' ')
-                                ? [&] { std::size_t p = end + 1; return decode_utf8(text, p); }()
-                                : 0;
-      bool keep = false;
-      if (!last) {
-        const auto kind = prefixes_.find(pre);
-        const bool abbreviation = pre.find('.') != std::string_view::npos && [&] {
-          for (std::size_t p = 0; p < pre.size();)
-            if (unicode_is(decode_utf8(pre, p), kPerlAlpha)) return true;
-          return false;
-        }();
-        keep = abbreviation || kind == NonbreakingPrefixes::kAlways || (next && unicode_is(next, kPerlLower)) ||
-               (kind == NonbreakingPrefixes::kNumericOnly && next >= '0' && next <= '9');
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= last_end; ++i) {
+    if (i < last_end && text[i] != ' ') continue;
+    if (i > start) {  // the word [start, i)
+      if (o != begin) *o++ = ' ';
+      for (std::size_t j = start; j < i; ++j) *o++ = text[j];
+      if (i - start >= 2 && text[i - 1] == '.') {
+        const std::string_view pre(text.data() + start, i - start - 1);
+        std::size_t next = i + 1;  // a following empty word (two spaces) has no first letter
+        const char32_t next_first = i < last_end && next < size && text[next] != ' ' ? decode_utf8(text, next) : 0;
+        if (i == last_end || !keeps_period(pre, next_first)) {
+          o[-1] = ' ';
+          *o++ = '.';
+        }
       }
-      if (!keep) out.insert(out.size() - 1, 1, ' ');
     }
-    start = end + 1;
+    start = i + 1;
   }
+  out.resize(static_cast<std::size_t>(o - begin));
   text.swap(out);
+}
+
+bool Tokenizer::keeps_period(std::string_view pre, char32_t next_first) const {
+  if (pre.find('.') != std::string_view::npos)
+    for (std::size_t p = 0; p < pre.size();)
+      if (has_class(decode_utf8(pre, p), kPerlAlpha)) return true;  // an abbreviation like U.S
+  const auto kind = prefixes_.find(pre);
+  return kind == NonbreakingPrefixes::kAlways || (next_first && has_class(next_first, kPerlLower)) ||
+         (kind == NonbreakingPrefixes::kNumericOnly && next_first >= '0' && next_first <= '9');
 }
 
 void Tokenizer::finish(std::string& text, Buffers& b, std::string& out) const {

@@ -49,9 +49,14 @@ class Tokenizer {
  private:
   struct Buffers;
   void protect(std::string& text, Buffers& b) const;
-  void split_special(std::string& text, Buffers& b) const;
+  void split_special(std::string_view in, bool normalize, std::string& out) const;
+  void language_rules(std::string& text, Buffers& b) const;
   void split_apostrophes(std::string& text, Buffers& b) const;
   void split_periods(std::string& text, Buffers& b) const;
+  // Whether "pre." keeps its period before a word starting with next_first
+  // (0: none): pre holds a period and a letter, is a nonbreaking prefix, or
+  // is a numeric-only one before a digit, or the next word is lower case.
+  bool keeps_period(std::string_view pre, char32_t next_first) const;
   void finish(std::string& text, Buffers& b, std::string& out) const;
 
   TokenizerConfig config_;
