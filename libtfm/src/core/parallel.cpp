@@ -77,17 +77,25 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
   }
   const std::size_t chunk_size = options.chunk_lines * static_cast<std::size_t>(std::max(1, options.threads));
   Chunk chunk;
+  std::string written;  // a chunk's output, written at once
   for (bool more = true; more;) {
-    chunk.lines.clear();
+    // Line strings are reused from chunk to chunk: no allocation per line.
+    std::size_t count = 0;
     chunk.first_line_number = reader.line_number() + 1;
-    while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
-    if (chunk.lines.empty()) break;
+    for (; count < chunk_size && (more = reader.next(line)); ++count) {
+      if (count < chunk.lines.size()) chunk.lines[count].assign(line);
+      else chunk.lines.emplace_back(line);
+    }
+    if (count == 0) break;
+    chunk.lines.resize(count);
     process_chunk(chunk, options.threads, transform);
     const bool last_newline = newline_after(reader, options, chunk.lines.back());
-    for (std::size_t i = 0; i < chunk.outputs.size(); ++i) {
-      if (i + 1 < chunk.outputs.size() || last_newline) chunk.outputs[i].push_back('\n');
-      write_stdout(chunk.outputs[i]);
+    written.clear();
+    for (std::size_t i = 0; i < count; ++i) {
+      written.append(chunk.outputs[i]);
+      if (i + 1 < count || last_newline) written.push_back('\n');
     }
+    write_stdout(written);
   }
 }
 

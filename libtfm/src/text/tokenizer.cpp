@@ -267,6 +267,7 @@ constexpr std::string_view kCatalanDot = "\xC3\x82\xC2\xB7";
 struct Tokenizer::Buffers {
   std::string text, scratch;
   std::vector<std::string> protected_text;
+  std::vector<std::size_t> period_splits;
 };
 
 Tokenizer::Tokenizer(TokenizerConfig config, NonbreakingPrefixes prefixes, ProtectedPatterns protected_patterns)
@@ -276,9 +277,14 @@ Tokenizer::Tokenizer(TokenizerConfig config, NonbreakingPrefixes prefixes, Prote
                  : (l == "fr" || l == "it" || l == "ga" || l == "ca") ? Apostrophes::kLeft
                  : (l == "so" || l == "tdt")                          ? Apostrophes::kGlottal
                                                                       : Apostrophes::kBoth;
-  for (int c = 0; c < 128; ++c)
-    split_ascii_[c] = !unicode_is(static_cast<char32_t>(c), kPerlAlnum | kPerlSpace) &&
-                      !std::strchr(".'`,-", c) && !(c == ':' && (l == "fi" || l == "sv"));
+  for (std::uint64_t c = 0; c < 256; ++c) {
+    const bool split = c < 0x80 && !unicode_is(static_cast<char32_t>(c), kPerlAlnum | kPerlSpace) &&
+                       !std::strchr(".'`,-", static_cast<int>(c)) && !(c == ':' && (l == "fi" || l == "sv"));
+    const std::uint64_t action = split ? (0x200020u | (c << 8) | (3ull << 32)) : (c | (1ull << 32));
+    const std::uint64_t slow = 1ull << 41;
+    byte_actions_[0][c] = c == ' ' ? 1ull << 40 : (c < 0x20 || c >= 0x80) ? slow : action;
+    byte_actions_[1][c] = (c < 0x20 || c >= 0x80) ? slow : action;
+  }
 }
 
 bool Tokenizer::is_verbatim(std::string_view line) const {
@@ -342,42 +348,45 @@ void Tokenizer::protect(std::string& text, Buffers& b) const {
 // character by character, so they fuse into one pass.
 void Tokenizer::split_special(std::string_view in, bool normalize, std::string& out) const {
   const bool catalan = config_.language == "ca";
-  out.resize(3 * in.size());  // at most " c " for each c
-  char* const begin = out.data();
-  char* o = begin;
-  bool pending_space = false;
+  // At most " c " for each c (a space before c follows a white-space byte
+  // that gave nothing), plus room for the last 4-byte store. The ASCII path
+  // is table-driven and has no branch but the one to the slow path.
+  out.resize(3 * in.size() + 4);
+  char* o = out.data();
+  bool pending_space = false;  // white space seen since the last character written
+  bool started = false;        // something written (leading white space is dropped)
+  const std::uint64_t* const actions = byte_actions_[normalize ? 0 : 1];
   for (std::size_t pos = 0; pos < in.size();) {
-    const unsigned char byte = static_cast<unsigned char>(in[pos]);
-    if (byte > 0x20 && byte < 0x80) {  // the common case: printable ASCII
-      if (pending_space && o != begin) *o++ = ' ';
-      pending_space = false;
-      if (split_ascii_[byte]) {
-        *o++ = ' ';
-        *o++ = static_cast<char>(byte);
-        *o++ = ' ';
-      } else {
-        *o++ = static_cast<char>(byte);
-      }
+    const std::uint64_t action = actions[static_cast<unsigned char>(in[pos])];
+    if (!(action >> 41)) {
+      const std::uint32_t space = (action >> 40) & 1;
+      const std::uint32_t before = pending_space & started & !space;  // the pending space goes first
+      const std::uint32_t word = (static_cast<std::uint32_t>(action) << (8 * before)) | (0x20 * before);
+      std::memcpy(o, &word, 4);
+      o += ((action >> 32) & 0xFF) + before;
+      pending_space = space;
+      started |= !space;
       ++pos;
       continue;
     }
     std::size_t length = 1;
     const char32_t cp = decode_at(in, pos, length);
     const bool space = has_class(cp, kPerlSpace);
-    if (normalize && (space || cp < 0x20)) {  // white space or a control character
+    if (normalize && (space || cp < 0x20)) {  // white space, or a control character to delete
       pending_space |= space;
       pos += length;
       continue;
     }
     const bool split = !has_class(cp, kPerlAlnum) && !space && !(catalan && cp == 0xB7);
-    if (pending_space && o != begin) *o++ = ' ';
+    if (pending_space && started) *o++ = ' ';
     pending_space = false;
+    started = true;
     if (split) *o++ = ' ';
     for (std::size_t i = 0; i < length; ++i) *o++ = in[pos + i];
     if (split) *o++ = ' ';
     pos += length;
   }
-  out.resize(static_cast<std::size_t>(o - begin));
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 // The language-specific follow-ups of split_special.
@@ -420,32 +429,41 @@ void Tokenizer::split_apostrophes(std::string& text, Buffers& b) const {
 
 // The script's word loop: the last word's final period always becomes a
 // token, others' unless keeps_period. Words come from split(/\s/), so runs
-// of spaces give empty words; the result is joined with single spaces.
+// of spaces give empty words (an empty next word has no lower-case start);
+// the result is joined with single spaces. Only words ending in a period
+// need a look, so they are found with find('.'), then the text is squeezed.
 void Tokenizer::split_periods(std::string& text, Buffers& b) const {
-  std::string& out = b.scratch;
   const std::size_t size = text.size();
-  out.resize(2 * size);  // at most one inserted space per word
+  const std::size_t last_end = text.find_last_not_of(' ') + 1;  // 0 when all spaces
+  std::vector<std::size_t>& splits = b.period_splits;
+  splits.clear();
+  for (std::size_t p = text.find('.'); p != std::string::npos && p < last_end; p = text.find('.', p + 1)) {
+    if ((p + 1 < size && text[p + 1] != ' ') || p == 0 || text[p - 1] == ' ') continue;
+    const std::size_t space = text.rfind(' ', p);
+    const std::size_t start = space == std::string::npos ? 0 : space + 1;
+    std::size_t next = p + 2;
+    const char32_t next_first = next < size && text[next] != ' ' ? decode_utf8(text, next) : 0;
+    if (p + 1 == last_end || !keeps_period(std::string_view(text).substr(start, p - start), next_first))
+      splits.push_back(p);
+  }
+  std::string& out = b.scratch;
+  out.resize(size + splits.size());
   char* const begin = out.data();
   char* o = begin;
-  const std::size_t last_end = text.find_last_not_of(' ') + 1;  // 0 when all spaces
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= last_end; ++i) {
-    if (i < last_end && text[i] != ' ') continue;
-    if (i > start) {  // the word [start, i)
-      if (o != begin) *o++ = ' ';
-      for (std::size_t j = start; j < i; ++j) *o++ = text[j];
-      if (i - start >= 2 && text[i - 1] == '.') {
-        const std::string_view pre(text.data() + start, i - start - 1);
-        std::size_t next = i + 1;  // a following empty word (two spaces) has no first letter
-        const char32_t next_first = i < last_end && next < size && text[next] != ' ' ? decode_utf8(text, next) : 0;
-        if (i == last_end || !keeps_period(pre, next_first)) {
-          o[-1] = ' ';
-          *o++ = '.';
-        }
-      }
+  bool after_space = true;  // drops leading spaces
+  std::size_t from = 0;
+  splits.push_back(size);
+  for (const std::size_t to : splits) {
+    for (std::size_t i = from; i < to; ++i) {
+      const bool space = text[i] == ' ';
+      *o = text[i];
+      o += !(space & after_space);
+      after_space = space;
     }
-    start = i + 1;
+    if (to < size) *o++ = ' ';
+    from = to;
   }
+  if (o != begin && o[-1] == ' ') --o;
   out.resize(static_cast<std::size_t>(o - begin));
   text.swap(out);
 }

@@ -12,6 +12,7 @@
 // apostrophes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -63,7 +64,11 @@ class Tokenizer {
   NonbreakingPrefixes prefixes_;
   ProtectedPatterns protected_;
   enum class Apostrophes { kRight, kLeft, kGlottal, kBoth } apostrophes_;
-  bool split_ascii_[128];  // which ASCII characters the special-character pass splits off
+  // What split_special writes for each byte, packed: the bytes (up to 3,
+  // little-endian) in bits 0-31, their count in bits 32-39, bit 40 for white
+  // space (writes nothing but a pending space), bit 41 for bytes that need
+  // the code point decoded first. [0]: when normalizing, [1]: when not.
+  std::uint64_t byte_actions_[2][256];
 };
 
 }  // namespace tfm
