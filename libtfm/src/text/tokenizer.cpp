@@ -222,7 +222,9 @@ void restore_period_runs(std::string& text, std::string& scratch) {
 
 // ---- Output --------------------------------------------------------------
 
-void escape_into(std::string_view text, std::string& out) {
+// `text` holds no NUL (control characters are gone), so strcspn can find the
+// next special character quickly.
+void escape_into(const std::string& text, std::string& out) {
   static const auto entities = [] {
     std::array<const char*, 256> table{};
     table['&'] = "&amp;";
@@ -236,14 +238,14 @@ void escape_into(std::string_view text, std::string& out) {
     return table;
   }();
   out.reserve(text.size() + 16);
-  std::size_t copied = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char* entity = entities[static_cast<unsigned char>(text[i])];
-    if (!entity) continue;
-    out.append(text, copied, i - copied).append(entity);
-    copied = i + 1;
+  const char* p = text.c_str();
+  const char* const end = p + text.size();
+  while (p < end) {
+    const std::size_t plain = std::strcspn(p, "&|<>'\"[]");
+    out.append(p, plain);
+    p += plain;
+    if (p < end) out.append(entities[static_cast<unsigned char>(*p++)]);
   }
-  out.append(text, copied);
 }
 
 void lower_case(std::string& text, std::string& scratch) {
@@ -447,13 +449,12 @@ void Tokenizer::split_periods(std::string& text, Buffers& b) const {
       splits.push_back(p);
   }
   std::string& out = b.scratch;
+  splits.push_back(size);
   out.resize(size + splits.size());
   char* const begin = out.data();
   char* o = begin;
   bool after_space = true;  // drops leading spaces
-  std::size_t from = 0;
-  splits.push_back(size);
-  for (const std::size_t to : splits) {
+  for (std::size_t from = 0; const std::size_t to : splits) {
     for (std::size_t i = from; i < to; ++i) {
       const bool space = text[i] == ' ';
       *o = text[i];
