@@ -18,8 +18,9 @@ void write_stdout(std::string_view data) {
 }
 
 struct Chunk {
-  std::vector<std::string> lines;
+  std::vector<std::string> lines;  // strings reused from chunk to chunk: no allocation per line
   std::size_t first_line_number = 0;
+  bool last_newline = true;  // whether the last line's output ends with '\n'
   std::vector<std::string> outputs;
 };
 
@@ -60,42 +61,83 @@ bool newline_after(const LineReader& reader, const LineFilterOptions& options, s
   return reader.had_newline() || !options.terminate_last_line || options.terminate_last_line(line);
 }
 
+// Reads up to `size` lines into `chunk`; false at the end of the input.
+bool read_chunk(LineReader& reader, const LineFilterOptions& options, std::size_t size, Chunk& chunk) {
+  std::string_view line;
+  std::size_t count = 0;
+  chunk.first_line_number = reader.line_number() + 1;
+  for (; count < size && reader.next(line); ++count) {
+    if (count < chunk.lines.size()) chunk.lines[count].assign(line);
+    else chunk.lines.emplace_back(line);
+  }
+  chunk.lines.resize(count);
+  if (count > 0) chunk.last_newline = newline_after(reader, options, chunk.lines.back());
+  return count > 0;
+}
+
+// Writes a processed chunk with one call; `buffer` is reused.
+void write_chunk(const Chunk& chunk, std::string& buffer) {
+  buffer.clear();
+  const std::size_t n = chunk.lines.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    buffer.append(chunk.outputs[i]);
+    if (i + 1 < n || chunk.last_newline) buffer.push_back('\n');
+  }
+  write_stdout(buffer);
+}
+
+void filter_unbuffered(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+  std::string_view line;
+  std::string out;
+  while (reader.next(line)) {
+    out.clear();
+    transform(line, reader.line_number(), out);
+    if (newline_after(reader, options, line)) out.push_back('\n');
+    write_stdout(out);
+    std::fflush(stdout);
+  }
+}
+
+// With several threads, the calling thread reads the next chunk and writes
+// the previous one while the workers transform the current one.
+void filter_pipelined(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+  const std::size_t chunk_size = options.chunk_lines * static_cast<std::size_t>(options.threads);
+  Chunk chunks[2];
+  std::string buffer;
+  int current = 0;
+  bool have = read_chunk(reader, options, chunk_size, chunks[0]), previous = false;
+  while (have) {
+    Chunk& chunk = chunks[current];
+    Chunk& other = chunks[1 - current];
+    std::exception_ptr error;
+    {
+      std::jthread worker([&] {
+        try {
+          process_chunk(chunk, options.threads, transform);
+        } catch (...) {
+          error = std::current_exception();
+        }
+      });
+      if (previous) write_chunk(other, buffer);
+      have = read_chunk(reader, options, chunk_size, other);
+    }
+    if (error) std::rethrow_exception(error);
+    previous = true;
+    current = 1 - current;
+  }
+  if (previous) write_chunk(chunks[1 - current], buffer);
+}
+
 }  // namespace
 
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
-  std::string_view line;
-  if (options.unbuffered) {
-    std::string out;
-    while (reader.next(line)) {
-      out.clear();
-      transform(line, reader.line_number(), out);
-      if (newline_after(reader, options, line)) out.push_back('\n');
-      write_stdout(out);
-      std::fflush(stdout);
-    }
-    return;
-  }
-  const std::size_t chunk_size = options.chunk_lines * static_cast<std::size_t>(std::max(1, options.threads));
+  if (options.unbuffered) return filter_unbuffered(reader, options, transform);
+  if (options.threads > 1) return filter_pipelined(reader, options, transform);
   Chunk chunk;
-  std::string written;  // a chunk's output, written at once
-  for (bool more = true; more;) {
-    // Line strings are reused from chunk to chunk: no allocation per line.
-    std::size_t count = 0;
-    chunk.first_line_number = reader.line_number() + 1;
-    for (; count < chunk_size && (more = reader.next(line)); ++count) {
-      if (count < chunk.lines.size()) chunk.lines[count].assign(line);
-      else chunk.lines.emplace_back(line);
-    }
-    if (count == 0) break;
-    chunk.lines.resize(count);
-    process_chunk(chunk, options.threads, transform);
-    const bool last_newline = newline_after(reader, options, chunk.lines.back());
-    written.clear();
-    for (std::size_t i = 0; i < count; ++i) {
-      written.append(chunk.outputs[i]);
-      if (i + 1 < count || last_newline) written.push_back('\n');
-    }
-    write_stdout(written);
+  std::string buffer;
+  while (read_chunk(reader, options, options.chunk_lines, chunk)) {
+    process_chunk(chunk, 1, transform);
+    write_chunk(chunk, buffer);
   }
 }
 
