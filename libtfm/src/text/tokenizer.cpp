@@ -189,17 +189,18 @@ void mark_runs(std::string& text, std::string& scratch, bool literal) {
 // turning each "DOTMULTI." into "DOTDOTMULTI" (with a space before a
 // following non-period). Done step by step when the text itself holds
 // "DOTMULTI" (the markers then interact), in one pass otherwise.
-void mark_period_runs(std::string& text, std::string& scratch) {
-  const bool literal = text.find("DOTMULTI") != std::string::npos;
-  if (literal) mark_runs(text, scratch, true);
-  else if (text.find("..") != std::string::npos) mark_runs(text, scratch, false);
-  if (!literal) return;
+// `literal`: the text holds "DOTMULTI". Returns whether markers were made.
+bool mark_period_runs(std::string& text, std::string& scratch, bool literal) {
+  const bool runs = text.find("..") != std::string::npos;
+  if (runs || literal) mark_runs(text, scratch, literal);
+  if (!literal) return runs;
   static constexpr Rule kBeforeOther{kNoCond, "DOTMULTI.", is_not('.'), true, "DOTDOTMULTI "};
   static constexpr Rule kBeforePeriod{kNoCond, "DOTMULTI.", kNoCond, false, "DOTDOTMULTI"};
   while (text.find("DOTMULTI.") != std::string::npos) {
     substitute(kBeforeOther, text, scratch);
     substitute(kBeforePeriod, text, scratch);
   }
+  return true;
 }
 
 // while (/DOTDOTMULTI/) { s/DOTDOTMULTI/DOTMULTI./g } s/DOTMULTI/./g: each
@@ -264,6 +265,21 @@ bool is_blank(std::string_view line) {
 // characters (the UTF-8 bytes of "·" read as Latin-1).
 constexpr std::string_view kCatalanDot = "\xC3\x82\xC2\xB7";
 
+// Bits of byte_actions_ that split_special ORs together, telling which later
+// passes have anything to do on the line.
+constexpr std::uint64_t kSeenComma = 1ull << 42;
+constexpr std::uint64_t kSeenApostrophe = 1ull << 43;
+constexpr std::uint64_t kSeenPeriod = 1ull << 44;
+constexpr std::uint64_t kSeenEscapable = 1ull << 45;  // & | < > ' " [ ]
+constexpr std::uint64_t kSeenMarkerStart = 1ull << 46;  // 'D' or 'M' (DOTMULTI, MULTI)
+constexpr std::uint64_t kSeenAll = ~0ull << 42;
+constexpr std::uint64_t kSlowBit = 1ull << 41;
+
+std::uint64_t seen_flags(unsigned char c) {
+  return (c == ',' ? kSeenComma : 0) | (c == '\'' ? kSeenApostrophe : 0) | (c == '.' ? kSeenPeriod : 0) |
+         (std::strchr("&|<>'\"[]", c) && c ? kSeenEscapable : 0) | (c == 'D' || c == 'M' ? kSeenMarkerStart : 0);
+}
+
 }  // namespace
 
 struct Tokenizer::Buffers {
@@ -283,9 +299,10 @@ Tokenizer::Tokenizer(TokenizerConfig config, NonbreakingPrefixes prefixes, Prote
     const bool split = c < 0x80 && !unicode_is(static_cast<char32_t>(c), kPerlAlnum | kPerlSpace) &&
                        !std::strchr(".'`,-", static_cast<int>(c)) && !(c == ':' && (l == "fi" || l == "sv"));
     const std::uint64_t action = split ? (0x200020u | (c << 8) | (3ull << 32)) : (c | (1ull << 32));
-    const std::uint64_t slow = 1ull << 41;
-    byte_actions_[0][c] = c == ' ' ? 1ull << 40 : (c < 0x20 || c >= 0x80) ? slow : action;
-    byte_actions_[1][c] = (c < 0x20 || c >= 0x80) ? slow : action;
+    const std::uint64_t slow = kSlowBit;
+    const std::uint64_t seen = seen_flags(static_cast<unsigned char>(c));
+    byte_actions_[0][c] = c == ' ' ? 1ull << 40 : (c < 0x20 || c >= 0x80) ? slow : action | seen;
+    byte_actions_[1][c] = (c < 0x20 || c >= 0x80) ? slow : action | seen;
   }
 }
 
@@ -306,9 +323,10 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
   if (is_verbatim(line)) {
     out.assign(line);
   } else {
+    std::uint64_t seen = kSeenAll;  // protected text may come back anywhere
     if (protected_.empty()) {
       b.protected_text.clear();
-      split_special(line, true, b.text);
+      seen = split_special(line, true, b.text);
     } else {
       collapse_spaces_padded(line, b.text);
       protect(b.text, b);
@@ -320,18 +338,19 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
       static constexpr Rule kDash{in(kPerlAlnum), "-", in(kPerlAlnum), false, " @-@ "};
       substitute(kDash, b.text, b.scratch);
     }
-    mark_period_runs(b.text, b.scratch);
-    static constexpr Rule kCommaAfter{not_in(kPerlN), ",", kNoCond, false, " , "};
-    static constexpr Rule kCommaBefore{kNoCond, ",", not_in(kPerlN), true, " , "};
-    static constexpr Rule kCommaAtEnd{in(kPerlN), ",", kAtEnd, false, " ,"};
-    if (b.text.find(',') != std::string::npos) {
+    const bool literal_markers = (seen & kSeenMarkerStart) && b.text.find("DOTMULTI") != std::string::npos;
+    const bool markers = (seen & kSeenPeriod) && mark_period_runs(b.text, b.scratch, literal_markers);
+    if (seen & kSeenComma) {
+      static constexpr Rule kCommaAfter{not_in(kPerlN), ",", kNoCond, false, " , "};
+      static constexpr Rule kCommaBefore{kNoCond, ",", not_in(kPerlN), true, " , "};
+      static constexpr Rule kCommaAtEnd{in(kPerlN), ",", kAtEnd, false, " ,"};
       substitute(kCommaAfter, b.text, b.scratch);
       substitute(kCommaBefore, b.text, b.scratch);
       substitute(kCommaAtEnd, b.text, b.scratch);
     }
-    split_apostrophes(b.text, b);
+    if (seen & kSeenApostrophe) split_apostrophes(b.text, b);
     split_periods(b.text, b);
-    finish(b.text, b, out);
+    finish(b.text, b, markers || (seen & kSeenMarkerStart), seen & kSeenEscapable, out);
   }
   if (config_.lower_case) lower_case(out, b.scratch);
 }
@@ -348,7 +367,7 @@ void Tokenizer::protect(std::string& text, Buffers& b) const {
 // language). With `normalize`, `in` is the raw line and this pass also does
 // the script's first steps (collapse_spaces_padded, then squeeze_spaces), all
 // character by character, so they fuse into one pass.
-void Tokenizer::split_special(std::string_view in, bool normalize, std::string& out) const {
+std::uint64_t Tokenizer::split_special(std::string_view in, bool normalize, std::string& out) const {
   const bool catalan = config_.language == "ca";
   // At most " c " for each c (a space before c follows a white-space byte
   // that gave nothing), plus room for the last 4-byte store. The ASCII path
@@ -358,9 +377,11 @@ void Tokenizer::split_special(std::string_view in, bool normalize, std::string& 
   bool pending_space = false;  // white space seen since the last character written
   bool started = false;        // something written (leading white space is dropped)
   const std::uint64_t* const actions = byte_actions_[normalize ? 0 : 1];
+  std::uint64_t seen = 0;
   for (std::size_t pos = 0; pos < in.size();) {
     const std::uint64_t action = actions[static_cast<unsigned char>(in[pos])];
-    if (!(action >> 41)) {
+    seen |= action;
+    if (!(action & kSlowBit)) {
       const std::uint32_t space = (action >> 40) & 1;
       const std::uint32_t before = pending_space & started & !space;  // the pending space goes first
       const std::uint32_t word = (static_cast<std::uint32_t>(action) << (8 * before)) | (0x20 * before);
@@ -389,6 +410,7 @@ void Tokenizer::split_special(std::string_view in, bool normalize, std::string& 
     pos += length;
   }
   out.resize(static_cast<std::size_t>(o - out.data()));
+  return seen & kSeenAll;
 }
 
 // The language-specific follow-ups of split_special.
@@ -403,7 +425,6 @@ void Tokenizer::language_rules(std::string& text, Buffers& b) const {
 }
 
 void Tokenizer::split_apostrophes(std::string& text, Buffers& b) const {
-  if (text.find('\'') == std::string::npos) return;
   static constexpr std::uint32_t kAlpha = kPerlAlpha;
   static constexpr Rule kBetweenOthers{not_in(kAlpha), "'", not_in(kAlpha), true, " ' "};
   static constexpr Rule kBeforeLetterEn{not_in(kAlpha | kPerlN), "'", in(kAlpha), true, " ' "};
@@ -478,12 +499,12 @@ bool Tokenizer::keeps_period(std::string_view pre, char32_t next_first) const {
          (kind == NonbreakingPrefixes::kNumericOnly && next_first >= '0' && next_first <= '9');
 }
 
-void Tokenizer::finish(std::string& text, Buffers& b, std::string& out) const {
+void Tokenizer::finish(std::string& text, Buffers& b, bool markers, bool escapable, std::string& out) const {
   if (text.size() >= 2 && text.compare(text.size() - 2, 2, ".'") == 0) text.replace(text.size() - 2, 2, " . ' ");
   for (std::size_t i = 0; i < b.protected_text.size(); ++i)
     replace_all(text, protected_marker(i), b.protected_text[i], b.scratch);
-  restore_period_runs(text, b.scratch);
-  if (config_.escape) escape_into(text, out);
+  if (markers) restore_period_runs(text, b.scratch);
+  if (config_.escape && escapable) escape_into(text, out);
   else out.assign(text);
 }
 

@@ -50,7 +50,8 @@ class Tokenizer {
  private:
   struct Buffers;
   void protect(std::string& text, Buffers& b) const;
-  void split_special(std::string_view in, bool normalize, std::string& out) const;
+  // Returns flags telling which characters the line holds (see the .cpp).
+  std::uint64_t split_special(std::string_view in, bool normalize, std::string& out) const;
   void language_rules(std::string& text, Buffers& b) const;
   void split_apostrophes(std::string& text, Buffers& b) const;
   void split_periods(std::string& text, Buffers& b) const;
@@ -58,7 +59,7 @@ class Tokenizer {
   // (0: none): pre holds a period and a letter, is a nonbreaking prefix, or
   // is a numeric-only one before a digit, or the next word is lower case.
   bool keeps_period(std::string_view pre, char32_t next_first) const;
-  void finish(std::string& text, Buffers& b, std::string& out) const;
+  void finish(std::string& text, Buffers& b, bool markers, bool escapable, std::string& out) const;
 
   TokenizerConfig config_;
   NonbreakingPrefixes prefixes_;
@@ -67,7 +68,8 @@ class Tokenizer {
   // What split_special writes for each byte, packed: the bytes (up to 3,
   // little-endian) in bits 0-31, their count in bits 32-39, bit 40 for white
   // space (writes nothing but a pending space), bit 41 for bytes that need
-  // the code point decoded first. [0]: when normalizing, [1]: when not.
+  // the code point decoded first, bits 42 and up flag characters that later
+  // passes look for. [0]: when normalizing, [1]: when not.
   std::uint64_t byte_actions_[2][256];
 };
 
