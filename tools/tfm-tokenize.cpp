@@ -36,6 +36,8 @@ tfm::po::options_description describe(Options& o) {
       ("lower-case", po::bool_switch(&o.tokenizer.lower_case), "lower-case the output")
       ("replace-invalid", po::bool_switch(&o.replace_invalid), "replace invalid UTF-8 with U+FFFD (default: error)")
       ("threads", po::value(&o.filter.threads)->default_value(o.filter.threads), "worker threads (same output)")
+      ("lines", po::value(&o.filter.chunk_lines)->default_value(o.filter.chunk_lines),
+       "lines per thread in each batch (memory use; same output)")
       ("unbuffered,b", po::bool_switch(&o.filter.unbuffered), "answer line by line (for pipes)")
       ("quiet,q", po::bool_switch(&o.quiet), "no warning about languages without prefixes")
       ("input", po::value(&o.input)->default_value(o.input), "input file ('-': standard input)");
@@ -66,6 +68,7 @@ int run(int argc, char** argv) {
   if (!tfm::parse_command_line(info, options, argc, argv, vm, &positional, true)) return tfm::kExitOk;
   o.tokenizer.escape = !vm["no-escape"].as<bool>();
   if (o.filter.threads < 1) throw tfm::UsageError("--threads must be at least 1");
+  if (o.filter.chunk_lines < 1) throw tfm::UsageError("--lines must be at least 1");
 
   tfm::ProtectedPatterns patterns;
   if (!o.protected_patterns.empty()) patterns = tfm::ProtectedPatterns::load(o.protected_patterns);

@@ -44,8 +44,10 @@ done >"$WORK/many"
 "$tok" -threads 1 <"$WORK/many" >"$WORK/t1"
 "$tok" -threads 2 <"$WORK/many" >"$WORK/t2"
 "$tok" --threads 3 -b <"$WORK/many" >"$WORK/t3"
+"$tok" -threads 3 -lines 7 <"$WORK/many" >"$WORK/t4"
 expect_same "$WORK/t1" "$WORK/t2" "-threads 2"
 expect_same "$WORK/t1" "$WORK/t3" "--threads 3 -b"
+expect_same "$WORK/t1" "$WORK/t4" "-threads 3 -lines 7"
 [ "$(wc -l <"$WORK/t1")" = "$(wc -l <"$WORK/many")" ] || fail "line count changed"
 
 # Line endings: CRLF is white space; blank lines are copied as they are and
@@ -86,6 +88,7 @@ expect_same "$WORK/want" "$WORK/out" "--replace-invalid"
 expect_exit 2 "$tok" --no-such-option </dev/null
 expect_exit 2 "$tok" -threads 0 </dev/null
 expect_exit 2 "$tok" -threads </dev/null
+expect_exit 2 "$tok" -lines 0 </dev/null
 expect_exit 1 "$tok" "$WORK/missing"
 expect_exit 1 "$tok" --prefixes "$WORK/missing" </dev/null
 printf '(?<=a)b\n' >"$WORK/pp"

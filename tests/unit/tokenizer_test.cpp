@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tfm/core/error.h"
 #include "tfm/text/nonbreaking_prefixes.h"
@@ -134,6 +135,13 @@ TEST_CASE("protected patterns stay whole") {
   CHECK(t.tokenize("Visit http://x.com/a/b_c or <b>mail</b> joe@ex.com now.") ==
         "Visit http://x.com/a/b_c or &lt;b&gt;mail&lt;/b&gt; joe@ex.com now .");
   CHECK(perl_to_ecmascript(R"(a\_b\@c\/d\-)") == R"(a_b@c\/d\-)");
+  // Matches are collected pattern after pattern, each left to right.
+  ProtectedPatterns two;
+  two.add("b+");
+  two.add("a.");
+  std::vector<std::string> found;
+  two.find_all("abba abbb ax", found);
+  CHECK(found == std::vector<std::string>{"bb", "bbb", "ab", "a ", "ab", "ax"});
   ProtectedPatterns bad;
   CHECK_THROWS_AS(bad.add(R"(\p{IsAlpha}+)"), Error);
   CHECK_THROWS_AS(bad.add(R"((?<=x)y)"), Error);

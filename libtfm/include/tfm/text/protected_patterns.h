@@ -13,7 +13,7 @@
 // letters agrees with Perl's Unicode \w but takes only ASCII digits for \d.
 #pragma once
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,13 +22,18 @@ namespace tfm {
 
 class ProtectedPatterns {
  public:
+  ProtectedPatterns();
+  ~ProtectedPatterns();
+  ProtectedPatterns(ProtectedPatterns&&) noexcept;
+  ProtectedPatterns& operator=(ProtectedPatterns&&) noexcept;
+
   // Reads a pattern file; empty lines are skipped. Throws IoError, and
   // InputError(path, line, ...) for a pattern we cannot compile.
   static ProtectedPatterns load(const std::string& path);
 
   // Adds one Perl pattern. Throws Error when it cannot be compiled.
   void add(std::string_view perl_pattern);
-  bool empty() const { return regexes_.empty(); }
+  bool empty() const;
 
   // Appends to `found` every match in `text` (valid UTF-8), pattern after
   // pattern, each scanning left to right from the end of its previous match,
@@ -37,7 +42,8 @@ class ProtectedPatterns {
   void find_all(std::string_view text, std::vector<std::string>& found) const;
 
  private:
-  std::vector<std::wregex> regexes_;
+  struct Regexes;  // std::regex stays out of this header
+  std::unique_ptr<Regexes> regexes_;
 };
 
 // The ECMAScript form of a Perl pattern (exposed for tests).
