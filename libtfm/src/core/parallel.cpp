@@ -133,12 +133,21 @@ void filter_pipelined(LineReader& reader, const LineFilterOptions& options, cons
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
   if (options.unbuffered) return filter_unbuffered(reader, options, transform);
   if (options.threads > 1) return filter_pipelined(reader, options, transform);
-  Chunk chunk;
-  std::string buffer;
-  while (read_chunk(reader, options, options.chunk_lines, chunk)) {
-    process_chunk(chunk, 1, transform);
-    write_chunk(chunk, buffer);
+  // One thread: lines go straight from the reader's buffer to the transform,
+  // outputs are gathered and written 64 KiB at a time.
+  std::string_view line;
+  std::string out, buffer;
+  while (reader.next(line)) {
+    out.clear();
+    transform(line, reader.line_number(), out);
+    buffer.append(out);
+    if (newline_after(reader, options, line)) buffer.push_back('\n');
+    if (buffer.size() >= (1u << 16)) {
+      write_stdout(buffer);
+      buffer.clear();
+    }
   }
+  write_stdout(buffer);
 }
 
 int available_threads() {
