@@ -271,13 +271,14 @@ constexpr std::uint64_t kSeenComma = 1ull << 42;
 constexpr std::uint64_t kSeenApostrophe = 1ull << 43;
 constexpr std::uint64_t kSeenPeriod = 1ull << 44;
 constexpr std::uint64_t kSeenEscapable = 1ull << 45;  // & | < > ' " [ ]
-constexpr std::uint64_t kSeenMarkerStart = 1ull << 46;  // 'D' or 'M' (DOTMULTI, MULTI)
+constexpr std::uint64_t kSeenD = 1ull << 46;  // "DOTMULTI" may be in the text
+constexpr std::uint64_t kSeenM = 1ull << 47;  // "MULTI" may be in the text
 constexpr std::uint64_t kSeenAll = ~0ull << 42;
 constexpr std::uint64_t kSlowBit = 1ull << 41;
 
 std::uint64_t seen_flags(unsigned char c) {
   return (c == ',' ? kSeenComma : 0) | (c == '\'' ? kSeenApostrophe : 0) | (c == '.' ? kSeenPeriod : 0) |
-         (std::strchr("&|<>'\"[]", c) && c ? kSeenEscapable : 0) | (c == 'D' || c == 'M' ? kSeenMarkerStart : 0);
+         (std::strchr("&|<>'\"[]", c) && c ? kSeenEscapable : 0) | (c == 'D' ? kSeenD : 0) | (c == 'M' ? kSeenM : 0);
 }
 
 }  // namespace
@@ -338,7 +339,7 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
       static constexpr Rule kDash{in(kPerlAlnum), "-", in(kPerlAlnum), false, " @-@ "};
       substitute(kDash, b.text, b.scratch);
     }
-    const bool literal_markers = (seen & kSeenMarkerStart) && b.text.find("DOTMULTI") != std::string::npos;
+    const bool literal_markers = (seen & kSeenD) && b.text.find("DOTMULTI") != std::string::npos;
     const bool markers = (seen & kSeenPeriod) && mark_period_runs(b.text, b.scratch, literal_markers);
     if (seen & kSeenComma) {
       static constexpr Rule kCommaAfter{not_in(kPerlN), ",", kNoCond, false, " , "};
@@ -350,7 +351,7 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
     }
     if (seen & kSeenApostrophe) split_apostrophes(b.text, b);
     split_periods(b.text, b);
-    finish(b.text, b, markers || (seen & kSeenMarkerStart), seen & kSeenEscapable, out);
+    finish(b.text, b, markers || (seen & kSeenM), seen & kSeenEscapable, out);
   }
   if (config_.lower_case) lower_case(out, b.scratch);
 }
