@@ -142,6 +142,23 @@ TEST_CASE("protected patterns stay whole") {
   std::vector<std::string> found;
   two.find_all("abba abbb ax", found);
   CHECK(found == std::vector<std::string>{"bb", "bbb", "ab", "a ", "ab", "ax"});
+  // Classes are Perl's Unicode ones (expected values from Perl 5.36).
+  ProtectedPatterns classes;
+  classes.add(R"(\d+)");
+  classes.add("[[:alpha:]]+");
+  classes.add(R"(\w+)");
+  found.clear();
+  classes.find_all("x \u0663" "4 \u00e9 a\u1dffb", found);
+  CHECK(found == std::vector<std::string>{"\u0663" "4", "x", "\u00e9", "a", "b", "x", "\u0663" "4", "\u00e9",
+                                          "a\u1dffb"});
+  // Pattern bytes are Latin-1 characters, as tokenizer.perl reads the file;
+  // quantifier digits are not required characters.
+  ProtectedPatterns latin1;
+  latin1.add("\xc3\xa9+");
+  latin1.add(R"(\d{2,})");
+  found.clear();
+  latin1.find_all("\u00e9 \u00c3\u00a9\u00a9 14", found);
+  CHECK(found == std::vector<std::string>{"\u00c3\u00a9\u00a9", "14"});
   ProtectedPatterns bad;
   CHECK_THROWS_AS(bad.add(R"(\p{IsAlpha}+)"), Error);
   CHECK_THROWS_AS(bad.add(R"((?<=x)y)"), Error);

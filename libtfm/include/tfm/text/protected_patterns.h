@@ -9,8 +9,10 @@
 // \D \b, groups, (?:...), alternation, greedy and lazy quantifiers, {m,n},
 // ^ $ and look-ahead. Not supported (rejected with an error naming the file
 // and line): look-behind, named groups, \p{...}, \A \z \G \K, inline
-// modifiers such as (?i). \w and \d follow the C.UTF-8 locale, which for
-// letters agrees with Perl's Unicode \w but takes only ASCII digits for \d.
+// modifiers such as (?i). \w \d \s and [[:alpha:]]-style classes are Perl's
+// Unicode ones (tfm/core/unicode.h); \b uses \w. Like tokenizer.perl, which
+// does not decode the file, each byte of a pattern is one character: a
+// non-ASCII literal matches only its Latin-1 reading ("é" matches "Ã©").
 #pragma once
 
 #include <memory>
@@ -27,11 +29,11 @@ class ProtectedPatterns {
   ProtectedPatterns(ProtectedPatterns&&) noexcept;
   ProtectedPatterns& operator=(ProtectedPatterns&&) noexcept;
 
-  // Reads a pattern file; empty lines are skipped. Throws IoError, and
-  // InputError(path, line, ...) for a pattern we cannot compile.
+  // Reads a pattern file (bytes, see above); empty lines are skipped. Throws
+  // IoError, and InputError(path, line, ...) for a pattern we cannot compile.
   static ProtectedPatterns load(const std::string& path);
 
-  // Adds one Perl pattern. Throws Error when it cannot be compiled.
+  // Adds one Perl pattern (bytes). Throws Error when it cannot be compiled.
   void add(std::string_view perl_pattern);
   bool empty() const;
 
