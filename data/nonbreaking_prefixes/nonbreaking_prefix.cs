@@ -56,6 +56,7 @@ RNDr
 PaedDr
 ThDr
 PharmDr
+Dr
 doc
 prof
 
@@ -90,6 +91,39 @@ tel
 mil
 mld
 stol
+
+# Ordinal numbers, written with a period ("1. máje", "12. století")
+1
+2
+3
+4
+5
+6
+7
+8
+9
+10
+11
+12
+13
+14
+15
+16
+17
+18
+19
+20
+21
+22
+23
+24
+25
+26
+27
+28
+29
+30
+31
 
 # Only before a number
 č #NUMERIC_ONLY#
