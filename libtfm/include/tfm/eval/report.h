@@ -1,0 +1,32 @@
+// sacrebleu 2.x's output formats, byte for byte: a score as JSON (indent 1,
+// keys in sacrebleu's order, the score rounded to `width` decimals and
+// printed as Python prints a float) or as a text line, and the way several
+// metrics' results are joined (a JSON list, or text lines aligned on '=').
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tfm/eval/metric.h"
+
+namespace tfm {
+
+// Python's repr() of a float: the shortest string that reads back the same,
+// "1.0" not "1", exponent form below 1e-4 and from 1e16 ("1e-05", "1e+16").
+std::string python_float_repr(double value);
+
+// JSON string literal as Python's json.dumps(..., ensure_ascii=False) writes it.
+std::string json_quote(const std::string& text);
+
+// sacrebleu's Score.format: the score alone when `score_only`, else JSON when
+// `json`, else "NAME|signature = score verbose". `signature` is the formatted
+// signature (long form for JSON). Adds μ ± CI when score.mean > 0.
+std::string format_score(const Score& score, int width, bool score_only,
+                         const std::string& signature, bool json);
+
+// sacrebleu's print_single_results: joins the formatted results of several
+// metrics (a JSON list, or text lines right-aligned on their first '='); the
+// result ends with a newline. `color` puts the confidence part in cyan.
+std::string join_results(std::vector<std::string> results, bool json, bool color);
+
+}  // namespace tfm

@@ -1,0 +1,135 @@
+#include "tfm/eval/evaluate.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/core/line_io.h"
+#include "tfm/core/utf8.h"
+#include "tfm/eval/report.h"
+
+namespace tfm {
+namespace {
+
+// Calls add(line) for each universal-newline line of `path`.
+template <typename Add>
+void for_each_line(const std::string& path, Add add) {
+  LineReader reader(path);
+  std::string_view line;
+  while (reader.next(line)) {
+    if (const std::size_t bad = find_invalid_utf8(line); bad != std::string_view::npos)
+      throw InputError(display_name(path), reader.line_number(),
+                       fmt::format("invalid UTF-8 at byte {}", bad + 1));
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    std::size_t start = 0, cr;
+    while ((cr = line.find('\r', start)) != std::string_view::npos) {
+      add(line.substr(start, cr - start), reader.line_number());
+      start = cr + 1;
+    }
+    add(line.substr(start), reader.line_number());
+  }
+}
+
+std::vector<std::string_view> split_tabs(std::string_view line, std::size_t max_fields) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0, tab;
+  while (fields.size() + 1 < max_fields && (tab = line.find('\t', start)) != std::string_view::npos) {
+    fields.push_back(line.substr(start, tab - start));
+    start = tab + 1;
+  }
+  fields.push_back(line.substr(start));
+  return fields;
+}
+
+}  // namespace
+
+Lines read_segments(const std::string& path) {
+  Lines lines;
+  for_each_line(path, [&](std::string_view line, std::size_t) { lines.emplace_back(python_rstrip(line)); });
+  return lines;
+}
+
+RefSets read_references(const std::vector<std::string>& paths, int num_refs) {
+  if (num_refs <= 1) {
+    RefSets refs;
+    for (const auto& path : paths) refs.push_back(read_segments(path));
+    return refs;
+  }
+  if (paths.size() != 1)
+    throw UsageError("--num-refs takes tab-separated references from a single file");
+  RefSets refs(static_cast<std::size_t>(num_refs));
+  for_each_line(paths[0], [&](std::string_view line, std::size_t number) {
+    const auto fields = split_tabs(python_rstrip(line), std::size_t(num_refs));
+    if (fields.size() != std::size_t(num_refs))
+      throw InputError(display_name(paths[0]), number,
+                       fmt::format("expected {} tab-separated references, found {}", num_refs, fields.size()));
+    for (std::size_t r = 0; r < fields.size(); ++r) refs[r].emplace_back(fields[r]);
+  });
+  return refs;
+}
+
+std::vector<Lines> read_tab_systems(const std::string& path) {
+  std::vector<Lines> systems;
+  for_each_line(path, [&](std::string_view line, std::size_t number) {
+    const auto fields = split_tabs(python_rstrip(line), std::string_view::npos);
+    if (systems.empty()) systems.resize(fields.size());
+    if (fields.size() != systems.size())
+      throw InputError(display_name(path), number,
+                       fmt::format("{} tab-separated systems, but the first line has {}", fields.size(),
+                                   systems.size()));
+    for (std::size_t s = 0; s < fields.size(); ++s) systems[s].emplace_back(python_rstrip(fields[s]));
+  });
+  return systems;
+}
+
+void check_line_counts(const Lines& hyps, const std::string& hyp_name, const RefSets& refs,
+                       const std::vector<std::string>& ref_names) {
+  for (std::size_t r = 0; r < refs.size(); ++r)
+    if (refs[r].size() != hyps.size())
+      throw InputError(display_name(hyp_name), 0,
+                       fmt::format("has {} lines but reference {} has {}", hyps.size(),
+                                   r < ref_names.size() ? display_name(ref_names[r]) : std::to_string(r + 1),
+                                   refs[r].size()));
+}
+
+std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, const RefSets& refs) {
+  std::vector<std::unique_ptr<Metric>> metrics;
+  for (const auto& name : options.metrics) {
+    std::unique_ptr<Metric> metric;
+    if (name == "bleu") metric = std::make_unique<Bleu>(options.bleu, refs);
+    else if (name == "chrf") metric = std::make_unique<Chrf>(options.chrf, refs);
+    else if (name == "ter") metric = std::make_unique<Ter>(options.ter, refs);
+    else throw UsageError(fmt::format("unknown metric '{}' (bleu, chrf or ter)", name));
+    // sacrebleu keeps one metric per name: a repeated name counts once.
+    const auto same = [&](const auto& m) { return m->id() == metric->id(); };
+    if (std::none_of(metrics.begin(), metrics.end(), same)) metrics.push_back(std::move(metric));
+  }
+  std::sort(metrics.begin(), metrics.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  return metrics;
+}
+
+EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOptions& options) {
+  EvalOutput output;
+  const auto metrics = make_metrics(options, refs);
+  if (options.sentence_level) {
+    if (metrics.size() != 1) throw UsageError("only one metric can be used in sentence-level mode");
+    const std::string sig = metrics[0]->signature().format(options.short_signature);
+    for (const Score& score : metrics[0]->sentence_scores(hyps))
+      output.text += format_score(score, options.width, options.score_only, sig, false) + "\n";
+    return output;
+  }
+  std::vector<std::string> results;
+  for (const auto& metric : metrics) {
+    if (metric->id() == "BLEU" && !options.force && count_tokenized_periods(hyps) >= 100) {
+      output.warnings.push_back("That's 100 lines that end in a tokenized period ('.')");
+      output.warnings.push_back("It looks like you forgot to detokenize your test data, which may hurt your score.");
+      output.warnings.push_back("If you insist your data is detokenized, or don't care, you can suppress this message with --force.");
+    }
+    const std::string sig = metric->signature().format(options.short_signature && !options.json);
+    results.push_back(format_score(metric->corpus_score(hyps), options.width, options.score_only, sig, options.json));
+  }
+  output.text = join_results(std::move(results), options.json, options.color);
+  return output;
+}
+
+}  // namespace tfm

@@ -1,0 +1,369 @@
+#include "tfm/eval/tokenize.h"
+
+#include <array>
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/core/unicode.h"
+#include "tfm/core/utf8.h"
+
+namespace tfm {
+namespace {
+
+// ASCII bytes that str.isspace() accepts: \t \n \v \f \r, \x1c-\x1f, space.
+constexpr std::array<bool, 128> kAsciiSpace = [] {
+  std::array<bool, 128> table{};
+  for (int c : {9, 10, 11, 12, 13, 28, 29, 30, 31, 32}) table[c] = true;
+  return table;
+}();
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whitespace of length `len` starting at text[pos], or 0.
+std::size_t space_at(std::string_view text, std::size_t pos) {
+  const auto lead = static_cast<unsigned char>(text[pos]);
+  if (lead < 0x80) return kAsciiSpace[lead] ? 1 : 0;
+  std::size_t next = pos;
+  const char32_t cp = decode_utf8(text, next);
+  return unicode_is(cp, kPySpace) ? next - pos : 0;
+}
+
+// 13a's first rule: ASCII punctuation except ' , - . (and the space itself).
+constexpr std::array<bool, 128> kRegexpPunct = [] {
+  std::array<bool, 128> table{};
+  const auto mark = [&](int from, int to) {
+    for (int c = from; c <= to; ++c) table[c] = true;
+  };
+  mark('{', '~');
+  mark('[', '`');
+  mark(' ', '&');
+  mark('(', '+');
+  mark(':', '@');
+  mark('/', '/');
+  return table;
+}();
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  std::string out;
+  std::size_t start = 0, hit;
+  while ((hit = text.find(from, start)) != std::string::npos) {
+    out.append(text, start, hit - start).append(to);
+    start = hit + from.size();
+  }
+  if (start == 0) return text;
+  out.append(text, start);
+  return out;
+}
+
+std::string unescape_entities(std::string text) {
+  if (text.find('&') == std::string::npos) return text;
+  // Sequential, as sacrebleu does: "&amp;lt;" ends up as "<".
+  text = replace_all(std::move(text), "&quot;", "\"");
+  text = replace_all(std::move(text), "&amp;", "&");
+  text = replace_all(std::move(text), "&lt;", "<");
+  return replace_all(std::move(text), "&gt;", ">");
+}
+
+// The regex substitutions of TokenizerRegexp. They only insert spaces around
+// ASCII characters, and "any non-digit" context never splits a UTF-8 sequence
+// in a way that changes the result, so they run on bytes.
+std::string split_ascii_punct(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 2);
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x80 && kRegexpPunct[static_cast<unsigned char>(c)]) {
+      out.push_back(' ');
+      out.push_back(c);
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Non-overlapping left-to-right substitution of a two-character pattern
+// (first, second) by first/second with spaces, as re.sub does.
+template <typename Match, typename Emit>
+std::string substitute_pairs(std::string_view text, Match match, Emit emit) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 4);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (i + 1 < text.size() && match(text[i], text[i + 1])) {
+      emit(out, text[i], text[i + 1]);
+      i += 2;
+    } else {
+      out.push_back(text[i++]);
+    }
+  }
+  return out;
+}
+
+// The period, comma and dash rules that follow split_ascii_punct().
+std::string digit_rules(std::string s) {
+  const auto is_period_comma = [](char c) { return c == '.' || c == ','; };
+  // ([^0-9])([\.,]) -> '\1 \2 '
+  s = substitute_pairs(
+      s, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); },
+      [](std::string& out, char a, char b) { out.append({a, ' ', b, ' '}); });
+  // ([\.,])([^0-9]) -> ' \1 \2'
+  s = substitute_pairs(
+      s, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); },
+      [](std::string& out, char a, char b) { out.append({' ', a, ' ', b}); });
+  // ([0-9])(-) -> '\1 \2 '
+  return substitute_pairs(
+      s, [](char a, char b) { return is_digit(a) && b == '-'; },
+      [](std::string& out, char a, char b) { out.append({a, ' ', b, ' '}); });
+}
+
+std::vector<char32_t> decode_all(std::string_view text) {
+  std::vector<char32_t> cps;
+  cps.reserve(text.size());
+  for (std::size_t pos = 0; pos < text.size();) cps.push_back(decode_utf8(text, pos));
+  return cps;
+}
+
+// One pass of re.sub with a two-code-point pattern over code points.
+template <typename Match>
+std::vector<char32_t> substitute_cp_pairs(const std::vector<char32_t>& in, Match match,
+                                          bool space_first) {
+  std::vector<char32_t> out;
+  out.reserve(in.size() + in.size() / 4);
+  std::size_t i = 0;
+  while (i < in.size()) {
+    if (i + 1 < in.size() && match(in[i], in[i + 1])) {
+      if (space_first) out.insert(out.end(), {U' ', in[i], U' ', in[i + 1]});
+      else out.insert(out.end(), {in[i], U' ', in[i + 1], U' '});
+      i += 2;
+    } else {
+      out.push_back(in[i++]);
+    }
+  }
+  return out;
+}
+
+std::string encode_all(const std::vector<char32_t>& cps) {
+  std::string out;
+  out.reserve(cps.size());
+  for (const char32_t cp : cps) append_utf8(out, cp);
+  return out;
+}
+
+// Surrounds every code point for which `pick` holds with spaces.
+template <typename Pick>
+std::string space_around(std::string_view text, Pick pick) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t start = pos;
+    const char32_t cp = decode_utf8(text, pos);
+    const bool picked = pick(cp);
+    if (picked) out.push_back(' ');
+    out.append(text.substr(start, pos - start));
+    if (picked) out.push_back(' ');
+  }
+  return out;
+}
+
+bool in_ranges(char32_t cp, std::initializer_list<std::pair<char32_t, char32_t>> ranges) {
+  for (const auto& [from, to] : ranges)
+    if (cp >= from && cp <= to) return true;
+  return false;
+}
+
+// Tercom's Asian punctuation and full-width punctuation classes.
+bool is_tercom_asian_punct(char32_t cp) {
+  return in_ranges(cp, {{0x3001, 0x3002}, {0x3008, 0x3011}, {0x3014, 0x301F}, {0xFF61, 0xFF65},
+                        {0x30FB, 0x30FB}, {0xFF0E, 0xFF0E}, {0xFF0C, 0xFF0C}, {0xFF1F, 0xFF1F},
+                        {0xFF1A, 0xFF1B}, {0xFF01, 0xFF02}, {0xFF08, 0xFF09}});
+}
+
+// Characters that tercom's Asian normalization splits off. Its Hiragana,
+// Katakana rules are anchored at the start of the line, which after the
+// western part always begins with a space, so they never fire.
+bool is_tercom_asian_split(char32_t cp) {
+  return is_tercom_asian_punct(cp) ||
+         in_ranges(cp, {{0x4E00, 0x9FFF}, {0x3400, 0x4DBF}, {0x31C0, 0x31EF}, {0x2E80, 0x2EFF},
+                        {0x3300, 0x33FF}, {0xF900, 0xFAFF}, {0xFE30, 0xFE4F}, {0x3200, 0x3F22}});
+}
+
+std::string tercom_western(std::string text) {
+  text = unescape_entities(std::move(text));
+  std::string s = split_ascii_punct(" " + text + " ");
+  // Possessives: "'s " → " 's " (the "'s$" rule cannot match: s ends with a space).
+  s = replace_all(std::move(s), "'s ", " 's ");
+  return digit_rules(std::move(s));
+}
+
+}  // namespace
+
+void python_split(std::string_view text, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t pos = 0, start = std::string_view::npos;
+  while (pos < text.size()) {
+    const std::size_t space = space_at(text, pos);
+    if (space > 0) {
+      if (start != std::string_view::npos) out.push_back(text.substr(start, pos - start));
+      start = std::string_view::npos;
+      pos += space;
+    } else {
+      if (start == std::string_view::npos) start = pos;
+      pos += utf8_sequence_length(static_cast<unsigned char>(text[pos]));
+    }
+  }
+  if (start != std::string_view::npos) out.push_back(text.substr(start));
+}
+
+std::string_view python_rstrip(std::string_view text) {
+  std::size_t end = text.size();
+  while (end > 0) {
+    std::size_t start = end - 1;  // back to the lead byte of the last code point
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    if (space_at(text, start) == 0) break;
+    end = start;
+  }
+  return text.substr(0, end);
+}
+
+std::string_view python_strip(std::string_view text) {
+  text = python_rstrip(text);
+  std::size_t pos = 0, space;
+  while (pos < text.size() && (space = space_at(text, pos)) > 0) pos += space;
+  return text.substr(pos);
+}
+
+std::string python_lower(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[pos]);
+    if (lead < 0x80) {
+      out.push_back(static_cast<char>(lead >= 'A' && lead <= 'Z' ? lead + 32 : lead));
+      ++pos;
+    } else {
+      append_python_lower(out, decode_utf8(text, pos));
+    }
+  }
+  return out;
+}
+
+std::string python_normalize_spaces(std::string_view text) {
+  thread_local std::vector<std::string_view> fields;
+  python_split(text, fields);
+  std::string out;
+  out.reserve(text.size());
+  for (const auto field : fields) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(field);
+  }
+  return out;
+}
+
+BleuTokenizer parse_bleu_tokenizer(std::string_view name) {
+  if (name == "13a") return BleuTokenizer::k13a;
+  if (name == "intl") return BleuTokenizer::kIntl;
+  if (name == "zh") return BleuTokenizer::kZh;
+  if (name == "char") return BleuTokenizer::kChar;
+  if (name == "none") return BleuTokenizer::kNone;
+  throw UsageError(fmt::format("unknown tokenizer '{}' (13a, intl, zh, char or none)", name));
+}
+
+const char* bleu_tokenizer_name(BleuTokenizer tokenizer) {
+  switch (tokenizer) {
+    case BleuTokenizer::k13a: return "13a";
+    case BleuTokenizer::kIntl: return "intl";
+    case BleuTokenizer::kZh: return "zh";
+    case BleuTokenizer::kChar: return "char";
+    case BleuTokenizer::kNone: return "none";
+  }
+  return "?";
+}
+
+std::string tokenize_bleu(std::string_view line, BleuTokenizer tokenizer) {
+  switch (tokenizer) {
+    case BleuTokenizer::k13a: return tokenize_13a(line);
+    case BleuTokenizer::kIntl: return tokenize_intl(line);
+    case BleuTokenizer::kZh: return tokenize_zh(line);
+    case BleuTokenizer::kChar: return tokenize_char(line);
+    case BleuTokenizer::kNone: return std::string(line);
+  }
+  return std::string(line);
+}
+
+std::string tokenize_regexp(std::string_view line) {
+  return python_normalize_spaces(digit_rules(split_ascii_punct(line)));
+}
+
+std::string tokenize_13a(std::string_view line) {
+  std::string text = replace_all(std::string(line), "<skipped>", "");
+  // sacrebleu also joins "-\n" and "\n"; a line never holds a newline here.
+  text = unescape_entities(std::move(text));
+  return tokenize_regexp(" " + text + " ");
+}
+
+std::string tokenize_intl(std::string_view line) {
+  const auto cls = [](char32_t cp) { return unicode_classes(cp); };
+  std::vector<char32_t> cps = decode_all(line);
+  // (\P{N})(\p{P}) -> '\1 \2 '
+  cps = substitute_cp_pairs(
+      cps, [&](char32_t a, char32_t b) { return !(cls(a) & kPyN) && (cls(b) & kPyP); }, false);
+  // (\p{P})(\P{N}) -> ' \1 \2'
+  cps = substitute_cp_pairs(
+      cps, [&](char32_t a, char32_t b) { return (cls(a) & kPyP) && !(cls(b) & kPyN); }, true);
+  // (\p{S}) -> ' \1 '
+  return python_normalize_spaces(
+      space_around(encode_all(cps), [&](char32_t cp) { return (cls(cp) & kPyS) != 0; }));
+}
+
+bool is_sacrebleu_chinese(char32_t cp) {
+  return in_ranges(cp, {{0x2001, 0x2A6D}, {0x2E80, 0x2FDF}, {0x2FF0, 0x303F}, {0x3100, 0x312F},
+                        {0x31A0, 0x31EF}, {0x3200, 0x4DB5}, {0x4E00, 0x9FBB}, {0xF900, 0xFA2D},
+                        {0xFA30, 0xFA6A}, {0xFA70, 0xFAD9}, {0xFE10, 0xFE1F}, {0xFE30, 0xFE4F},
+                        {0xFF00, 0xFFEF}});
+}
+
+std::string tokenize_zh(std::string_view line) {
+  return tokenize_regexp(space_around(python_strip(line), is_sacrebleu_chinese));
+}
+
+std::string tokenize_char(std::string_view line) {
+  std::string out;
+  out.reserve(line.size() * 2);
+  for (std::size_t pos = 0; pos < line.size();) {
+    const std::size_t space = space_at(line, pos);
+    if (space > 0) {
+      pos += space;
+      continue;
+    }
+    const std::size_t len = utf8_sequence_length(static_cast<unsigned char>(line[pos]));
+    if (!out.empty()) out.push_back(' ');
+    out.append(line.substr(pos, len));
+    pos += len;
+  }
+  return out;
+}
+
+std::string tokenize_tercom(std::string_view line, const TercomOptions& options) {
+  if (line.empty()) return {};
+  std::string text = options.case_sensitive ? std::string(line) : python_lower(line);
+  if (options.normalized) {
+    text = tercom_western(std::move(text));
+    if (options.asian_support) text = space_around(text, is_tercom_asian_split);
+  }
+  if (options.no_punct) {
+    std::string kept;
+    for (std::size_t pos = 0; pos < text.size();) {
+      const std::size_t start = pos;
+      const char32_t cp = decode_utf8(text, pos);
+      const bool ascii_punct = cp < 0x80 && std::string_view(".,?:;!\"()").find(char(cp)) !=
+                                                std::string_view::npos;
+      if (ascii_punct || (options.asian_support && is_tercom_asian_punct(cp))) continue;
+      kept.append(text, start, pos - start);
+    }
+    text = std::move(kept);
+  }
+  return python_normalize_spaces(text);
+}
+
+}  // namespace tfm
