@@ -233,6 +233,31 @@ std::string_view python_strip(std::string_view text) {
   return text.substr(pos);
 }
 
+namespace {
+
+// Whether the capital sigma at text[at, next) is word-final for str.lower():
+// a cased letter before it and none after it, skipping case-ignorables.
+bool is_final_sigma(std::string_view text, std::size_t at, std::size_t next) {
+  char32_t cp = 0;
+  bool found = false;
+  for (std::size_t end = at; end > 0 && !found;) {
+    std::size_t start = end - 1;
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    std::size_t pos = start;
+    cp = decode_utf8(text, pos);
+    found = !unicode_is(cp, kPyCaseIgnorable);
+    end = start;
+  }
+  if (!found || !unicode_is(cp, kPyCased)) return false;
+  for (std::size_t pos = next; pos < text.size();) {
+    cp = decode_utf8(text, pos);
+    if (!unicode_is(cp, kPyCaseIgnorable)) return !unicode_is(cp, kPyCased);
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string python_lower(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -242,7 +267,10 @@ std::string python_lower(std::string_view text) {
       out.push_back(static_cast<char>(lead >= 'A' && lead <= 'Z' ? lead + 32 : lead));
       ++pos;
     } else {
-      append_python_lower(out, decode_utf8(text, pos));
+      const std::size_t at = pos;
+      const char32_t cp = decode_utf8(text, pos);
+      if (cp == 0x3A3 && is_final_sigma(text, at, pos)) append_utf8(out, 0x3C2);
+      else append_python_lower(out, cp);
     }
   }
   return out;

@@ -16,8 +16,8 @@ void python_split(std::string_view text, std::vector<std::string_view>& out);
 // Python's str.rstrip() / str.strip() with no argument.
 std::string_view python_rstrip(std::string_view text);
 std::string_view python_strip(std::string_view text);
-// Python's str.lower() (full mappings, e.g. U+0130 becomes two code points;
-// the context-dependent final sigma is not applied: Σ always becomes σ).
+// Python's str.lower(): full mappings (U+0130 becomes two code points) and
+// the final-sigma rule (Σ at the end of a word becomes ς).
 std::string python_lower(std::string_view text);
 // ' '.join(text.split()): single spaces between fields, none at the ends.
 std::string python_normalize_spaces(std::string_view text);
