@@ -5,43 +5,23 @@
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "ngram_ids.h"
 
 namespace tfm {
 namespace {
 
-// An n-gram of up to 4 token ids (ids start at 1; unused slots are 0).
-struct NgramKey {
-  std::uint64_t hi = 0, lo = 0;
-  auto operator<=>(const NgramKey&) const = default;
-};
-
-NgramKey make_key(const std::uint32_t* ids, int n) {
-  std::uint32_t slot[4] = {0, 0, 0, 0};
-  std::copy(ids, ids + n, slot);
-  return {(std::uint64_t(slot[0]) << 32) | slot[1], (std::uint64_t(slot[2]) << 32) | slot[3]};
-}
-
-using NgramCounts = std::vector<std::pair<NgramKey, std::uint32_t>>;
-
-// Counts of every n-gram (orders 1..max_order) of `ids` that holds no unknown
-// (0) id, sorted by key.
-NgramCounts count_ngrams(const std::vector<std::uint32_t>& ids, int max_order) {
-  std::vector<NgramKey> keys;
-  for (int n = 1; n <= max_order; ++n)
-    for (std::size_t i = 0; i + n <= ids.size(); ++i)
-      if (std::find(ids.begin() + i, ids.begin() + i + n, 0u) == ids.begin() + i + n)
-        keys.push_back(make_key(&ids[i], n));
-  std::sort(keys.begin(), keys.end());
-  NgramCounts counts;
-  for (const auto& key : keys) {
-    if (!counts.empty() && counts.back().first == key) ++counts.back().second;
-    else counts.emplace_back(key, 1);
+// Tokens of a tokenizer's output: every tokenizer but `none` leaves single
+// spaces between tokens, which a plain split on ' ' recovers quickly.
+void split_tokens(std::string_view text, BleuTokenizer tokenizer, std::vector<std::string_view>& out) {
+  if (tokenizer == BleuTokenizer::kNone) return python_split(text, out);
+  out.clear();
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t space = text.find(' ', start);
+    if (space == std::string_view::npos) space = text.size();
+    out.push_back(text.substr(start, space - start));
+    start = space + 1;
   }
-  return counts;
-}
-
-int key_order(const NgramKey& key) {
-  return 1 + ((key.hi & 0xFFFFFFFFu) != 0) + ((key.lo >> 32) != 0) + ((key.lo & 0xFFFFFFFFu) != 0);
 }
 
 // sacrebleu's my_log: log, with log(0) floored to -9999999999.
@@ -64,8 +44,11 @@ std::int64_t closest_ref_len(std::int64_t hyp_len, const std::vector<std::int64_
 
 }  // namespace
 
-struct Bleu::SegmentRefs {
-  NgramCounts ngrams;  // maximum count over the references
+struct Bleu::Scratch {
+  detail::TokenIds tokens;
+  detail::NgramIds ngrams;
+  std::vector<std::string_view> fields;
+  std::vector<std::uint32_t> units, ref_max, ref_count, used, touched;
   std::vector<std::int64_t> lens;
 };
 
@@ -138,15 +121,13 @@ std::size_t count_tokenized_periods(const Lines& hyps) {
   return std::count_if(hyps.begin(), hyps.end(), [](const std::string& h) { return h.ends_with(" ."); });
 }
 
-Bleu::Bleu(const BleuConfig& config, const RefSets& refs) : config_(config), n_refs_(refs.size()) {
+Bleu::Bleu(const BleuConfig& config, const RefSets& refs) : config_(config), tokenized_(refs) {
   if (config.max_order < 1 || config.max_order > 4)
     throw UsageError("BLEU's maximum n-gram order must be between 1 and 4");
   check_reference_sets(refs, refs.empty() ? 0 : refs[0].size());
-  segments_.resize(refs[0].size());
-  for (std::size_t i = 0; i < segments_.size(); ++i) add_segment(i, refs);
+  for (Lines& set : tokenized_)
+    for (std::string& line : set) line = preprocess(line);
 }
-
-Bleu::~Bleu() = default;
 
 std::string Bleu::preprocess(std::string_view line) const {
   if (config_.lowercase) {
@@ -156,65 +137,60 @@ std::string Bleu::preprocess(std::string_view line) const {
   return tokenize_bleu(python_rstrip(line), config_.tokenizer);
 }
 
-void Bleu::add_segment(std::size_t index, const RefSets& refs) {
-  std::vector<std::string_view> tokens;
-  NgramCounts merged;
-  SegmentRefs& segment = segments_[index];
-  for (const Lines& set : refs) {
-    const std::string text = preprocess(set[index]);
-    python_split(text, tokens);
-    std::vector<std::uint32_t> ids;
-    for (const auto token : tokens) {
-      auto found = ids_.find(token);
-      if (found == ids_.end()) {
-        vocabulary_.emplace_back(token);
-        found = ids_.emplace(vocabulary_.back(), std::uint32_t(vocabulary_.size())).first;
-      }
-      ids.push_back(found->second);
-    }
-    segment.lens.push_back(std::int64_t(ids.size()));
-    const NgramCounts counts = count_ngrams(ids, config_.max_order);
-    merged.insert(merged.end(), counts.begin(), counts.end());
-  }
-  std::sort(merged.begin(), merged.end());
-  for (const auto& [key, count] : merged) {  // sorted, so the last of a key is its maximum
-    if (!segment.ngrams.empty() && segment.ngrams.back().first == key) segment.ngrams.back().second = count;
-    else segment.ngrams.emplace_back(key, count);
-  }
-}
-
-std::uint32_t Bleu::token_id(std::string_view token) const {
-  const auto found = ids_.find(token);
-  return found == ids_.end() ? 0 : found->second;
-}
-
 std::size_t Bleu::stats_size() const { return 2 + 2 * std::size_t(config_.max_order); }
 
-std::vector<double> Bleu::segment_stats(const Lines& hyps) const {
-  if (hyps.size() != segments_.size())
-    throw Error(fmt::format("{} hypotheses for {} reference segments", hyps.size(), segments_.size()));
+// One row of statistics: the references' n-grams are interned with their
+// maximum count; each hypothesis n-gram occurrence matches while that count
+// lasts, which sums min(hypothesis count, reference count) over n-grams.
+void Bleu::count_segment(std::size_t index, std::string_view hyp, Scratch& s, double* row) const {
   const int order = config_.max_order;
-  std::vector<double> stats(hyps.size() * stats_size(), 0.0);
-  std::vector<std::string_view> tokens;
-  std::vector<std::uint32_t> ids;
-  for (std::size_t i = 0; i < hyps.size(); ++i) {
-    double* row = &stats[i * stats_size()];
-    const std::string text = preprocess(hyps[i]);
-    python_split(text, tokens);
-    ids.clear();
-    for (const auto token : tokens) ids.push_back(token_id(token));
-    const auto len = std::int64_t(ids.size());
-    row[0] = double(len);
-    row[1] = double(closest_ref_len(len, segments_[i].lens));
-    for (int n = 1; n <= order; ++n) row[2 + order + n - 1] = double(std::max<std::int64_t>(0, len - n + 1));
-    const NgramCounts& ref = segments_[i].ngrams;
-    auto at = ref.begin();
-    for (const auto& [key, count] : count_ngrams(ids, order)) {
-      at = std::lower_bound(at, ref.end(), key, [](const auto& e, const NgramKey& k) { return e.first < k; });
-      if (at == ref.end()) break;
-      if (at->first == key) row[2 + key_order(key) - 1] += std::min(count, at->second);
+  s.tokens.clear();
+  s.ngrams.clear();
+  s.lens.clear();
+  for (const Lines& set : tokenized_) {
+    split_tokens(set[index], config_.tokenizer, s.fields);
+    s.lens.push_back(std::int64_t(s.fields.size()));
+    s.units.clear();
+    for (const auto field : s.fields) s.units.push_back(s.tokens.intern(field));
+    s.touched.clear();
+    for (std::size_t i = 0; i < s.units.size(); ++i) {
+      std::uint32_t id = 0;
+      for (int n = 1; n <= order && i + n <= s.units.size(); ++n) {
+        id = s.ngrams.intern(id, s.units[i + n - 1]);
+        if (s.ref_count.size() <= id) s.ref_count.resize(2 * id + 2), s.ref_max.resize(2 * id + 2), s.used.resize(2 * id + 2);
+        if (s.ref_count[id]++ == 0) s.touched.push_back(id);
+      }
+    }
+    for (const std::uint32_t id : s.touched) {
+      s.ref_max[id] = std::max(s.ref_max[id], s.ref_count[id]);
+      s.ref_count[id] = 0;
     }
   }
+  split_tokens(hyp, config_.tokenizer, s.fields);
+  const auto len = std::int64_t(s.fields.size());
+  row[0] = double(len);
+  row[1] = double(closest_ref_len(len, s.lens));
+  for (int n = 1; n <= order; ++n) row[2 + order + n - 1] = double(std::max<std::int64_t>(0, len - n + 1));
+  s.units.clear();
+  for (const auto field : s.fields) s.units.push_back(s.tokens.find(field));
+  for (std::size_t i = 0; i < s.units.size(); ++i) {
+    std::uint32_t id = 0;
+    for (int n = 1; n <= order && i + n <= s.units.size(); ++n) {
+      if (s.units[i + n - 1] == 0 || (id = s.ngrams.find(id, s.units[i + n - 1])) == 0) break;
+      if (s.used[id] < s.ref_max[id]) ++s.used[id], ++row[2 + n - 1];
+    }
+  }
+  const std::size_t live = std::min<std::size_t>(s.ngrams.size() + 1, s.used.size());
+  std::fill(s.used.begin(), s.used.begin() + live, 0);
+  std::fill(s.ref_max.begin(), s.ref_max.begin() + live, 0);
+}
+
+std::vector<double> Bleu::segment_stats(const Lines& hyps) const {
+  check_reference_sets(tokenized_, hyps.size());
+  std::vector<double> stats(hyps.size() * stats_size(), 0.0);
+  Scratch scratch;
+  for (std::size_t i = 0; i < hyps.size(); ++i)
+    count_segment(i, preprocess(hyps[i]), scratch, &stats[i * stats_size()]);
   return stats;
 }
 
@@ -232,7 +208,7 @@ Score Bleu::score_from_stats(const double* sums) const {
 
 Signature Bleu::signature() const {
   Signature sig;
-  sig.set("nrefs", "#", std::to_string(n_refs_));
+  sig.set("nrefs", "#", std::to_string(tokenized_.size()));
   sig.set("case", "c", config_.lowercase ? "lc" : "mixed");
   sig.set("eff", "e", config_.effective_order ? "yes" : "no");
   sig.set("tok", "tok", bleu_tokenizer_name(config_.tokenizer));

@@ -68,17 +68,18 @@ std::string unescape_entities(std::string text) {
 // ASCII characters, and "any non-digit" context never splits a UTF-8 sequence
 // in a way that changes the result, so they run on bytes.
 std::string split_ascii_punct(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 2);
+  std::string out(3 * text.size(), '\0');
+  char* o = out.data();
   for (const char c : text) {
     if (static_cast<unsigned char>(c) < 0x80 && kRegexpPunct[static_cast<unsigned char>(c)]) {
-      out.push_back(' ');
-      out.push_back(c);
-      out.push_back(' ');
+      *o++ = ' ';
+      *o++ = c;
+      *o++ = ' ';
     } else {
-      out.push_back(c);
+      *o++ = c;
     }
   }
+  out.resize(std::size_t(o - out.data()));
   return out;
 }
 
@@ -86,18 +87,24 @@ std::string split_ascii_punct(std::string_view text) {
 // (first, second) by first/second with spaces, as re.sub does.
 template <typename Match, typename Emit>
 std::string substitute_pairs(std::string_view text, Match match, Emit emit) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 4);
+  std::string out(2 * text.size(), '\0');
+  char* o = out.data();
   std::size_t i = 0;
   while (i < text.size()) {
     if (i + 1 < text.size() && match(text[i], text[i + 1])) {
-      emit(out, text[i], text[i + 1]);
+      o = emit(o, text[i], text[i + 1]);
       i += 2;
     } else {
-      out.push_back(text[i++]);
+      *o++ = text[i++];
     }
   }
+  out.resize(std::size_t(o - out.data()));
   return out;
+}
+
+char* put4(char* o, char a, char b, char c, char d) {
+  o[0] = a, o[1] = b, o[2] = c, o[3] = d;
+  return o + 4;
 }
 
 // The period, comma and dash rules that follow split_ascii_punct().
@@ -106,15 +113,15 @@ std::string digit_rules(std::string s) {
   // ([^0-9])([\.,]) -> '\1 \2 '
   s = substitute_pairs(
       s, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); },
-      [](std::string& out, char a, char b) { out.append({a, ' ', b, ' '}); });
+      [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
   // ([\.,])([^0-9]) -> ' \1 \2'
   s = substitute_pairs(
       s, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); },
-      [](std::string& out, char a, char b) { out.append({' ', a, ' ', b}); });
+      [](char* o, char a, char b) { return put4(o, ' ', a, ' ', b); });
   // ([0-9])(-) -> '\1 \2 '
   return substitute_pairs(
       s, [](char a, char b) { return is_digit(a) && b == '-'; },
-      [](std::string& out, char a, char b) { out.append({a, ' ', b, ' '}); });
+      [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
 }
 
 std::vector<char32_t> decode_all(std::string_view text) {
@@ -202,14 +209,21 @@ void python_split(std::string_view text, std::vector<std::string_view>& out) {
   out.clear();
   std::size_t pos = 0, start = std::string_view::npos;
   while (pos < text.size()) {
-    const std::size_t space = space_at(text, pos);
+    const auto c = static_cast<unsigned char>(text[pos]);
+    std::size_t space, length = 1;
+    if (c < 0x80) {
+      space = kAsciiSpace[c] ? 1 : 0;
+    } else {
+      space = space_at(text, pos);
+      length = utf8_sequence_length(c);
+    }
     if (space > 0) {
       if (start != std::string_view::npos) out.push_back(text.substr(start, pos - start));
       start = std::string_view::npos;
       pos += space;
     } else {
       if (start == std::string_view::npos) start = pos;
-      pos += utf8_sequence_length(static_cast<unsigned char>(text[pos]));
+      pos += length;
     }
   }
   if (start != std::string_view::npos) out.push_back(text.substr(start));

@@ -10,11 +10,8 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
-#include <memory>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "tfm/eval/metric.h"
 #include "tfm/eval/tokenize.h"
@@ -63,10 +60,9 @@ std::size_t count_tokenized_periods(const Lines& hyps);
 // total[order].
 class Bleu : public Metric {
  public:
-  // Tokenizes and counts the references once (throws Error if the sets differ
-  // in length or there are none).
+  // Tokenizes the references once (throws Error if the sets differ in length
+  // or there are none).
   Bleu(const BleuConfig& config, const RefSets& refs);
-  ~Bleu() override;
 
   std::string id() const override { return "BLEU"; }
   std::size_t stats_size() const override;
@@ -77,16 +73,12 @@ class Bleu : public Metric {
   BleuResult result_from_stats(const double* sums) const;
 
  private:
-  struct SegmentRefs;
+  struct Scratch;
   std::string preprocess(std::string_view line) const;
-  void add_segment(std::size_t index, const RefSets& refs);
-  std::uint32_t token_id(std::string_view token) const;
+  void count_segment(std::size_t index, std::string_view hyp, Scratch& scratch, double* row) const;
 
   BleuConfig config_;
-  std::size_t n_refs_;
-  std::deque<std::string> vocabulary_;
-  std::unordered_map<std::string_view, std::uint32_t> ids_;
-  std::vector<SegmentRefs> segments_;
+  RefSets tokenized_;  // preprocessed references
 };
 
 // The library entry point for validation BLEU: corpus BLEU of `hyps` against
