@@ -126,7 +126,9 @@ Bleu::Bleu(const BleuConfig& config, const RefSets& refs) : config_(config), tok
     throw UsageError("BLEU's maximum n-gram order must be between 1 and 4");
   check_reference_sets(refs, refs.empty() ? 0 : refs[0].size());
   for (Lines& set : tokenized_)
-    for (std::string& line : set) line = preprocess(line);
+    for_each_chunk(set.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) set[i] = preprocess(set[i]);
+    });
 }
 
 std::string Bleu::preprocess(std::string_view line) const {
@@ -188,9 +190,11 @@ void Bleu::count_segment(std::size_t index, std::string_view hyp, Scratch& s, do
 std::vector<double> Bleu::segment_stats(const Lines& hyps) const {
   check_reference_sets(tokenized_, hyps.size());
   std::vector<double> stats(hyps.size() * stats_size(), 0.0);
-  Scratch scratch;
-  for (std::size_t i = 0; i < hyps.size(); ++i)
-    count_segment(i, preprocess(hyps[i]), scratch, &stats[i * stats_size()]);
+  for_each_chunk(hyps.size(), [&](std::size_t begin, std::size_t end) {
+    Scratch scratch;
+    for (std::size_t i = begin; i < end; ++i)
+      count_segment(i, preprocess(hyps[i]), scratch, &stats[i * stats_size()]);
+  });
   return stats;
 }
 

@@ -160,22 +160,24 @@ std::vector<double> Chrf::segment_stats(const Lines& hyps) const {
   check_reference_sets(refs_, hyps.size());
   const std::size_t width = stats_size();
   std::vector<double> stats(hyps.size() * width, 0.0);
-  std::vector<double> candidate(width);
-  SegmentNgrams hyp, ref;
-  for (std::size_t i = 0; i < hyps.size(); ++i) {
-    extract(config_, config_.lowercase ? python_lower(hyps[i]) : hyps[i], hyp);
-    double best = -1.0;
-    for (const Lines& set : refs_) {
-      extract(config_, set[i], ref);
-      for (std::size_t k = 0; k < hyp.orders.size(); ++k)
-        match_statistics(hyp.orders[k], ref.orders[k], &candidate[3 * k]);
-      const double f = f_score(candidate.data());
-      if (f > best) {
-        best = f;
-        std::copy(candidate.begin(), candidate.end(), stats.begin() + i * width);
+  for_each_chunk(hyps.size(), [&](std::size_t begin, std::size_t end) {
+    std::vector<double> candidate(width);
+    SegmentNgrams hyp, ref;
+    for (std::size_t i = begin; i < end; ++i) {
+      extract(config_, config_.lowercase ? python_lower(hyps[i]) : hyps[i], hyp);
+      double best = -1.0;
+      for (const Lines& set : refs_) {
+        extract(config_, set[i], ref);
+        for (std::size_t k = 0; k < hyp.orders.size(); ++k)
+          match_statistics(hyp.orders[k], ref.orders[k], &candidate[3 * k]);
+        const double f = f_score(candidate.data());
+        if (f > best) {
+          best = f;
+          std::copy(candidate.begin(), candidate.end(), stats.begin() + i * width);
+        }
       }
     }
-  }
+  });
   return stats;
 }
 

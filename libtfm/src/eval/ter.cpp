@@ -223,28 +223,29 @@ Ter::Ter(const TerConfig& config, const RefSets& refs) : config_(config), refs_(
 
 std::vector<double> Ter::segment_stats(const Lines& hyps) const {
   check_reference_sets(refs_, hyps.size());
-  std::vector<double> stats;
-  stats.reserve(2 * hyps.size());
-  std::vector<std::string_view> tokens;
-  for (std::size_t i = 0; i < hyps.size(); ++i) {
-    std::map<std::string_view, std::uint32_t> ids;
-    const auto to_ids = [&](std::string_view text) {
-      python_split(text, tokens);
-      Words words;
-      for (const auto token : tokens) words.push_back(ids.emplace(token, std::uint32_t(ids.size())).first->second);
-      return words;
-    };
-    const std::string hyp_text = tokenize_tercom(python_rstrip(hyps[i]), config_);
-    const Words hyp = to_ids(hyp_text);
-    std::int64_t best = kInfinity, ref_lengths = 0;
-    for (const Lines& set : refs_) {
-      const Words ref = to_ids(set[i]);
-      ref_lengths += std::int64_t(ref.size());
-      best = std::min(best, ter_edits(hyp, ref));
+  std::vector<double> stats(2 * hyps.size());
+  for_each_chunk(hyps.size(), [&](std::size_t begin, std::size_t end) {
+    std::vector<std::string_view> tokens;
+    for (std::size_t i = begin; i < end; ++i) {
+      std::map<std::string_view, std::uint32_t> ids;
+      const auto to_ids = [&](std::string_view text) {
+        python_split(text, tokens);
+        Words words;
+        for (const auto token : tokens) words.push_back(ids.emplace(token, std::uint32_t(ids.size())).first->second);
+        return words;
+      };
+      const std::string hyp_text = tokenize_tercom(python_rstrip(hyps[i]), config_);
+      const Words hyp = to_ids(hyp_text);
+      std::int64_t best = kInfinity, ref_lengths = 0;
+      for (const Lines& set : refs_) {
+        const Words ref = to_ids(set[i]);
+        ref_lengths += std::int64_t(ref.size());
+        best = std::min(best, ter_edits(hyp, ref));
+      }
+      stats[2 * i] = double(best);
+      stats[2 * i + 1] = double(ref_lengths) / double(refs_.size());
     }
-    stats.push_back(double(best));
-    stats.push_back(double(ref_lengths) / double(refs_.size()));
-  }
+  });
   return stats;
 }
 

@@ -110,14 +110,18 @@ char* put4(char* o, char a, char b, char c, char d) {
 // The period, comma and dash rules that follow split_ascii_punct().
 std::string digit_rules(std::string s) {
   const auto is_period_comma = [](char c) { return c == '.' || c == ','; };
-  // ([^0-9])([\.,]) -> '\1 \2 '
-  s = substitute_pairs(
-      s, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); },
-      [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
-  // ([\.,])([^0-9]) -> ' \1 \2'
-  s = substitute_pairs(
-      s, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); },
-      [](char* o, char a, char b) { return put4(o, ' ', a, ' ', b); });
+  // Each rule needs its character; most lines lack one or the other.
+  if (s.find_first_of(".,") != std::string::npos) {
+    // ([^0-9])([\.,]) -> '\1 \2 '
+    s = substitute_pairs(
+        s, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); },
+        [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
+    // ([\.,])([^0-9]) -> ' \1 \2'
+    s = substitute_pairs(
+        s, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); },
+        [](char* o, char a, char b) { return put4(o, ' ', a, ' ', b); });
+  }
+  if (s.find('-') == std::string::npos) return s;
   // ([0-9])(-) -> '\1 \2 '
   return substitute_pairs(
       s, [](char a, char b) { return is_digit(a) && b == '-'; },

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +73,12 @@ class Metric {
   // One score per segment (sentence-level mode).
   std::vector<Score> sentence_scores(const Lines& hyps) const;
 };
+
+// Runs body(begin, end) over disjoint ranges covering [0, n), on up to the
+// machine's hardware threads (one for small n). Bodies write only their own
+// range, so results do not depend on the number of threads. Rethrows the
+// first exception a body threw.
+void for_each_chunk(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body);
 
 // Python's f"{value:.{digits}f}" (correctly rounded, half to even on the
 // exact binary value, as printf does).
