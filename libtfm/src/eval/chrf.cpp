@@ -1,44 +1,16 @@
 #include "tfm/eval/chrf.h"
 
 #include <algorithm>
-#include <deque>
 #include <string_view>
 
 #include "tfm/core/utf8.h"
 #include "tfm/eval/tokenize.h"
+#include "ngram_ids.h"
 
 namespace tfm {
 namespace {
 
-// Sorted n-grams with their counts; keys point into a segment's text or words.
-using Counts = std::vector<std::pair<std::string_view, int>>;
-
-Counts count_sorted(std::vector<std::string_view>& keys) {
-  std::sort(keys.begin(), keys.end());
-  Counts counts;
-  for (const auto key : keys) {
-    if (!counts.empty() && counts.back().first == key) ++counts.back().second;
-    else counts.emplace_back(key, 1);
-  }
-  return counts;
-}
-
-// Character n-grams of `text` (whitespace already handled) for orders 1..max.
-std::vector<Counts> char_ngrams(std::string_view text, int max_order) {
-  std::vector<std::size_t> starts;
-  for (std::size_t pos = 0; pos < text.size(); pos += utf8_sequence_length(static_cast<unsigned char>(text[pos])))
-    starts.push_back(pos);
-  starts.push_back(text.size());
-  const std::size_t length = starts.size() - 1;
-  std::vector<Counts> all;
-  std::vector<std::string_view> keys;
-  for (int n = 1; n <= max_order; ++n) {
-    keys.clear();
-    for (std::size_t i = 0; i + n <= length; ++i) keys.push_back(text.substr(starts[i], starts[i + n] - starts[i]));
-    all.push_back(count_sorted(keys));
-  }
-  return all;
-}
+constexpr std::uint32_t kWordRoot = 0xFFFFFFFF;  // prefix of word unigrams (characters use 0)
 
 bool is_ascii_punct(char c) {
   return std::string_view("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~").find(c) != std::string_view::npos;
@@ -46,75 +18,95 @@ bool is_ascii_punct(char c) {
 
 // sacrebleu's _remove_punctuation: one punctuation mark split off the end of
 // a word, or else off its start.
-std::vector<std::string_view> split_words(std::string_view text) {
-  std::vector<std::string_view> fields, words;
+void split_words(std::string_view text, std::vector<std::string_view>& fields, std::vector<std::string_view>& words) {
   python_split(text, fields);
+  words.clear();
   for (const auto w : fields) {
     if (utf8_length(w) == 1) words.push_back(w);
     else if (is_ascii_punct(w.back())) words.insert(words.end(), {w.substr(0, w.size() - 1), w.substr(w.size() - 1)});
     else if (is_ascii_punct(w.front())) words.insert(words.end(), {w.substr(0, 1), w.substr(1)});
     else words.push_back(w);
   }
-  return words;
-}
-
-// Word n-grams joined by single spaces; `storage` owns the joined keys (a
-// deque, so the views stay valid as it grows).
-std::vector<Counts> word_ngrams(const std::vector<std::string_view>& words, int max_order,
-                                std::deque<std::string>& storage) {
-  std::vector<Counts> all;
-  std::vector<std::string_view> keys;
-  for (int n = 1; n <= max_order; ++n) {
-    keys.clear();
-    for (std::size_t i = 0; i + n <= words.size(); ++i) {
-      std::string& key = storage.emplace_back(words[i]);
-      for (int k = 1; k < n; ++k) key.append(" ").append(words[i + k]);
-      keys.push_back(key);
-    }
-    all.push_back(count_sorted(keys));
-  }
-  return all;
-}
-
-// All n-gram counts of one segment: character orders, then word orders.
-struct SegmentNgrams {
-  std::string text;  // character n-grams point here
-  std::deque<std::string> joined;
-  std::vector<Counts> orders;
-};
-
-// [hyp count, ref count, matches] of one order, as _get_match_statistics.
-void match_statistics(const Counts& hyp, const Counts& ref, double* out) {
-  double hyp_count = 0, ref_count = 0, matches = 0;
-  for (const auto& [key, count] : ref) ref_count += count;
-  auto at = ref.begin();
-  for (const auto& [key, count] : hyp) {
-    hyp_count += count;
-    while (at != ref.end() && at->first < key) ++at;
-    if (at != ref.end() && at->first == key) matches += std::min(count, at->second);
-  }
-  out[0] = ref.empty() ? 0.0 : hyp_count;
-  out[1] = ref_count;
-  out[2] = matches;
-}
-
-void extract(const ChrfConfig& config, std::string_view line, SegmentNgrams& seg) {
-  seg.text = config.whitespace ? std::string(line) : [&] {
-    std::vector<std::string_view> fields;
-    python_split(line, fields);
-    std::string joined;
-    for (const auto f : fields) joined.append(f);
-    return joined;
-  }();
-  seg.joined.clear();
-  seg.orders = char_ngrams(seg.text, config.char_order);
-  if (config.word_order > 0) {
-    auto words = word_ngrams(split_words(line), config.word_order, seg.joined);
-    seg.orders.insert(seg.orders.end(), words.begin(), words.end());
-  }
 }
 
 }  // namespace
+
+// The units (code points, and word ids) of one side of a segment.
+struct Chrf::Units {
+  std::vector<std::uint32_t> chars, words;
+};
+
+// Per-thread tables. Hypothesis n-grams get ids and counts; reference n-grams
+// are looked up, and each occurrence matches while the hypothesis count
+// lasts, which sums min(hypothesis count, reference count) per n-gram.
+struct Chrf::Scratch {
+  detail::TokenIds words;
+  detail::NgramIds ngrams;
+  std::string hyp_text;
+  std::vector<std::string_view> fields, split;
+  std::vector<std::uint32_t> hyp_count, used, touched;
+  std::vector<double> hyp_total;
+  Units hyp, ref;
+};
+
+void Chrf::units_of(std::string_view line, bool intern, Scratch& s, Units& units) const {
+  units.chars.clear();
+  if (config_.whitespace) {
+    for (std::size_t pos = 0; pos < line.size();) units.chars.push_back(decode_utf8(line, pos));
+  } else {
+    python_split(line, s.fields);
+    for (const auto field : s.fields)
+      for (std::size_t pos = 0; pos < field.size();) units.chars.push_back(decode_utf8(field, pos));
+  }
+  units.words.clear();
+  if (config_.word_order == 0) return;
+  split_words(line, s.fields, s.split);
+  for (const auto word : s.split) units.words.push_back(intern ? s.words.intern(word) : s.words.find(word));
+}
+
+void Chrf::count_hypothesis(Scratch& s) const {
+  s.ngrams.clear();
+  s.hyp_total.assign(std::size_t(config_.char_order + config_.word_order), 0.0);
+  const auto walk = [&](const std::vector<std::uint32_t>& units, std::uint32_t root, int max_order, int first_slot) {
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      std::uint32_t id = root;
+      for (int n = 1; n <= max_order && i + n <= units.size(); ++n) {
+        id = s.ngrams.intern(id, units[i + n - 1]);
+        if (s.hyp_count.size() <= id) s.hyp_count.resize(2 * id + 2), s.used.resize(2 * id + 2);
+        ++s.hyp_count[id];
+        ++s.hyp_total[std::size_t(first_slot + n - 1)];
+      }
+    }
+  };
+  walk(s.hyp.chars, 0, config_.char_order, 0);
+  walk(s.hyp.words, kWordRoot, config_.word_order, config_.char_order);
+}
+
+void Chrf::match_reference(Scratch& s, double* out) const {
+  const int orders = config_.char_order + config_.word_order;
+  for (int k = 0; k < orders; ++k) out[3 * k + 1] = out[3 * k + 2] = 0.0;
+  const auto walk = [&](const std::vector<std::uint32_t>& units, std::uint32_t root, int max_order, int first_slot) {
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      std::uint32_t id = root;
+      bool present = true;
+      for (int n = 1; n <= max_order && i + n <= units.size(); ++n) {
+        double* slot = out + 3 * (first_slot + n - 1);
+        slot[1] += 1;  // every reference n-gram counts, matched or not
+        // Absent from the hypothesis (a word id 0 is never interned): so are
+        // the longer n-grams from here.
+        if (present) present = (id = s.ngrams.find(id, units[i + n - 1])) != 0;
+        if (!present) continue;
+        if (s.used[id]++ == 0) s.touched.push_back(id);
+        if (s.used[id] <= s.hyp_count[id]) slot[2] += 1;
+      }
+    }
+  };
+  s.touched.clear();
+  walk(s.ref.chars, 0, config_.char_order, 0);
+  walk(s.ref.words, kWordRoot, config_.word_order, config_.char_order);
+  for (const std::uint32_t id : s.touched) s.used[id] = 0;
+  for (int k = 0; k < orders; ++k) out[3 * k] = out[3 * k + 1] > 0 ? s.hyp_total[std::size_t(k)] : 0.0;
+}
 
 Chrf::Chrf(const ChrfConfig& config, const RefSets& refs) : config_(config), refs_(refs) {
   check_reference_sets(refs, refs.empty() ? 0 : refs[0].size());
@@ -162,20 +154,24 @@ std::vector<double> Chrf::segment_stats(const Lines& hyps) const {
   std::vector<double> stats(hyps.size() * width, 0.0);
   for_each_chunk(hyps.size(), [&](std::size_t begin, std::size_t end) {
     std::vector<double> candidate(width);
-    SegmentNgrams hyp, ref;
+    Scratch s;
     for (std::size_t i = begin; i < end; ++i) {
-      extract(config_, config_.lowercase ? python_lower(hyps[i]) : hyps[i], hyp);
+      s.words.clear();
+      s.hyp_text = config_.lowercase ? python_lower(hyps[i]) : hyps[i];  // word ids point into it
+      units_of(s.hyp_text, true, s, s.hyp);
+      count_hypothesis(s);
       double best = -1.0;
       for (const Lines& set : refs_) {
-        extract(config_, set[i], ref);
-        for (std::size_t k = 0; k < hyp.orders.size(); ++k)
-          match_statistics(hyp.orders[k], ref.orders[k], &candidate[3 * k]);
+        units_of(set[i], false, s, s.ref);
+        match_reference(s, candidate.data());
         const double f = f_score(candidate.data());
         if (f > best) {
           best = f;
           std::copy(candidate.begin(), candidate.end(), stats.begin() + i * width);
         }
       }
+      const std::size_t live = std::min<std::size_t>(s.ngrams.size() + 1, s.hyp_count.size());
+      std::fill(s.hyp_count.begin(), s.hyp_count.begin() + live, 0);
     }
   });
   return stats;

@@ -5,6 +5,8 @@
 // over the orders that occur ("effective order"), or epsilon smoothing.
 #pragma once
 
+#include <string_view>
+
 #include "tfm/eval/metric.h"
 
 namespace tfm {
@@ -34,6 +36,12 @@ class Chrf : public Metric {
   double f_score(const double* stats) const;
 
  private:
+  struct Scratch;
+  struct Units;
+  void units_of(std::string_view line, bool intern, Scratch& s, Units& units) const;
+  void count_hypothesis(Scratch& s) const;
+  void match_reference(Scratch& s, double* out) const;
+
   ChrfConfig config_;
   RefSets refs_;  // lowercased when config_.lowercase
 };
