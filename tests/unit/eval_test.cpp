@@ -144,6 +144,10 @@ TEST_CASE("TER shifts and edits") {
   const Ter only_empty(TerConfig{}, {{""}});
   CHECK(only_empty.corpus_score({"a b"}).score == 100.0);
   CHECK(ter_edits({1, 2, 3}, {3, 1, 2}) == 1);
+  // sacrebleu normalizes references twice: ",,0" is ", ,0" as a hypothesis
+  // but ", , 0" as a reference.
+  const Ter normalized(TerConfig{true, false, false, false}, {{",,0"}});
+  CHECK(format_fixed(normalized.corpus_score({",,0"}).score, 2) == "66.67");
 }
 
 TEST_CASE("Python float repr and score formatting") {

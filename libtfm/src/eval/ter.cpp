@@ -217,8 +217,14 @@ std::int64_t ter_edits(const Words& hyp, const Words& ref) {
 
 Ter::Ter(const TerConfig& config, const RefSets& refs) : config_(config), refs_(refs) {
   check_reference_sets(refs, refs.empty() ? 0 : refs[0].size());
+  // sacrebleu normalizes references twice (once when caching them, once when
+  // extracting their words); with --ter-normalized that is not a no-op
+  // (",,0" → ", ,0" → ", , 0"), so we do the same.
   for (Lines& set : refs_)
-    for (std::string& line : set) line = tokenize_tercom(python_rstrip(line), config_);
+    for (std::string& line : set) {
+      line = tokenize_tercom(python_rstrip(line), config_);
+      line = tokenize_tercom(line, config_);
+    }
 }
 
 std::vector<double> Ter::segment_stats(const Lines& hyps) const {
