@@ -12,6 +12,7 @@
 #include "tfm/eval/chrf.h"
 #include "tfm/eval/evaluate.h"
 #include "tfm/eval/report.h"
+#include "tfm/eval/significance.h"
 #include "tfm/eval/ter.h"
 #include "tfm/eval/tokenize.h"
 
@@ -208,4 +209,32 @@ TEST_CASE("evaluate_system: several metrics, sentence level, tokenized warning")
   CHECK(evaluate_system(tokenized, {tokenized}, plain).warnings.empty());
   plain.metrics = {"meteor"};
   CHECK_THROWS_AS(evaluate_system(tokenized, {tokenized}, plain), UsageError);
+}
+
+TEST_CASE("NumPy's default_rng draws") {
+  // numpy 1.24: default_rng(12345).bit_generator.random_raw(3)
+  NumpyRandom raw(12345);
+  CHECK(raw.next64() == 0x3a32b18db2ffc19dULL);
+  CHECK(raw.next64() == 0x51171315c9e4c4deULL);
+  CHECK(raw.next64() == 0xcc2024823444efd9ULL);
+  // default_rng(12345).choice(7, size=(3, 7), replace=True)
+  CHECK(NumpyRandom(12345).choice(7, 21) ==
+        std::vector<std::uint32_t>{4, 1, 5, 2, 1, 5, 4, 4, 6, 2, 5, 2, 3, 4, 1, 1, 1, 4, 4, 6, 4});
+  // default_rng(12345).integers(2, size=(2, 40), dtype=bool), first row
+  const std::vector<bool> bits = NumpyRandom(12345).fill_bools(80);
+  const std::vector<int> first = {1, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+                                  1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1};
+  for (std::size_t i = 0; i < first.size(); ++i) CHECK(bits[i] == bool(first[i]));
+  CHECK(bits[40] == true);
+  CHECK(bits[79] == true);
+}
+
+TEST_CASE("NumPy pairwise sums and confidence intervals") {
+  std::vector<double> values;
+  for (int i = 0; i < 1000; ++i) values.push_back(0.1 * i + 1e-3 / (i + 1));
+  // np.sum of that array (pairwise); a left-to-right sum gives ...844
+  CHECK(python_float_repr(numpy_pairwise_sum(values.data(), values.size())) == "49950.007485470866");
+  const auto [mean, ci] = estimate_ci({3.0, 1.0, 2.0, 4.0});
+  CHECK(mean == 2.5);
+  CHECK(ci == 1.5);
 }

@@ -58,6 +58,11 @@ std::vector<double> Metric::sum_stats(const std::vector<double>& stats) const {
   return sums;
 }
 
+double Metric::score_from_float32_sums(const float* sums) const {
+  const std::vector<double> wide(sums, sums + stats_size());
+  return score_from_stats(wide.data()).score;
+}
+
 Score Metric::corpus_score(const Lines& hyps) const {
   return score_from_stats(sum_stats(segment_stats(hyps)).data());
 }

@@ -64,6 +64,10 @@ class Metric {
   // The score of summed statistics (`sums` has stats_size() elements).
   virtual Score score_from_stats(const double* sums) const = 0;
   virtual Signature signature() const = 0;
+  // The score of sums held as float32, computed with the types NumPy gives
+  // sacrebleu's arithmetic on such sums (bootstrap resamples). By default the
+  // same as score_from_stats; metrics that divide two sums override it.
+  virtual double score_from_float32_sums(const float* sums) const;
 
   // Column sums of row-major statistics, added row by row in order (the
   // order matters for TER's fractional reference lengths).
