@@ -22,7 +22,8 @@ struct Options {
   std::string encoding = "utf-8", smooth = "exp", tokenize, format = "json", langpair;
   std::vector<std::string> metrics = {"bleu"};
   double smooth_value = -1;
-  bool quiet = false, no_color = false;
+  bool quiet = false, no_color = false, paired_bs = false, paired_ar = false;
+  int paired_jobs = 1;
   EvalOptions eval;
 };
 
@@ -31,7 +32,8 @@ const std::map<std::string, std::string> kAliases = {
     {"-tok", "--tokenize"},      {"-lc", "--lowercase"},        {"-sv", "--smooth-value"},
     {"-nr", "--num-refs"},       {"-sl", "--sentence-level"},   {"-cc", "--chrf-char-order"},
     {"-cw", "--chrf-word-order"}, {"-sh", "--short"},           {"-nc", "--no-color"},
-    {"-V", "--version"}};
+    {"-V", "--version"},         {"-pbs", "--paired-bs"},       {"-par", "--paired-ar"},
+    {"-pbsn", "--paired-bs-n"},  {"-parn", "--paired-ar-n"}};
 
 po::options_description describe(Options& o) {
   po::options_description d("Options");
@@ -59,6 +61,11 @@ po::options_description describe(Options& o) {
       ("ter-asian-support", po::bool_switch(&e.ter.asian_support), "split CJK characters (with --ter-normalized)")
       ("ter-no-punct", po::bool_switch(&e.ter.no_punct), "remove punctuation for TER")
       ("ter-normalized", po::bool_switch(&e.ter.normalized), "tercom normalization and tokenization")
+      ("paired-bs", po::bool_switch(&o.paired_bs), "paired bootstrap resampling test against the first -i system (-pbs)")
+      ("paired-ar", po::bool_switch(&o.paired_ar), "paired approximate randomization test (-par)")
+      ("paired-bs-n", po::value(&e.paired_bs_n)->default_value(e.paired_bs_n), "bootstrap resamples (-pbsn)")
+      ("paired-ar-n", po::value(&e.paired_ar_n)->default_value(e.paired_ar_n), "randomization trials (-parn)")
+      ("paired-jobs,j", po::value(&o.paired_jobs)->default_value(1), "accepted for sacrebleu; tfm-bleu uses all cores")
       ("quiet,q", po::bool_switch(&o.quiet), "no warnings")
       ("short", po::bool_switch(&e.short_signature), "short signature in text output (-sh)")
       ("score-only,b", po::bool_switch(&e.score_only), "print the score only")
@@ -96,6 +103,13 @@ void finish_options(Options& o) {
   for (char& c : enc) c = char(std::tolower(static_cast<unsigned char>(c)));
   if (enc != "utf-8" && enc != "utf8") throw UsageError("only UTF-8 input is supported (--encoding)");
   if (o.refs.empty()) throw UsageError("no reference file given (try 'tfm-bleu --help')");
+  if (o.paired_bs && o.paired_ar) throw UsageError("--paired-bs and --paired-ar exclude each other");
+  if (o.paired_bs || o.paired_ar) e.paired = o.paired_bs ? PairedTestKind::kBootstrap : PairedTestKind::kRandomization;
+  if (const char* seed = std::getenv("SACREBLEU_SEED")) {
+    const std::string value = seed;
+    if (value == "none" || value == "None" || value == "0") e.seed.reset();  // sacrebleu: no fixed seed
+    else e.seed = std::stoull(value);
+  }
 }
 
 int run(int argc, char** argv) {
@@ -113,18 +127,17 @@ int run(int argc, char** argv) {
   finish_options(o);
 
   const RefSets refs = read_references(o.refs, o.num_refs);
-  std::vector<Lines> systems;
-  std::vector<std::string> names;
-  if (o.inputs.empty()) {
-    systems = read_tab_systems("-");
-    names.assign(systems.size(), "-");
-  } else {
-    for (const auto& path : o.inputs) systems.push_back(read_segments(path)), names.push_back(path);
+  const Systems systems = read_systems(o.inputs, o.eval.paired.has_value());
+  for (std::size_t i = 0; i < systems.hyps.size(); ++i) {
+    if (systems.hyps[i].empty()) throw InputError(display_name(systems.paths[i]), 0, "no hypotheses");
+    check_line_counts(systems.hyps[i], systems.paths[i], refs, o.refs);
   }
-  if (systems.size() != 1) throw UsageError("one hypothesis system at a time");
-  if (systems[0].empty()) throw InputError(display_name(names[0]), 0, "no hypotheses");
-  check_line_counts(systems[0], names[0], refs, o.refs);
-  const EvalOutput out = evaluate_system(systems[0], refs, o.eval);
+  if (o.eval.paired && systems.hyps.size() < 2)
+    throw UsageError("paired tests need several systems given to --input (-i)");
+  if (o.eval.sentence_level && systems.hyps.size() > 1)
+    throw UsageError("only one system can be evaluated in sentence-level mode");
+  const EvalOutput out = systems.hyps.size() == 1 ? evaluate_system(systems.hyps[0], refs, o.eval)
+                                                  : evaluate_systems(systems.hyps, systems.names, refs, o.eval);
   if (!o.quiet)
     for (const auto& w : out.warnings) warn(w);
   std::cout << out.text;

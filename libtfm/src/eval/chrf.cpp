@@ -117,16 +117,23 @@ Chrf::Chrf(const ChrfConfig& config, const RefSets& refs) : config_(config), ref
 
 std::size_t Chrf::stats_size() const { return 3 * std::size_t(config_.char_order + config_.word_order); }
 
-double Chrf::f_score(const double* stats) const {
+double Chrf::f_score(const double* stats) const { return f_score_of(stats); }
+
+// With float32 sums (bootstrap resamples) NumPy divides in float32 and does
+// the rest in float64; Count = float reproduces that.
+double Chrf::score_from_float32_sums(const float* sums) const { return f_score_of(sums); }
+
+template <typename Count>
+double Chrf::f_score_of(const Count* stats) const {
   const double eps = 1e-16;
   const double factor = double(config_.beta) * double(config_.beta);
   const int order = config_.char_order + config_.word_order;
   double score = 0.0, avg_prec = 0.0, avg_rec = 0.0;
   int effective_order = 0;
   for (int i = 0; i < order; ++i) {
-    const double n_hyp = stats[3 * i], n_ref = stats[3 * i + 1], n_match = stats[3 * i + 2];
-    const double prec = n_hyp > 0 ? n_match / n_hyp : eps;
-    const double rec = n_ref > 0 ? n_match / n_ref : eps;
+    const Count n_hyp = stats[3 * i], n_ref = stats[3 * i + 1], n_match = stats[3 * i + 2];
+    const double prec = n_hyp > 0 ? double(n_match / n_hyp) : eps;
+    const double rec = n_ref > 0 ? double(n_match / n_ref) : eps;
     const double denom = factor * prec + rec;
     score += denom > 0 ? (1 + factor) * prec * rec / denom : eps;
     if (n_hyp > 0 && n_ref > 0) {

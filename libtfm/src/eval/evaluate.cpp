@@ -82,6 +82,29 @@ std::vector<Lines> read_tab_systems(const std::string& path) {
   return systems;
 }
 
+Systems read_systems(const std::vector<std::string>& inputs, bool paired) {
+  Systems systems;
+  if (inputs.empty()) {
+    systems.hyps = read_tab_systems("-");
+    for (std::size_t i = 0; i < systems.hyps.size(); ++i) {
+      systems.names.push_back(paired ? (i == 0 ? "Baseline" : fmt::format("System {}", i)) : fmt::format("System {}", i + 1));
+      systems.paths.push_back("-");
+    }
+    return systems;
+  }
+  for (const auto& path : inputs) {
+    if (std::find(systems.paths.begin(), systems.paths.end(), path) != systems.paths.end()) {
+      if (paired && path == systems.paths[0]) continue;  // the baseline again
+      throw Error(fmt::format("'{}' already used to name a system", path));
+    }
+    systems.hyps.push_back(read_segments(path));
+    systems.names.push_back(path);
+    systems.paths.push_back(path);
+  }
+  if (paired) systems.names[0] = "Baseline: " + systems.names[0];
+  return systems;
+}
+
 void check_line_counts(const Lines& hyps, const std::string& hyp_name, const RefSets& refs,
                        const std::vector<std::string>& ref_names) {
   for (std::size_t r = 0; r < refs.size(); ++r)
@@ -92,7 +115,7 @@ void check_line_counts(const Lines& hyps, const std::string& hyp_name, const Ref
                                    refs[r].size()));
 }
 
-std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, const RefSets& refs) {
+std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, const RefSets& refs, bool sorted) {
   std::vector<std::unique_ptr<Metric>> metrics;
   for (const auto& name : options.metrics) {
     std::unique_ptr<Metric> metric;
@@ -104,8 +127,48 @@ std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, co
     const auto same = [&](const auto& m) { return m->id() == metric->id(); };
     if (std::none_of(metrics.begin(), metrics.end(), same)) metrics.push_back(std::move(metric));
   }
-  std::sort(metrics.begin(), metrics.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  if (sorted)
+    std::sort(metrics.begin(), metrics.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
   return metrics;
+}
+
+namespace {
+
+void warn_if_tokenized(const Metric& metric, const Lines& hyps, const EvalOptions& options, EvalOutput& output) {
+  if (metric.id() != "BLEU" || options.force || count_tokenized_periods(hyps) < 100) return;
+  output.warnings.push_back("That's 100 lines that end in a tokenized period ('.')");
+  output.warnings.push_back("It looks like you forgot to detokenize your test data, which may hurt your score.");
+  output.warnings.push_back(
+      "If you insist your data is detokenized, or don't care, you can suppress this message with --force.");
+}
+
+}  // namespace
+
+EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector<std::string>& names,
+                            const RefSets& refs, const EvalOptions& options) {
+  if (!options.json) throw UsageError("several systems are reported as JSON only (use --format json)");
+  EvalOutput output;
+  // sacrebleu orders the metrics by name, but as given for a paired test.
+  const auto metrics = make_metrics(options, refs, !options.paired);
+  std::vector<std::string> metric_names;
+  for (const auto& metric : metrics) metric_names.push_back(metric->score_from_stats(std::vector<double>(metric->stats_size()).data()).name);
+  for (const auto& hyps : systems)
+    for (const auto& metric : metrics) warn_if_tokenized(*metric, hyps, options, output);
+  if (!options.paired) {
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& hyps : systems) {
+      cells.emplace_back();
+      for (const auto& metric : metrics) cells.back().push_back(format_fixed(metric->corpus_score(hyps).score, options.width));
+    }
+    output.text = format_systems_json(names, metric_names, cells);
+    return output;
+  }
+  const bool bootstrap = *options.paired == PairedTestKind::kBootstrap;
+  const PairedTestConfig config{*options.paired, bootstrap ? options.paired_bs_n : options.paired_ar_n, options.seed};
+  std::vector<const Metric*> pointers;
+  for (const auto& metric : metrics) pointers.push_back(metric.get());
+  output.text = format_paired_json(names, metric_names, paired_test(systems, pointers, config));
+  return output;
 }
 
 EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOptions& options) {
@@ -120,11 +183,7 @@ EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOpt
   }
   std::vector<std::string> results;
   for (const auto& metric : metrics) {
-    if (metric->id() == "BLEU" && !options.force && count_tokenized_periods(hyps) >= 100) {
-      output.warnings.push_back("That's 100 lines that end in a tokenized period ('.')");
-      output.warnings.push_back("It looks like you forgot to detokenize your test data, which may hurt your score.");
-      output.warnings.push_back("If you insist your data is detokenized, or don't care, you can suppress this message with --force.");
-    }
+    warn_if_tokenized(*metric, hyps, options, output);
     const std::string sig = metric->signature().format(options.short_signature && !options.json);
     results.push_back(format_score(metric->corpus_score(hyps), options.width, options.score_only, sig, options.json));
   }

@@ -1,8 +1,11 @@
 #include "tfm/eval/report.h"
 
 #include <charconv>
+#include <functional>
 #include <cstdlib>
 #include <fmt/format.h>
+
+#include "tfm/core/utf8.h"
 
 namespace tfm {
 
@@ -31,9 +34,21 @@ std::string python_float_repr(double value) {
   return sign + digits.substr(0, std::size_t(point)) + "." + digits.substr(std::size_t(point));
 }
 
-std::string json_quote(const std::string& text) {
+std::string json_quote(const std::string& text, bool ensure_ascii) {
   std::string out = "\"";
-  for (const char c : text) {
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (ensure_ascii && static_cast<unsigned char>(c) >= 0x80) {
+      const char32_t cp = decode_utf8(text, pos);
+      --pos;
+      if (cp < 0x10000) {
+        out += fmt::format("\\u{:04x}", unsigned(cp));
+      } else {
+        const unsigned v = unsigned(cp) - 0x10000;
+        out += fmt::format("\\u{:04x}\\u{:04x}", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -95,6 +110,45 @@ std::string format_score(const Score& score, int width, bool score_only,
   std::string out = "{\n";
   for (std::size_t i = 0; i < lines.size(); ++i) out += lines[i] + (i + 1 < lines.size() ? ",\n" : "\n");
   return out + "}";
+}
+
+namespace {
+
+// One element of json.dumps(list_of_objects, indent=4, ensure_ascii=True).
+std::string systems_json(const std::vector<std::string>& names, const std::vector<std::string>& metric_names,
+                         const std::function<std::string(std::size_t, std::size_t)>& value) {
+  if (names.empty()) return "[]\n";
+  std::string out = "[\n";
+  for (std::size_t s = 0; s < names.size(); ++s) {
+    out += "    {\n        \"system\": " + json_quote(names[s], true);
+    for (std::size_t m = 0; m < metric_names.size(); ++m)
+      out += ",\n        " + json_quote(metric_names[m], true) + ": " + value(s, m);
+    out += s + 1 < names.size() ? "\n    },\n" : "\n    }\n";
+  }
+  return out + "]\n";
+}
+
+std::string optional_number(const std::optional<double>& value) {
+  return value ? python_float_repr(*value) : "null";
+}
+
+}  // namespace
+
+std::string format_systems_json(const std::vector<std::string>& names,
+                                const std::vector<std::string>& metric_names,
+                                const std::vector<std::vector<std::string>>& cells) {
+  return systems_json(names, metric_names, [&](std::size_t s, std::size_t m) { return json_quote(cells[s][m], true); });
+}
+
+std::string format_paired_json(const std::vector<std::string>& names,
+                               const std::vector<std::string>& metric_names,
+                               const std::vector<std::vector<PairedResult>>& results) {
+  return systems_json(names, metric_names, [&](std::size_t s, std::size_t m) {
+    const PairedResult& r = results[s][m];
+    return "{\n            \"score\": " + python_float_repr(r.score) + ",\n            \"p_value\": " +
+           optional_number(r.p_value) + ",\n            \"mean\": " + optional_number(r.mean) +
+           ",\n            \"ci\": " + optional_number(r.ci) + "\n        }";
+  });
 }
 
 std::string join_results(std::vector<std::string> results, bool json, bool color) {

@@ -263,6 +263,15 @@ Score Ter::score_from_stats(const double* sums) const {
   return Score{"TER", 100 * score, ""};
 }
 
+// NumPy divides float32 sums in float32, then multiplies by 100 in float64.
+double Ter::score_from_float32_sums(const float* sums) const {
+  const float edits = sums[0], ref_length = sums[1];
+  double score = 0.0;
+  if (ref_length > 0) score = double(edits / ref_length);
+  else if (edits > 0) score = 1.0;
+  return 100 * score;
+}
+
 Signature Ter::signature() const {
   Signature sig;
   sig.set("nrefs", "#", std::to_string(refs_.size()));

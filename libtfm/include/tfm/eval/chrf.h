@@ -32,6 +32,7 @@ class Chrf : public Metric {
   std::vector<double> segment_stats(const Lines& hyps) const override;
   Score score_from_stats(const double* sums) const override;
   Signature signature() const override;
+  double score_from_float32_sums(const float* sums) const override;
   // The F score of one statistics vector (sacrebleu's _compute_f_score).
   double f_score(const double* stats) const;
 
@@ -41,6 +42,8 @@ class Chrf : public Metric {
   void units_of(std::string_view line, bool intern, Scratch& s, Units& units) const;
   void count_hypothesis(Scratch& s) const;
   void match_reference(Scratch& s, double* out) const;
+  template <typename Count>
+  double f_score_of(const Count* stats) const;
 
   ChrfConfig config_;
   RefSets refs_;  // lowercased when config_.lowercase

@@ -4,12 +4,15 @@
 // prints it. tools/tfm-bleu.cpp is a thin wrapper over this.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tfm/eval/bleu.h"
 #include "tfm/eval/chrf.h"
+#include "tfm/eval/significance.h"
 #include "tfm/eval/ter.h"
 
 namespace tfm {
@@ -26,6 +29,17 @@ RefSets read_references(const std::vector<std::string>& paths, int num_refs);
 // Systems given as tab-separated columns of one stream (sacrebleu's stdin
 // mode): the first line decides how many; InputError if a line differs.
 std::vector<Lines> read_tab_systems(const std::string& path);
+
+// Hypothesis systems and the names sacrebleu gives them: one per file of
+// `inputs` (named by path), or tab-separated columns of stdin when `inputs` is
+// empty ("System 1", ...). With `paired`, the first is the baseline ("Baseline"
+// or "Baseline: path") and a later copy of its file is skipped. Throws Error
+// when two files share a name.
+struct Systems {
+  std::vector<Lines> hyps;
+  std::vector<std::string> names, paths;  // paths: "-" for stdin
+};
+Systems read_systems(const std::vector<std::string>& inputs, bool paired);
 
 // Throws InputError naming both files and their line counts unless every
 // reference set has as many lines as `hyps`.
@@ -44,11 +58,17 @@ struct EvalOptions {
   bool short_signature = false;
   bool json = true;
   bool color = false;  // terminal colours in text output
+  // Several systems: compare each with the first one (none, or one of these).
+  std::optional<PairedTestKind> paired;
+  std::size_t paired_bs_n = 1000, paired_ar_n = 10000;
+  std::optional<std::uint64_t> seed = 12345;  // $SACREBLEU_SEED in sacrebleu
 };
 
-// The metrics of `options`, sorted by id (BLEU, CHRF, TER) as sacrebleu
-// prints them. Throws UsageError for an unknown metric name.
-std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, const RefSets& refs);
+// The metrics of `options` (a repeated name counts once), sorted by id (BLEU,
+// CHRF, TER) as sacrebleu prints one system's scores, or in the order given,
+// as it prints several systems'. Throws UsageError for an unknown name.
+std::vector<std::unique_ptr<Metric>> make_metrics(const EvalOptions& options, const RefSets& refs,
+                                                  bool sorted = true);
 
 // What a run prints: `text` on stdout, `warnings` on stderr.
 struct EvalOutput {
@@ -59,5 +79,11 @@ struct EvalOutput {
 // One system: corpus scores of every metric (or, with sentence_level, one
 // line per segment for the single metric).
 EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOptions& options);
+
+// Several systems (names as sacrebleu shows them, the baseline first when
+// options.paired): a JSON list with each system's scores, or the paired
+// test's results. Text tables are not produced (UsageError).
+EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector<std::string>& names,
+                            const RefSets& refs, const EvalOptions& options);
 
 }  // namespace tfm

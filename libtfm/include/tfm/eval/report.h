@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tfm/eval/metric.h"
+#include "tfm/eval/significance.h"
 
 namespace tfm {
 
@@ -15,8 +16,9 @@ namespace tfm {
 // "1.0" not "1", exponent form below 1e-4 and from 1e16 ("1e-05", "1e+16").
 std::string python_float_repr(double value);
 
-// JSON string literal as Python's json.dumps(..., ensure_ascii=False) writes it.
-std::string json_quote(const std::string& text);
+// JSON string literal as Python's json.dumps writes it (with ensure_ascii,
+// non-ASCII characters as \uXXXX escapes, surrogate pairs above U+FFFF).
+std::string json_quote(const std::string& text, bool ensure_ascii = false);
 
 // sacrebleu's Score.format: the score alone when `score_only`, else JSON when
 // `json`, else "NAME|signature = score verbose". `signature` is the formatted
@@ -28,5 +30,17 @@ std::string format_score(const Score& score, int width, bool score_only,
 // metrics (a JSON list, or text lines right-aligned on their first '='); the
 // result ends with a newline. `color` puts the confidence part in cyan.
 std::string join_results(std::vector<std::string> results, bool json, bool color);
+
+// sacrebleu's multi-system JSON (json.dumps(..., indent=4)): per system its
+// name and, per metric name, the score formatted to the width (`cells`,
+// [system][metric]) ...
+std::string format_systems_json(const std::vector<std::string>& names,
+                                const std::vector<std::string>& metric_names,
+                                const std::vector<std::vector<std::string>>& cells);
+// ... or, after a paired test, an object with score, p_value, mean and ci
+// (full precision; null where unset).
+std::string format_paired_json(const std::vector<std::string>& names,
+                               const std::vector<std::string>& metric_names,
+                               const std::vector<std::vector<PairedResult>>& results);
 
 }  // namespace tfm

@@ -29,6 +29,7 @@ class Ter : public Metric {
   std::size_t stats_size() const override { return 2; }
   std::vector<double> segment_stats(const Lines& hyps) const override;
   Score score_from_stats(const double* sums) const override;
+  double score_from_float32_sums(const float* sums) const override;
   Signature signature() const override;
 
  private:
