@@ -52,6 +52,46 @@ expect_exit 1 "$bleu" ref -i nothere
 : >empty
 expect_exit 1 "$bleu" empty -i empty
 
+# Paired tests: sacrebleu 2.6.0's output on the same five lines.
+printf 'the cat sat on the mat\nhello world\na b c d e\nthe dog barked loudly today\nit is raining again\n' >pref
+printf 'the cat sat on a mat\nhello world\na b c e\nthe dog barked today\nit rains again\n' >base
+printf 'a cat sat on the mat\nhello there world\na b c d e\nthe dog barked loudly\nit is raining\n' >sys
+cat >expected.bs <<'JSON'
+[
+    {
+        "system": "Baseline: base",
+        "BLEU": {
+            "score": 39.42787530594461,
+            "p_value": null,
+            "mean": 40.1039343593119,
+            "ci": 11.792068092131249
+        }
+    },
+    {
+        "system": "sys",
+        "BLEU": {
+            "score": 80.2279830195378,
+            "p_value": 0.009900990099009901,
+            "mean": 77.70947776639832,
+            "ci": 17.239974296414385
+        }
+    }
+]
+JSON
+expect_exit 0 "$bleu" pref -i base sys base --paired-bs -pbsn 100
+expect_same expected.bs out "paired bootstrap"
+expect_exit 0 "$bleu" pref -i base sys -par -parn 100 -m bleu chrf
+grep -q '"p_value": 0.09900990099009901' out && grep -q '"p_value": 0.26732673267326734' out \
+  || fail "paired randomization p-values: $(cat out)"
+SACREBLEU_SEED=7 expect_exit 0 "$bleu" pref -i base sys --paired-bs -pbsn 100
+cmp -s expected.bs out && fail "SACREBLEU_SEED ignored"
+paste base sys >tabs
+expect_exit 0 "$bleu" pref -m bleu ter <tabs
+grep -q '"system": "System 2"' out || fail "tab-separated systems on stdin: $(cat out)"
+expect_exit 2 "$bleu" pref -i base --paired-bs
+expect_exit 2 "$bleu" pref -i base sys --paired-bs -f text
+expect_exit 1 "$bleu" pref -i base sys sys
+
 # Misuse: exit 2.
 expect_exit 2 "$bleu" ref -i hyp -tok moses
 expect_exit 2 "$bleu" ref -i hyp -s lin
