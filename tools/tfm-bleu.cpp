@@ -33,7 +33,8 @@ const std::map<std::string, std::string> kAliases = {
     {"-nr", "--num-refs"},       {"-sl", "--sentence-level"},   {"-cc", "--chrf-char-order"},
     {"-cw", "--chrf-word-order"}, {"-sh", "--short"},           {"-nc", "--no-color"},
     {"-V", "--version"},         {"-pbs", "--paired-bs"},       {"-par", "--paired-ar"},
-    {"-pbsn", "--paired-bs-n"},  {"-parn", "--paired-ar-n"}};
+    {"-pbsn", "--paired-bs-n"},  {"-parn", "--paired-ar-n"},   {"-ci", "--confidence"},
+    {"-cin", "--confidence-n"}};
 
 po::options_description describe(Options& o) {
   po::options_description d("Options");
@@ -61,6 +62,8 @@ po::options_description describe(Options& o) {
       ("ter-asian-support", po::bool_switch(&e.ter.asian_support), "split CJK characters (with --ter-normalized)")
       ("ter-no-punct", po::bool_switch(&e.ter.no_punct), "remove punctuation for TER")
       ("ter-normalized", po::bool_switch(&e.ter.normalized), "tercom normalization and tokenization")
+      ("confidence", po::bool_switch(&e.confidence), "bootstrap 95% confidence interval of one system's score (-ci)")
+      ("confidence-n", po::value(&e.confidence_n)->default_value(e.confidence_n), "bootstrap resamples for --confidence (-cin)")
       ("paired-bs", po::bool_switch(&o.paired_bs), "paired bootstrap resampling test against the first -i system (-pbs)")
       ("paired-ar", po::bool_switch(&o.paired_ar), "paired approximate randomization test (-par)")
       ("paired-bs-n", po::value(&e.paired_bs_n)->default_value(e.paired_bs_n), "bootstrap resamples (-pbsn)")

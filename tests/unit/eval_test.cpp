@@ -234,6 +234,9 @@ TEST_CASE("NumPy pairwise sums and confidence intervals") {
   for (int i = 0; i < 1000; ++i) values.push_back(0.1 * i + 1e-3 / (i + 1));
   // np.sum of that array (pairwise); a left-to-right sum gives ...844
   CHECK(python_float_repr(numpy_pairwise_sum(values.data(), values.size())) == "49950.007485470866");
+  // statistics.mean is exact: ten 0.1 average to 0.1, a float sum does not.
+  CHECK(python_mean(std::vector<double>(10, 0.1)) == 0.1);
+  CHECK(python_mean({1.0, 2.0, 4.0}) == 7.0 / 3.0);
   const auto [mean, ci] = estimate_ci({3.0, 1.0, 2.0, 4.0});
   CHECK(mean == 2.5);
   CHECK(ci == 1.5);

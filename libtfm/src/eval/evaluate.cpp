@@ -1,6 +1,7 @@
 #include "tfm/eval/evaluate.h"
 
 #include <algorithm>
+#include <tuple>
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
@@ -147,6 +148,7 @@ void warn_if_tokenized(const Metric& metric, const Lines& hyps, const EvalOption
 EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector<std::string>& names,
                             const RefSets& refs, const EvalOptions& options) {
   if (!options.json) throw UsageError("several systems are reported as JSON only (use --format json)");
+  if (options.confidence) throw UsageError("use paired tests (--paired-bs, --paired-ar) for several systems");
   EvalOutput output;
   // sacrebleu orders the metrics by name, but as given for a paired test.
   const auto metrics = make_metrics(options, refs, !options.paired);
@@ -175,6 +177,7 @@ EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOpt
   EvalOutput output;
   const auto metrics = make_metrics(options, refs);
   if (options.sentence_level) {
+    if (options.confidence) throw UsageError("statistical tests are unavailable in sentence-level mode");
     if (metrics.size() != 1) throw UsageError("only one metric can be used in sentence-level mode");
     const std::string sig = metrics[0]->signature().format(options.short_signature);
     for (const Score& score : metrics[0]->sentence_scores(hyps))
@@ -184,8 +187,16 @@ EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOpt
   std::vector<std::string> results;
   for (const auto& metric : metrics) {
     warn_if_tokenized(*metric, hyps, options, output);
-    const std::string sig = metric->signature().format(options.short_signature && !options.json);
-    results.push_back(format_score(metric->corpus_score(hyps), options.width, options.score_only, sig, options.json));
+    Signature signature = metric->signature();
+    const std::vector<double> stats = metric->segment_stats(hyps);
+    Score score = metric->score_from_stats(metric->sum_stats(stats).data());
+    if (options.confidence) {
+      std::tie(score.mean, score.ci) = bootstrap_confidence(*metric, stats, options.confidence_n, options.seed);
+      signature.set("bs", "bs", std::to_string(options.confidence_n));
+      signature.set("seed", "rs", options.seed ? std::to_string(*options.seed) : "none");
+    }
+    const std::string sig = signature.format(options.short_signature && !options.json);
+    results.push_back(format_score(score, options.width, options.score_only, sig, options.json));
   }
   output.text = join_results(std::move(results), options.json, options.color);
   return output;

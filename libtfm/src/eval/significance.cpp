@@ -148,6 +148,68 @@ std::pair<double, double> estimate_ci(std::vector<double> scores) {
   return {numpy_pairwise_sum(scores.data(), n) / double(n), 0.5 * (scores[upper] - scores[lower])};
 }
 
+namespace {
+
+std::uint64_t seed_of(const PairedTestConfig& config) {
+  if (config.seed) return *config.seed;
+  std::random_device device;
+  return (std::uint64_t(device()) << 32) | device();
+}
+
+int bit_length(u128 x) {
+  int bits = 0;
+  while (x) ++bits, x >>= 1;
+  return bits;
+}
+
+}  // namespace
+
+double python_mean(const std::vector<double>& values) {
+  if (values.empty()) throw Error("mean of no values");
+  // Every value is M * 2^E with an integer M of 53 bits; the sum is exact on
+  // 128 bits when the exponents are close (always, for scores of a corpus).
+  int min_exp = 0, max_exp = 0;
+  bool any = false;
+  for (const double v : values) {
+    if (v == 0.0) continue;
+    int e;
+    std::frexp(v, &e);
+    min_exp = any ? std::min(min_exp, e) : e;
+    max_exp = any ? std::max(max_exp, e) : e;
+    any = true;
+  }
+  if (!any) return 0.0;
+  if (max_exp - min_exp > 50 || values.size() > (1u << 20) || std::any_of(values.begin(), values.end(), [](double v) { return v < 0; })) {
+    long double sum = 0;  // far-apart magnitudes: not met by scores; close enough
+    for (const double v : values) sum += v;
+    return double(sum / values.size());
+  }
+  const int scale = min_exp - 53;
+  u128 sum = 0;
+  for (const double v : values) sum += u128(std::ldexp(v, -scale));  // exact: an integer below 2^104
+  const int shift = 126 - bit_length(sum);
+  const u128 shifted = sum << shift, n = values.size();
+  const u128 q = shifted / n;
+  const bool sticky = shifted % n != 0;
+  const int drop = bit_length(q) - 53;
+  std::uint64_t top = std::uint64_t(q >> drop);
+  const u128 rest = q & ((u128(1) << drop) - 1), half = u128(1) << (drop - 1);
+  if (rest > half || (rest == half && (sticky || (top & 1)))) ++top;
+  return std::ldexp(double(top), scale - shift + drop);
+}
+
+std::pair<double, double> bootstrap_confidence(const Metric& metric, const std::vector<double>& stats,
+                                               std::size_t samples, std::optional<std::uint64_t> seed) {
+  const std::size_t n = stats.size() / metric.stats_size();
+  PairedTestConfig config;
+  config.seed = seed;
+  const auto indices = NumpyRandom(seed_of(config)).choice(std::uint32_t(n), samples * n);
+  std::vector<double> scores = bootstrap_scores(metric, stats, indices, samples);
+  std::sort(scores.begin(), scores.end());
+  const std::size_t lower = samples / 40, upper = samples - lower - 1;
+  return {python_mean(scores), 0.5 * (scores[upper] - scores[lower])};
+}
+
 std::vector<double> bootstrap_scores(const Metric& metric, const std::vector<double>& stats,
                                      const std::vector<std::uint32_t>& indices, std::size_t samples) {
   const std::size_t width = metric.stats_size(), n = stats.size() / width;
@@ -175,11 +237,6 @@ double p_value(const std::vector<double>& samples, double real_difference) {
   return double(above + 1) / double(samples.size() + 1);
 }
 
-std::uint64_t seed_of(const PairedTestConfig& config) {
-  if (config.seed) return *config.seed;
-  std::random_device device;
-  return (std::uint64_t(device()) << 32) | device();
-}
 
 PairedResult bootstrap_system(const Metric& metric, const std::vector<double>& base_stats, double base_score,
                               const std::vector<double>& stats, const std::vector<std::uint32_t>& indices,

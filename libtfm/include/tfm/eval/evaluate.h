@@ -62,6 +62,9 @@ struct EvalOptions {
   std::optional<PairedTestKind> paired;
   std::size_t paired_bs_n = 1000, paired_ar_n = 10000;
   std::optional<std::uint64_t> seed = 12345;  // $SACREBLEU_SEED in sacrebleu
+  // One system: bootstrap confidence intervals with this many resamples.
+  bool confidence = false;
+  std::size_t confidence_n = 1000;
 };
 
 // The metrics of `options` (a repeated name counts once), sorted by id (BLEU,

@@ -38,6 +38,15 @@ class NumpyRandom {
 // NumPy's pairwise summation of a contiguous float64 array (np.sum/np.mean).
 double numpy_pairwise_sum(const double* values, std::size_t n);
 
+// Python's statistics.mean: the exact mean of the values, rounded once.
+double python_mean(const std::vector<double>& values);
+
+// Bootstrap confidence interval of one system's score, as sacrebleu's
+// --confidence: resamples drawn by default_rng(seed), the mean of their
+// scores (statistics.mean) and half the width of the 95% interval.
+std::pair<double, double> bootstrap_confidence(const Metric& metric, const std::vector<double>& stats,
+                                               std::size_t samples, std::optional<std::uint64_t> seed);
+
 // sacrebleu's estimate_ci: mean of the sorted scores (NumPy) and half the
 // width of the 95% interval (2.5% cut on each side).
 std::pair<double, double> estimate_ci(std::vector<double> scores);
