@@ -94,7 +94,9 @@ grep -q "^BLEU|nrefs:1|bs:100|seed:12345|case:mixed|eff:no|tok:13a|smooth:exp|ve
   || fail "--confidence: $(cat out)"
 expect_exit 2 "$bleu" pref -i base sys -ci
 expect_exit 2 "$bleu" pref -i base --paired-bs
-expect_exit 2 "$bleu" pref -i base sys --paired-bs -f text
+expect_exit 0 "$bleu" pref -i base sys --paired-bs -pbsn 100 -f text
+grep -q '^│ Baseline: base │ 39.4 (40.1 ± 11.8)  │$' out && grep -q '^│                │    (p = 0.0099)\*    │$' out \
+  || fail "paired bootstrap table: $(cat out)"
 expect_exit 1 "$bleu" pref -i base sys sys
 
 # Misuse: exit 2.

@@ -147,7 +147,6 @@ void warn_if_tokenized(const Metric& metric, const Lines& hyps, const EvalOption
 
 EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector<std::string>& names,
                             const RefSets& refs, const EvalOptions& options) {
-  if (!options.json) throw UsageError("several systems are reported as JSON only (use --format json)");
   if (options.confidence) throw UsageError("use paired tests (--paired-bs, --paired-ar) for several systems");
   EvalOutput output;
   // sacrebleu orders the metrics by name, but as given for a paired test.
@@ -156,20 +155,38 @@ EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector
   for (const auto& metric : metrics) metric_names.push_back(metric->score_from_stats(std::vector<double>(metric->stats_size()).data()).name);
   for (const auto& hyps : systems)
     for (const auto& metric : metrics) warn_if_tokenized(*metric, hyps, options, output);
+  SystemsTextInfo info{{}, options.paired, 0, options.width};
+  std::vector<std::vector<PairedResult>> results;
   if (!options.paired) {
     std::vector<std::vector<std::string>> cells;
     for (const auto& hyps : systems) {
       cells.emplace_back();
-      for (const auto& metric : metrics) cells.back().push_back(format_fixed(metric->corpus_score(hyps).score, options.width));
+      results.emplace_back();
+      for (const auto& metric : metrics) {
+        results.back().push_back({metric->corpus_score(hyps).score, {}, {}, {}});
+        cells.back().push_back(format_fixed(results.back().back().score, options.width));
+      }
     }
-    output.text = format_systems_json(names, metric_names, cells);
-    return output;
+    if (options.json) output.text = format_systems_json(names, metric_names, cells);
+  } else {
+    const bool bootstrap = *options.paired == PairedTestKind::kBootstrap;
+    info.samples = bootstrap ? options.paired_bs_n : options.paired_ar_n;
+    std::vector<const Metric*> pointers;
+    for (const auto& metric : metrics) pointers.push_back(metric.get());
+    results = paired_test(systems, pointers, {*options.paired, info.samples, options.seed});
+    if (options.json) output.text = format_paired_json(names, metric_names, results);
   }
-  const bool bootstrap = *options.paired == PairedTestKind::kBootstrap;
-  const PairedTestConfig config{*options.paired, bootstrap ? options.paired_bs_n : options.paired_ar_n, options.seed};
-  std::vector<const Metric*> pointers;
-  for (const auto& metric : metrics) pointers.push_back(metric.get());
-  output.text = format_paired_json(names, metric_names, paired_test(systems, pointers, config));
+  if (options.json) return output;
+  for (const auto& metric : metrics) {
+    Signature signature = metric->signature();
+    if (options.paired) {
+      signature.set("seed", "rs", options.seed ? std::to_string(*options.seed) : "none");
+      if (*options.paired == PairedTestKind::kBootstrap) signature.set("bs", "bs", std::to_string(info.samples));
+      else signature.set("ar", "ar", std::to_string(info.samples));
+    }
+    info.signatures.push_back(signature.format(options.short_signature));
+  }
+  output.text = format_systems_text(names, metric_names, results, info);
   return output;
 }
 

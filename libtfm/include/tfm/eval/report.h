@@ -43,4 +43,21 @@ std::string format_paired_json(const std::vector<std::string>& names,
                                const std::vector<std::string>& metric_names,
                                const std::vector<std::vector<PairedResult>>& results);
 
+// What the multi-system text report needs besides the scores.
+struct SystemsTextInfo {
+  std::vector<std::string> signatures;  // one per metric, as printed
+  std::optional<PairedTestKind> paired;
+  std::size_t samples = 0;  // resamples or trials of the paired test
+  int width = 1;
+};
+
+// sacrebleu's multi-system text report: a tabulate "fancy_grid" table (system
+// names right-aligned, scores centred; paired results add the mean ± CI and a
+// p-value line, "*" when p <= 0.05), the paired test's explanation and the
+// metric signatures. Without colours (sacrebleu's vanish in a pipe too).
+std::string format_systems_text(const std::vector<std::string>& names,
+                                const std::vector<std::string>& metric_names,
+                                const std::vector<std::vector<PairedResult>>& results,
+                                const SystemsTextInfo& info);
+
 }  // namespace tfm
