@@ -110,7 +110,9 @@ void finish_options(Options& o) {
   if (o.paired_bs || o.paired_ar) e.paired = o.paired_bs ? PairedTestKind::kBootstrap : PairedTestKind::kRandomization;
   if (const char* seed = std::getenv("SACREBLEU_SEED")) {
     const std::string value = seed;
-    if (value == "none" || value == "None" || value == "0") e.seed.reset();  // sacrebleu: no fixed seed
+    if (value == "none" || value == "None") e.seed.reset();  // sacrebleu: no fixed seed
+    else if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 19)
+      throw UsageError("SACREBLEU_SEED must be a non-negative integer or 'none'");
     else e.seed = std::stoull(value);
   }
 }
@@ -131,6 +133,7 @@ int run(int argc, char** argv) {
 
   const RefSets refs = read_references(o.refs, o.num_refs);
   const Systems systems = read_systems(o.inputs, o.eval.paired.has_value());
+  if (systems.hyps.empty()) throw InputError("-", 0, "no hypotheses");
   for (std::size_t i = 0; i < systems.hyps.size(); ++i) {
     if (systems.hyps[i].empty()) throw InputError(display_name(systems.paths[i]), 0, "no hypotheses");
     check_line_counts(systems.hyps[i], systems.paths[i], refs, o.refs);

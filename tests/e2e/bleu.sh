@@ -51,6 +51,7 @@ expect_exit 1 "$bleu" ref -i nothere
 [ ! -s out ] || fail "output despite a missing input"
 : >empty
 expect_exit 1 "$bleu" empty -i empty
+expect_exit 1 "$bleu" ref <empty
 
 # Paired tests: sacrebleu 2.6.0's output on the same five lines.
 printf 'the cat sat on the mat\nhello world\na b c d e\nthe dog barked loudly today\nit is raining again\n' >pref
@@ -85,6 +86,7 @@ grep -q '"p_value": 0.09900990099009901' out && grep -q '"p_value": 0.2673267326
   || fail "paired randomization p-values: $(cat out)"
 SACREBLEU_SEED=7 expect_exit 0 "$bleu" pref -i base sys --paired-bs -pbsn 100
 cmp -s expected.bs out && fail "SACREBLEU_SEED ignored"
+SACREBLEU_SEED=x expect_exit 2 "$bleu" pref -i base sys --paired-bs
 paste base sys >tabs
 expect_exit 0 "$bleu" pref -m bleu ter <tabs
 grep -q '"system": "System 2"' out || fail "tab-separated systems on stdin: $(cat out)"

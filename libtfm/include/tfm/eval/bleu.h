@@ -8,7 +8,6 @@
 //   // s.score == 27.3..., s.verbose == "60.0/33.1/... (BP = 1.000 ...)"
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -84,8 +84,8 @@ struct EvalOutput {
 EvalOutput evaluate_system(const Lines& hyps, const RefSets& refs, const EvalOptions& options);
 
 // Several systems (names as sacrebleu shows them, the baseline first when
-// options.paired): a JSON list with each system's scores, or the paired
-// test's results. Text tables are not produced (UsageError).
+// options.paired): each system's scores, or the paired test's results, as
+// sacrebleu's JSON list or text table. UsageError with options.confidence.
 EvalOutput evaluate_systems(const std::vector<Lines>& systems, const std::vector<std::string>& names,
                             const RefSets& refs, const EvalOptions& options);
 
