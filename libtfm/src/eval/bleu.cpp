@@ -16,12 +16,12 @@ void split_tokens(std::string_view text, BleuTokenizer tokenizer, std::vector<st
   if (tokenizer == BleuTokenizer::kNone) return python_split(text, out);
   out.clear();
   std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t space = text.find(' ', start);
-    if (space == std::string_view::npos) space = text.size();
-    out.push_back(text.substr(start, space - start));
-    start = space + 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ' ') continue;
+    out.push_back(text.substr(start, i - start));
+    start = i + 1;
   }
+  if (start < text.size()) out.push_back(text.substr(start));
 }
 
 // sacrebleu's my_log: log, with log(0) floored to -9999999999.

@@ -1,5 +1,6 @@
 #include "tfm/eval/tokenize.h"
 
+#include <algorithm>
 #include <array>
 #include <fmt/format.h>
 
@@ -67,65 +68,70 @@ std::string unescape_entities(std::string text) {
 // The regex substitutions of TokenizerRegexp. They only insert spaces around
 // ASCII characters, and "any non-digit" context never splits a UTF-8 sequence
 // in a way that changes the result, so they run on bytes.
-std::string split_ascii_punct(std::string_view text) {
-  std::string out(3 * text.size(), '\0');
-  char* o = out.data();
+// The byte passes below write through raw pointers into buffers sized for
+// the worst case (every byte tripled, then doubled twice): these loops are
+// most of BLEU's time.
+struct PassBuffers {
+  std::vector<char> a, b;
+  std::string c;
+  void reserve(std::size_t n) {
+    if (a.size() < 12 * n + 16) a.resize(24 * n + 16), b.resize(24 * n + 16);
+  }
+};
+PassBuffers& pass_buffers() {
+  thread_local PassBuffers buffers;
+  return buffers;
+}
+
+std::size_t split_ascii_punct(std::string_view text, char* out) {
+  char* o = out;
   for (const char c : text) {
     if (static_cast<unsigned char>(c) < 0x80 && kRegexpPunct[static_cast<unsigned char>(c)]) {
-      *o++ = ' ';
-      *o++ = c;
-      *o++ = ' ';
+      o[0] = ' ', o[1] = c, o[2] = ' ';
+      o += 3;
     } else {
       *o++ = c;
     }
   }
-  out.resize(std::size_t(o - out.data()));
-  return out;
+  return std::size_t(o - out);
 }
 
 // Non-overlapping left-to-right substitution of a two-character pattern
 // (first, second) by first/second with spaces, as re.sub does.
-template <typename Match, typename Emit>
-std::string substitute_pairs(std::string_view text, Match match, Emit emit) {
-  std::string out(2 * text.size(), '\0');
-  char* o = out.data();
+template <typename Match>
+std::size_t substitute_pairs(std::string_view text, char* out, Match match, bool space_first) {
+  char* o = out;
   std::size_t i = 0;
   while (i < text.size()) {
     if (i + 1 < text.size() && match(text[i], text[i + 1])) {
-      o = emit(o, text[i], text[i + 1]);
+      if (space_first) o[0] = ' ', o[1] = text[i], o[2] = ' ', o[3] = text[i + 1];
+      else o[0] = text[i], o[1] = ' ', o[2] = text[i + 1], o[3] = ' ';
+      o += 4;
       i += 2;
     } else {
       *o++ = text[i++];
     }
   }
-  out.resize(std::size_t(o - out.data()));
-  return out;
+  return std::size_t(o - out);
 }
 
-char* put4(char* o, char a, char b, char c, char d) {
-  o[0] = a, o[1] = b, o[2] = c, o[3] = d;
-  return o + 4;
-}
-
-// The period, comma and dash rules that follow split_ascii_punct().
-std::string digit_rules(std::string s) {
+// The period, comma and dash rules that follow split_ascii_punct(), on the
+// `n` bytes of buf.a; returns where the result is.
+std::string_view digit_rules(PassBuffers& buf, std::size_t n) {
   const auto is_period_comma = [](char c) { return c == '.' || c == ','; };
-  // Each rule needs its character; most lines lack one or the other.
-  if (s.find_first_of(".,") != std::string::npos) {
+  char* text = buf.a.data();
+  char* spare = buf.b.data();
+  // Each rule needs its character; many lines lack one or the other.
+  if (std::any_of(text, text + n, is_period_comma)) {
     // ([^0-9])([\.,]) -> '\1 \2 '
-    s = substitute_pairs(
-        s, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); },
-        [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
+    n = substitute_pairs({text, n}, spare, [&](char a, char b) { return !is_digit(a) && is_period_comma(b); }, false);
     // ([\.,])([^0-9]) -> ' \1 \2'
-    s = substitute_pairs(
-        s, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); },
-        [](char* o, char a, char b) { return put4(o, ' ', a, ' ', b); });
+    n = substitute_pairs({spare, n}, text, [&](char a, char b) { return is_period_comma(a) && !is_digit(b); }, true);
   }
-  if (s.find('-') == std::string::npos) return s;
+  if (std::find(text, text + n, '-') == text + n) return {text, n};
   // ([0-9])(-) -> '\1 \2 '
-  return substitute_pairs(
-      s, [](char a, char b) { return is_digit(a) && b == '-'; },
-      [](char* o, char a, char b) { return put4(o, a, ' ', b, ' '); });
+  n = substitute_pairs({text, n}, spare, [](char a, char b) { return is_digit(a) && b == '-'; }, false);
+  return {spare, n};
 }
 
 std::vector<char32_t> decode_all(std::string_view text) {
@@ -201,10 +207,16 @@ bool is_tercom_asian_split(char32_t cp) {
 
 std::string tercom_western(std::string text) {
   text = unescape_entities(std::move(text));
-  std::string s = split_ascii_punct(" " + text + " ");
-  // Possessives: "'s " → " 's " (the "'s$" rule cannot match: s ends with a space).
-  s = replace_all(std::move(s), "'s ", " 's ");
-  return digit_rules(std::move(s));
+  const std::string spaced = " " + text + " ";
+  PassBuffers& buf = pass_buffers();
+  buf.reserve(spaced.size() + 8);
+  std::string punct(buf.a.data(), split_ascii_punct(spaced, buf.a.data()));
+  // Possessives: "'s " → " 's " (the "'s$" rule cannot match: the text ends
+  // with a space).
+  punct = replace_all(std::move(punct), "'s ", " 's ");
+  buf.reserve(punct.size() + 8);
+  std::copy(punct.begin(), punct.end(), buf.a.begin());
+  return std::string(digit_rules(buf, punct.size()));
 }
 
 }  // namespace
@@ -295,13 +307,27 @@ std::string python_lower(std::string_view text) {
 }
 
 std::string python_normalize_spaces(std::string_view text) {
-  thread_local std::vector<std::string_view> fields;
-  python_split(text, fields);
   std::string out;
   out.reserve(text.size());
-  for (const auto field : fields) {
-    if (!out.empty()) out.push_back(' ');
-    out.append(field);
+  bool gap = false;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto c = static_cast<unsigned char>(text[pos]);
+    std::size_t space, length = 1;
+    if (c < 0x80) {
+      space = kAsciiSpace[c] ? 1 : 0;
+    } else {
+      space = space_at(text, pos);
+      length = utf8_sequence_length(c);
+    }
+    if (space > 0) {
+      gap = true;
+      pos += space;
+      continue;
+    }
+    if (gap && !out.empty()) out.push_back(' ');
+    gap = false;
+    out.append(text.data() + pos, length);
+    pos += length;
   }
   return out;
 }
@@ -338,14 +364,22 @@ std::string tokenize_bleu(std::string_view line, BleuTokenizer tokenizer) {
 }
 
 std::string tokenize_regexp(std::string_view line) {
-  return python_normalize_spaces(digit_rules(split_ascii_punct(line)));
+  PassBuffers& buf = pass_buffers();
+  buf.reserve(line.size());
+  return python_normalize_spaces(digit_rules(buf, split_ascii_punct(line, buf.a.data())));
 }
 
 std::string tokenize_13a(std::string_view line) {
-  std::string text = replace_all(std::string(line), "<skipped>", "");
-  // sacrebleu also joins "-\n" and "\n"; a line never holds a newline here.
-  text = unescape_entities(std::move(text));
-  return tokenize_regexp(" " + text + " ");
+  PassBuffers& buf = pass_buffers();
+  buf.c.assign(" ");
+  if (std::none_of(line.begin(), line.end(), [](char c) { return c == '<' || c == '&'; })) {
+    buf.c.append(line);
+  } else {
+    // sacrebleu also joins "-\n" and "\n"; a line never holds a newline here.
+    buf.c.append(unescape_entities(replace_all(std::string(line), "<skipped>", "")));
+  }
+  buf.c.push_back(' ');
+  return tokenize_regexp(buf.c);
 }
 
 std::string tokenize_intl(std::string_view line) {
