@@ -53,8 +53,11 @@ std::uint32_t classes_from_ranges(char32_t cp) {
 constexpr std::size_t kBmpSize = 0x10000;
 const std::uint32_t* bmp_classes() {
   static const std::unique_ptr<std::uint32_t[]> table = [] {
+    // Filled range by range (not a search per code point): start-up cost.
     auto t = std::make_unique<std::uint32_t[]>(kBmpSize);
-    for (char32_t cp = 0; cp < kBmpSize; ++cp) t[cp] = classes_from_ranges(cp);
+    for (const auto& table : kClassTables)
+      for (const CodeRange& range : table.ranges)
+        for (char32_t cp = range.first; cp <= range.last && cp < kBmpSize; ++cp) t[cp] |= table.bit;
     return t;
   }();
   return table.get();
