@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -76,8 +77,18 @@ struct PairHash {
 
 struct TextHash {
   std::size_t operator()(std::string_view text) const {
-    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-    for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    std::uint64_t h = text.size() * kMul, word;
+    const char* p = text.data();
+    std::size_t n = text.size();
+    for (; n >= 8; p += 8, n -= 8) {  // eight bytes at a time: tokens are short
+      std::memcpy(&word, p, 8);
+      h = (h ^ word) * kMul;
+      h ^= h >> 32;
+    }
+    word = 0;
+    std::memcpy(&word, p, n);
+    h = (h ^ word) * kMul;
     return std::size_t(h ^ (h >> 29));
   }
 };
