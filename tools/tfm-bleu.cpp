@@ -98,8 +98,12 @@ void finish_options(Options& o) {
   e.metrics = o.metrics;
   e.bleu.smooth = parse_bleu_smooth(o.smooth);
   if (o.smooth_value >= 0) e.bleu.smooth_value = o.smooth_value;
-  const bool zh_target = o.langpair.size() > 3 && o.langpair.ends_with("-zh");
-  e.bleu.tokenizer = parse_bleu_tokenizer(o.tokenize.empty() ? (zh_target ? "zh" : "13a") : o.tokenize);
+  // sacrebleu picks the tokenizer from the target language: zh, else 13a
+  // (ja-mecab and ko-mecab, which need MeCab, are not provided).
+  const std::string target = o.langpair.substr(o.langpair.find('-') + 1);
+  if (o.tokenize.empty() && (target == "ja" || target == "ko"))
+    throw UsageError("the " + target + "-mecab tokenizer is not supported; choose one with --tokenize");
+  e.bleu.tokenizer = parse_bleu_tokenizer(o.tokenize.empty() ? (target == "zh" ? "zh" : "13a") : o.tokenize);
   e.bleu.effective_order = e.sentence_level;
   e.color = !o.no_color && !std::getenv("NO_COLOR") && isatty(STDOUT_FILENO);
   std::string enc = o.encoding;

@@ -24,6 +24,9 @@ expect_exit 0 "$bleu" ref -i hyp -m bleu chrf ter -f text -sh
 [ "$(wc -l <out)" = 3 ] && grep -q 'chrF2|#:1|' out || fail "three metrics: $(cat out)"
 expect_exit 0 "$bleu" ref -i hyp -sl -tok intl
 [ "$(wc -l <out)" = 2 ] && grep -q 'eff:yes|tok:intl' out || fail "sentence level: $(cat out)"
+expect_exit 0 "$bleu" ref -i hyp -l en-zh
+grep -q '"tok": "zh"' out || fail "-l en-zh picks the zh tokenizer: $(cat out)"
+expect_exit 2 "$bleu" ref -i hyp -l en-ja
 SACREBLEU_FORMAT=text expect_exit 0 "$bleu" ref -i hyp
 grep -q '^BLEU|' out || fail "SACREBLEU_FORMAT=text"
 
