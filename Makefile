@@ -45,7 +45,7 @@ SHARED_LIB := $(BUILD)/lib/libtfm.so
 DEPS_STAMP := .deps-stamp
 DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-dev \
   libhdf5-dev libfmt-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
-  openmpi-bin gnuplot-nox groff man-db perl python3-h5py
+  openmpi-bin gnuplot-nox groff man-db perl python3-h5py jq
 
 .PHONY: all deps test unit asan demo bench install clean
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) scripts

@@ -27,13 +27,13 @@ struct ClassTable {
   std::uint32_t bit;
 };
 
-const std::array<ClassTable, 16> kClassTables = {{
+const std::array<ClassTable, 18> kClassTables = {{
     {perl_alnum, kPerlAlnum}, {perl_alpha, kPerlAlpha}, {perl_lower, kPerlLower},
     {perl_upper, kPerlUpper}, {perl_ll, kPerlLl},       {perl_n, kPerlN},
     {perl_digit, kPerlDigit}, {perl_sc, kPerlSc},       {perl_so, kPerlSo},
     {perl_space, kPerlSpace}, {perl_word, kPerlWord},   {perl_punct, kPerlPunct},
     {py_p, kPyP},             {py_s, kPyS},             {py_n, kPyN},
-    {py_space, kPySpace},
+    {py_space, kPySpace},     {py_cased, kPyCased},     {py_case_ignorable, kPyCaseIgnorable},
 }};
 
 bool in_ranges(std::span<const CodeRange> ranges, char32_t cp) {

@@ -27,6 +27,8 @@ enum UnicodeClass : std::uint32_t {
   kPyS = 1u << 13,        // regex \p{S}
   kPyN = 1u << 14,        // regex \p{N}
   kPySpace = 1u << 15,    // str.isspace()
+  kPyCased = 1u << 16,          // Cased and not Case_Ignorable (str.lower()'s final sigma)
+  kPyCaseIgnorable = 1u << 17,  // Case_Ignorable (str.lower()'s final sigma)
 };
 
 // All classes of `cp`; 0 for unassigned or invalid code points.
