@@ -64,7 +64,7 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (reader.next(line)) {
       out.clear();
       transform(line, reader.line_number(), out);
-      out.push_back('\n');
+      if (reader.had_newline() || !options.keep_missing_newline) out.push_back('\n');
       write_stdout(out);
       std::fflush(stdout);
     }
@@ -78,8 +78,11 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
     if (chunk.lines.empty()) break;
     process_chunk(chunk, options.threads, transform);
-    for (auto& out : chunk.outputs) {
-      out.push_back('\n');
+    // Only the last line of the input can lack its newline.
+    const bool drop_last_newline = options.keep_missing_newline && !reader.had_newline();
+    for (std::size_t i = 0; i < chunk.outputs.size(); ++i) {
+      std::string& out = chunk.outputs[i];
+      if (!(drop_last_newline && i + 1 == chunk.outputs.size())) out.push_back('\n');
       write_stdout(out);
     }
   }

@@ -16,6 +16,7 @@ struct LineFilterOptions {
   int threads = 1;
   std::size_t chunk_lines = 4096;  // lines read before work is shared out
   bool unbuffered = false;         // one line at a time, flushed (for pipes)
+  bool keep_missing_newline = false;  // a last input line without '\n' gets none
 };
 
 // Transforms a line into its output (without the '\n'). Called concurrently

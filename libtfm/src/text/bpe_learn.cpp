@@ -1,0 +1,365 @@
+#include "tfm/text/bpe_learn.h"
+
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "tfm/core/progress.h"
+#include "tfm/core/unicode.h"
+#include "tfm/core/utf8.h"
+#include "tfm/text/bpe_codes.h"
+
+namespace tfm {
+
+namespace {
+
+using Symbol = std::uint32_t;
+using Word = std::vector<Symbol>;
+
+// A symbol pair with its counts in subword-nmt's two tables: `stats` (present
+// only while in_stats) and `big_stats` (present once in_big).
+struct PairEntry {
+  Symbol left, right;
+  std::int64_t stats = 0, big = 0;
+  bool in_stats = false, in_big = false;
+  std::vector<std::uint32_t> words;  // words with an index entry for this pair
+};
+
+// A word as it was before a merge changed it.
+struct Change {
+  std::uint32_t word;
+  Word old_symbols;
+};
+
+class Learner {
+ public:
+  Learner(const WordCounts& counts, BpeLearnResult& result);
+  BpeLearnResult run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer);
+
+ private:
+  struct ByStats {
+    const Learner* learner;
+    bool operator()(std::uint32_t a, std::uint32_t b) const { return learner->less(a, b, false); }
+  };
+
+  Symbol intern(std::string_view text);
+  std::uint32_t pair_id(Symbol left, Symbol right);
+  bool less(std::uint32_t a, std::uint32_t b, bool by_big) const;
+  void stats_set(std::uint32_t pair, std::int64_t value);
+  void stats_add(std::uint32_t pair, std::int64_t delta);
+  void index_add(std::uint32_t pair, std::uint32_t word, int delta);
+  void prune(double threshold);
+  std::uint32_t reload_from_big(long i, double& threshold);
+  std::vector<Change> replace_pair(std::uint32_t pair);
+  Word merge_symbols(const Word& word, Symbol left, Symbol right, Symbol merged) const;
+  Word merge_like_regex(const Word& word, Symbol left, Symbol right);
+  void update_statistics(std::uint32_t pair, const std::vector<Change>& changes);
+  void count_old_word(std::uint32_t word, const Word& old, Symbol first, Symbol second, std::int64_t freq);
+  void count_new_word(std::uint32_t word, const Word& now, Symbol merged, std::int64_t freq);
+
+  std::vector<std::string> symbol_text_;
+  std::unordered_map<std::string, Symbol> symbol_ids_;
+  std::vector<Word> words_;
+  std::vector<std::int64_t> freqs_;
+  std::vector<bool> has_inner_whitespace_;
+  std::vector<PairEntry> pairs_;
+  std::unordered_map<std::uint64_t, std::uint32_t> pair_ids_;
+  std::unordered_map<std::uint64_t, std::int32_t> index_;  // (pair, word) -> count
+  std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
+  std::unordered_map<std::uint32_t, std::int64_t> deltas_;  // one merge's stats changes
+};
+
+std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
+
+Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
+  std::unordered_set<Symbol> internal, final_chars;
+  for (const auto& [text, freq] : counts.entries()) {
+    Word word;
+    bool whitespace = false;
+    for (std::size_t pos = 0; pos < text.size();) {
+      const std::size_t start = pos;
+      whitespace |= unicode_is(decode_utf8(text, pos), kPySpace);
+      if (pos < text.size()) {
+        word.push_back(intern(std::string_view(text).substr(start, pos - start)));
+        internal.insert(word.back());
+      } else {
+        word.push_back(intern(text.substr(start) + std::string(kEndOfWord)));
+        final_chars.insert(word.back());
+      }
+    }
+    const auto w = static_cast<std::uint32_t>(words_.size());
+    for (std::size_t i = 1; i < word.size(); ++i) {
+      const std::uint32_t p = pair_id(word[i - 1], word[i]);
+      pairs_[p].stats += freq;
+      pairs_[p].in_stats = true;
+      index_add(p, w, 1);
+    }
+    words_.push_back(std::move(word));
+    freqs_.push_back(freq);
+    has_inner_whitespace_.push_back(whitespace);
+  }
+  for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
+    pairs_[p].big = pairs_[p].stats;
+    pairs_[p].in_big = true;
+    stats_order_.insert(p);
+  }
+  result.internal_chars = internal.size();
+  result.final_chars = final_chars.size();
+}
+
+Symbol Learner::intern(std::string_view text) {
+  const auto [it, added] = symbol_ids_.try_emplace(std::string(text), static_cast<Symbol>(symbol_text_.size()));
+  if (added) symbol_text_.emplace_back(text);
+  return it->second;
+}
+
+std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
+  const auto [it, added] = pair_ids_.try_emplace(key(left, right), static_cast<std::uint32_t>(pairs_.size()));
+  if (added) pairs_.push_back(PairEntry{left, right, 0, 0, false, false, {}});
+  return it->second;
+}
+
+// subword-nmt's order: (frequency, left, right), strings compared by code
+// point, which is the byte order of UTF-8.
+bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
+  const PairEntry& x = pairs_[a];
+  const PairEntry& y = pairs_[b];
+  const std::int64_t fx = by_big ? x.big : x.stats, fy = by_big ? y.big : y.stats;
+  if (fx != fy) return fx < fy;
+  if (x.left != y.left) return symbol_text_[x.left] < symbol_text_[y.left];
+  return symbol_text_[x.right] < symbol_text_[y.right];
+}
+
+void Learner::stats_set(std::uint32_t pair, std::int64_t value) {
+  PairEntry& entry = pairs_[pair];
+  if (entry.in_stats) stats_order_.erase(pair);
+  entry.stats = value;
+  entry.in_stats = true;
+  stats_order_.insert(pair);
+}
+
+// stats[pair] += delta on a defaultdict: a pruned pair comes back with only
+// the delta.
+void Learner::stats_add(std::uint32_t pair, std::int64_t delta) {
+  const PairEntry& entry = pairs_[pair];
+  stats_set(pair, (entry.in_stats ? entry.stats : 0) + delta);
+}
+
+void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
+  const auto [it, added] = index_.try_emplace(key(pair, word), 0);
+  if (added) pairs_[pair].words.push_back(word);
+  it->second += delta;
+}
+
+// prune_stats: drops pairs below the threshold from `stats` into `big_stats`
+// (a non-negative value replaces the stored one, a negative one adds to it).
+void Learner::prune(double threshold) {
+  while (!stats_order_.empty()) {
+    const std::uint32_t p = *stats_order_.begin();
+    PairEntry& entry = pairs_[p];
+    if (!(static_cast<double>(entry.stats) < threshold)) break;
+    stats_order_.erase(stats_order_.begin());
+    entry.in_stats = false;
+    entry.big = entry.stats < 0 && entry.in_big ? entry.big + entry.stats : entry.stats;
+    entry.in_big = true;
+  }
+}
+
+// `stats = deepcopy(big_stats)`, then the new threshold and the prune with it
+// (done in one pass: only pairs at or above the threshold enter `stats`); returns
+// the best pair (or UINT32_MAX when there are no pairs at all).
+std::uint32_t Learner::reload_from_big(long i, double& threshold) {
+  std::uint32_t best = UINT32_MAX;
+  for (std::uint32_t p = 0; p < pairs_.size(); ++p)
+    if (pairs_[p].in_big && (best == UINT32_MAX || less(best, p, true))) best = p;
+  if (best == UINT32_MAX) return best;
+  threshold = static_cast<double>(pairs_[best].big * i) / (static_cast<double>(i) + 10000.0);
+  for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
+    PairEntry& entry = pairs_[p];
+    if (!entry.in_big) continue;
+    if (static_cast<double>(entry.big) >= threshold) {
+      stats_set(p, entry.big);
+    } else if (entry.big < 0) {
+      entry.big += entry.big;  // pruned straight back: a negative value adds to itself
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+namespace {
+
+// Non-overlapping occurrences left to right, as subword-nmt's regex replaces.
+Word Learner::merge_symbols(const Word& word, Symbol left, Symbol right, Symbol merged) const {
+  Word out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (i + 1 < word.size() && word[i] == left && word[i + 1] == right) {
+      out.push_back(merged);
+      ++i;
+    } else {
+      out.push_back(word[i]);
+    }
+  }
+  return out;
+}
+
+bool python_space_before(std::string_view text, std::size_t pos) {
+  if (pos == 0) return true;
+  std::size_t start = pos - 1;
+  while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  return unicode_is(decode_utf8(text, start), kPySpace);
+}
+
+bool python_space_at(std::string_view text, std::size_t pos) {
+  return pos == text.size() || unicode_is(decode_utf8(text, pos), kPySpace);
+}
+
+// subword-nmt merges by regex on the symbols joined with spaces:
+// (?<!\S)left right(?!\S). In a word holding other whitespace (tab, NBSP...)
+// that can match inside a symbol, so such words take this literal route.
+Word Learner::merge_like_regex(const Word& word, Symbol left, Symbol right) {
+  std::string joined;
+  for (const Symbol s : word) {
+    if (!joined.empty()) joined += ' ';
+    joined += symbol_text_[s];
+  }
+  const std::string pattern = symbol_text_[left] + ' ' + symbol_text_[right];
+  std::string replaced;
+  std::size_t copied = 0;
+  for (std::size_t pos = joined.find(pattern); pos != std::string::npos; pos = joined.find(pattern, pos + 1)) {
+    if (pos < copied || !python_space_before(joined, pos) || !python_space_at(joined, pos + pattern.size()))
+      continue;
+    replaced.append(joined, copied, pos - copied);
+    replaced += symbol_text_[left] + symbol_text_[right];
+    copied = pos + pattern.size();
+  }
+  replaced.append(joined, copied);
+  Word out;
+  for (std::size_t start = 0;;) {
+    const std::size_t space = replaced.find(' ', start);
+    out.push_back(intern(std::string_view(replaced).substr(start, space - start)));
+    if (space == std::string::npos) break;
+    start = space + 1;
+  }
+  return out;
+}
+
+// replace_pair: rewrites every word whose index count for the pair is >= 1.
+std::vector<Change> Learner::replace_pair(std::uint32_t pair) {
+  const Symbol left = pairs_[pair].left, right = pairs_[pair].right;
+  const Symbol merged = intern(symbol_text_[left] + symbol_text_[right]);
+  std::vector<Change> changes;
+  for (const std::uint32_t w : pairs_[pair].words) {
+    if (index_.at(key(pair, w)) < 1) continue;
+    Word next = has_inner_whitespace_[w] ? merge_like_regex(words_[w], left, right)
+                                         : merge_symbols(words_[w], left, right, merged);
+    changes.push_back(Change{w, std::move(words_[w])});
+    words_[w] = std::move(next);
+  }
+  return changes;
+}
+
+// The decrements of update_pair_statistics around each occurrence of the
+// merged pair in the old word.
+void Learner::count_old_word(std::uint32_t w, const Word& old, Symbol first, Symbol second, std::int64_t freq) {
+  const std::size_t n = old.size();
+  const auto drop = [&](Symbol a, Symbol b) {
+    const std::uint32_t p = pair_id(a, b);
+    deltas_[p] -= freq;
+    index_add(p, w, -1);
+  };
+  for (std::size_t i = 0; i < n;) {
+    if (old[i] != first) {
+      ++i;
+      continue;
+    }
+    if (i + 1 < n && old[i + 1] == second) {
+      if (i > 0) drop(old[i - 1], old[i]);
+      // In "A B C B C" (merging B C) the middle "C B" is dropped once, by the
+      // next occurrence.
+      if (i + 2 < n && (old[i + 2] != first || i + 3 >= n || old[i + 3] != second)) drop(old[i + 1], old[i + 2]);
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+}
+
+// The increments: pairs around every symbol equal to the merged one in the
+// new word (including one that was there before the merge, as subword-nmt
+// counts it).
+void Learner::count_new_word(std::uint32_t w, const Word& now, Symbol merged, std::int64_t freq) {
+  const auto add = [&](Symbol a, Symbol b) {
+    const std::uint32_t p = pair_id(a, b);
+    deltas_[p] += freq;
+    index_add(p, w, 1);
+  };
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    if (now[i] != merged) continue;
+    if (i > 0) add(now[i - 1], now[i]);
+    if (i + 1 < now.size() && now[i + 1] != merged) add(now[i], now[i + 1]);
+  }
+}
+
+void Learner::update_statistics(std::uint32_t pair, const std::vector<Change>& changes) {
+  stats_set(pair, 0);
+  for (const std::uint32_t w : pairs_[pair].words) index_.erase(key(pair, w));
+  pairs_[pair].words.clear();
+  const Symbol first = pairs_[pair].left, second = pairs_[pair].right;
+  const Symbol merged = intern(symbol_text_[first] + symbol_text_[second]);
+  deltas_.clear();
+  for (const Change& change : changes) {
+    count_old_word(change.word, change.old_symbols, first, second, freqs_[change.word]);
+    count_new_word(change.word, words_[change.word], merged, freqs_[change.word]);
+  }
+  // Net changes per pair equal subword-nmt's one by one: nothing reads the
+  // tables in between. A zero net change still creates the entry.
+  for (const auto& [p, delta] : deltas_) stats_add(p, delta);
+}
+
+BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer) {
+  BpeLearnResult result;
+  if (stats_order_.empty()) return result;
+  double threshold = static_cast<double>(pairs_[*stats_order_.rbegin()].stats) / 10.0;
+  ProgressBar progress("tfm-bpe learn", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
+  for (long i = 0; i < symbols; ++i) {
+    std::uint32_t best = stats_order_.empty() ? UINT32_MAX : *stats_order_.rbegin();
+    if (best == UINT32_MAX || (i > 0 && static_cast<double>(pairs_[best].stats) < threshold)) {
+      prune(threshold);
+      best = reload_from_big(i, threshold);
+      if (best == UINT32_MAX) break;
+    }
+    const std::int64_t frequency = pairs_[best].in_stats ? pairs_[best].stats : 0;
+    if (frequency < config.min_frequency) {
+      result.stopped_early = true;
+      break;
+    }
+    const PairEntry& entry = pairs_[best];
+    result.merges.emplace_back(symbol_text_[entry.left], symbol_text_[entry.right]);
+    if (observer) observer(i, result.merges.back().first, result.merges.back().second, frequency);
+    update_statistics(best, replace_pair(best));
+    stats_set(best, 0);
+    if (i % 100 == 0) prune(threshold);
+    progress.update(static_cast<std::uint64_t>(i + 1), "freq " + std::to_string(frequency));
+  }
+  progress.finish();
+  return result;
+}
+
+}  // namespace
+
+BpeLearnResult learn_bpe(const WordCounts& words, const BpeLearnConfig& config, const MergeObserver& observer) {
+  BpeLearnResult counts;
+  Learner learner(words, counts);
+  long symbols = config.symbols;
+  if (config.total_symbols) symbols -= static_cast<long>(counts.internal_chars + counts.final_chars);
+  BpeLearnResult result = learner.run(config, symbols, observer);
+  result.internal_chars = counts.internal_chars;
+  result.final_chars = counts.final_chars;
+  return result;
+}
+
+}  // namespace tfm
