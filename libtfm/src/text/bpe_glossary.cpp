@@ -42,7 +42,7 @@ BpeGlossaries::BpeGlossaries(const std::vector<std::string>& patterns) {
 }
 
 bool BpeGlossaries::matches(std::string_view word) const {
-  return !patterns_.empty() && std::regex_search(widen(word), any_whole_);
+  return !patterns_.empty() && std::regex_search(widen(word), any_whole_, std::regex_constants::match_continuous);
 }
 
 std::vector<std::string> BpeGlossaries::isolate(const std::string& word) const {
@@ -59,7 +59,10 @@ std::vector<std::string> BpeGlossaries::isolate(const std::string& word) const {
 // re.split with the glossary as a capturing group; empty pieces dropped.
 std::vector<std::string> BpeGlossaries::isolate_one(const std::string& word, const Pattern& pattern) const {
   const std::wstring wide = widen(word);
-  if (std::regex_search(wide, pattern.whole) || !std::regex_search(wide, pattern.anywhere)) return {word};
+  // re.match: only at the start, so '^a|b$' means "starts with a, or is b".
+  if (std::regex_search(wide, pattern.whole, std::regex_constants::match_continuous) ||
+      !std::regex_search(wide, pattern.anywhere))
+    return {word};
   std::vector<std::string> pieces;
   std::size_t done = 0;
   for (std::wsregex_iterator it(wide.begin(), wide.end(), pattern.split), end; it != end; ++it) {
