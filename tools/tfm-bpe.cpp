@@ -6,6 +6,7 @@
 //   tfm-bpe undo < segmented > tokenized
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -117,6 +118,8 @@ void run_learn(Options& o) {
   if (o.learn.min_frequency < 1) throw UsageError("--min-frequency must be at least 1");
   if (!o.vocab_outputs.empty() && o.vocab_outputs.size() != o.inputs.size())
     throw UsageError("--write-vocabulary needs one file per --input file");
+  if (!o.vocab_outputs.empty() && std::count(o.inputs.begin(), o.inputs.end(), "-"))
+    throw UsageError("--write-vocabulary reads its inputs twice: give files, not stdin");
   WordCounts counts;
   for (const auto& input : o.inputs)
     counts.merge(o.dict_input ? read_word_counts(input) : count_words(input, thread_count(o.threads)));
@@ -135,16 +138,8 @@ void run_learn(Options& o) {
   for (const auto& merge : result.merges) codes += format_merge(merge);
   write_file(o.output, codes);
   const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0});
-  for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f) {
-    LineReader reader(o.inputs[f]);
-    WordCounts segmented;
-    std::string_view line;
-    for (std::string out; reader.next(line); out.clear()) {
-      applier.apply_line(line, reader.line_number(), out);
-      segmented.add_line(out);
-    }
-    write_file(o.vocab_outputs[f], format_vocabulary(segmented));
-  }
+  for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f)
+    write_file(o.vocab_outputs[f], format_vocabulary(count_segmented_words(applier, o.inputs[f])));
 }
 
 void run_apply(Options& o) {

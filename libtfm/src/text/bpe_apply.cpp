@@ -7,6 +7,7 @@
 #include "tfm/core/line_io.h"
 #include "tfm/core/utf8.h"
 #include "tfm/text/vocab.h"
+#include "flat_map.h"
 
 namespace tfm {
 
@@ -17,7 +18,7 @@ class BpeSegmentCache {
   bool find(std::string_view word, std::string& out) {
     Shard& shard = shard_for(word);
     std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(std::string(word));
+    const auto it = shard.map.find(word);
     if (it == shard.map.end()) return false;
     out += it->second;
     return true;
@@ -30,9 +31,13 @@ class BpeSegmentCache {
 
  private:
   static constexpr std::size_t kShards = 64, kMaxPerShard = 1 << 15;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, std::string> map;
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> map;
   };
   Shard& shard_for(std::string_view word) { return shards_[std::hash<std::string_view>{}(word) % kShards]; }
   Shard shards_[kShards];
@@ -86,6 +91,7 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       config_(std::move(config)),
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
+      merges_(std::make_unique<FlatMap<Merge>>()),
       cache_(std::make_unique<BpeSegmentCache>()) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {
@@ -95,7 +101,8 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
   for (std::size_t i = 0; i < codes.merges.size(); ++i) {
     const auto& [left, right] = codes.merges[i];
     const std::int32_t l = intern(left), r = intern(right), m = intern(left + right);
-    merges_.try_emplace(key(l, r), Merge{static_cast<std::int32_t>(i), m});  // the first duplicate wins
+    bool added;
+    merges_->get(key(l, r), Merge{static_cast<std::int32_t>(i), m}, added);  // the first duplicate wins
     last_rank[key(l, r)] = static_cast<std::int32_t>(i);
   }
   // subword-nmt's reverse table: of pairs that concatenate to the same unit,
@@ -154,25 +161,24 @@ bool BpeApplier::merge_best_pair(std::vector<Piece>& pieces, Random* random) con
       continue;
     }
     if (pieces[i].id < 0 || pieces[i + 1].id < 0) continue;
-    const auto it = merges_.find(key(pieces[i].id, pieces[i + 1].id));
-    if (it != merges_.end() && (!best || it->second.rank < best->rank)) {
-      best = &it->second;
+    const Merge* merge = merges_->find(key(pieces[i].id, pieces[i + 1].id));
+    if (merge && (!best || merge->rank < best->rank)) {
+      best = merge;
       best_i = i;
     }
   }
   if (!best) return false;
   const std::int32_t left = pieces[best_i].id, right = pieces[best_i + 1].id;
-  std::vector<Piece> merged(pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(best_i));
-  std::size_t i = best_i;
-  while (i < n) {
+  std::size_t out = best_i;  // merged in place: `out` never passes `i`
+  for (std::size_t i = best_i; i < n;) {
     if (i + 1 < n && !(random && dropped[i]) && pieces[i].id == left && pieces[i + 1].id == right) {
-      merged.push_back(Piece{pieces[i].begin, pieces[i + 1].end, best->result});
+      pieces[out++] = Piece{pieces[i].begin, pieces[i + 1].end, best->result};
       i += 2;
     } else {
-      merged.push_back(pieces[i++]);
+      pieces[out++] = pieces[i++];
     }
   }
-  pieces = std::move(merged);
+  pieces.resize(out);
   return true;
 }
 
@@ -277,6 +283,18 @@ void BpeApplier::apply_line(std::string_view line, std::uint64_t line_number, st
     out += '\n';
     start = cr + 1;
   }
+}
+
+WordCounts count_segmented_words(const BpeApplier& applier, const std::string& path) {
+  LineReader reader(path);
+  WordCounts counts;
+  std::string_view line;
+  for (std::string out; reader.next(line); out.clear()) {
+    if (!is_valid_utf8(line)) throw InputError(display_name(path), reader.line_number(), "invalid UTF-8");
+    applier.apply_line(line, reader.line_number(), out);
+    counts.add_line(out);
+  }
+  return counts;
 }
 
 void undo_bpe(std::string_view line, std::string_view separator, std::string& out) {

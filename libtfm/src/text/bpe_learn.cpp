@@ -9,6 +9,7 @@
 #include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
 #include "tfm/text/bpe_codes.h"
+#include "flat_map.h"
 
 namespace tfm {
 
@@ -49,6 +50,7 @@ class Learner {
   void stats_set(std::uint32_t pair, std::int64_t value);
   void stats_add(std::uint32_t pair, std::int64_t delta);
   void index_add(std::uint32_t pair, std::uint32_t word, int delta);
+  void add_delta(std::uint32_t pair, std::int64_t delta);
   void prune(double threshold);
   std::uint32_t reload_from_big(long i, double& threshold);
   std::vector<Change> replace_pair(std::uint32_t pair);
@@ -63,11 +65,15 @@ class Learner {
   std::vector<Word> words_;
   std::vector<std::int64_t> freqs_;
   std::vector<bool> has_inner_whitespace_;
+  std::vector<std::uint32_t> word_stamp_;  // last merge that rewrote the word
+  std::uint32_t merge_stamp_ = 0;
   std::vector<PairEntry> pairs_;
-  std::unordered_map<std::uint64_t, std::uint32_t> pair_ids_;
-  std::unordered_map<std::uint64_t, std::int32_t> index_;  // (pair, word) -> count
+  FlatMap<std::uint32_t> pair_ids_;
+  FlatMap<std::int32_t> index_;  // (pair, word) -> count: subword-nmt's indices
   std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
-  std::unordered_map<std::uint32_t, std::int64_t> deltas_;  // one merge's stats changes
+  std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
+  std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
+  std::vector<char> is_touched_;
 };
 
 std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
@@ -99,6 +105,7 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
     freqs_.push_back(freq);
     has_inner_whitespace_.push_back(whitespace);
   }
+  word_stamp_.assign(words_.size(), 0);
   for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
     pairs_[p].big = pairs_[p].stats;
     pairs_[p].in_big = true;
@@ -115,9 +122,22 @@ Symbol Learner::intern(std::string_view text) {
 }
 
 std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
-  const auto [it, added] = pair_ids_.try_emplace(key(left, right), static_cast<std::uint32_t>(pairs_.size()));
-  if (added) pairs_.push_back(PairEntry{left, right, 0, 0, false, false, {}});
-  return it->second;
+  bool added;
+  const std::uint32_t id = pair_ids_.get(key(left, right), static_cast<std::uint32_t>(pairs_.size()), added);
+  if (added) {
+    pairs_.push_back(PairEntry{left, right, 0, 0, false, false, {}});
+    deltas_.push_back(0);
+    is_touched_.push_back(0);
+  }
+  return id;
+}
+
+void Learner::add_delta(std::uint32_t pair, std::int64_t delta) {
+  if (!is_touched_[pair]) {
+    is_touched_[pair] = 1;
+    touched_.push_back(pair);
+  }
+  deltas_[pair] += delta;
 }
 
 // subword-nmt's order: (frequency, left, right), strings compared by code
@@ -146,10 +166,15 @@ void Learner::stats_add(std::uint32_t pair, std::int64_t delta) {
   stats_set(pair, (entry.in_stats ? entry.stats : 0) + delta);
 }
 
+// indices[pair][word] += delta. A zero count reads as absent (a defaultdict),
+// so it is dropped to save memory; the word list may then repeat a word.
 void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
-  const auto [it, added] = index_.try_emplace(key(pair, word), 0);
+  bool added;
+  const std::uint64_t k = key(pair, word);
+  std::int32_t& count = index_.get(k, 0, added);
+  count += delta;
   if (added) pairs_[pair].words.push_back(word);
-  it->second += delta;
+  if (count == 0) index_.erase(k);
 }
 
 // prune_stats: drops pairs below the threshold from `stats` into `big_stats`
@@ -252,8 +277,11 @@ std::vector<Change> Learner::replace_pair(std::uint32_t pair) {
   const Symbol left = pairs_[pair].left, right = pairs_[pair].right;
   const Symbol merged = intern(symbol_text_[left] + symbol_text_[right]);
   std::vector<Change> changes;
+  ++merge_stamp_;
   for (const std::uint32_t w : pairs_[pair].words) {
-    if (index_.at(key(pair, w)) < 1) continue;
+    const std::int32_t* count = index_.find(key(pair, w));
+    if (!count || *count < 1 || word_stamp_[w] == merge_stamp_) continue;
+    word_stamp_[w] = merge_stamp_;
     Word next = has_inner_whitespace_[w] ? merge_like_regex(words_[w], left, right)
                                          : merge_symbols(words_[w], left, right, merged);
     changes.push_back(Change{w, std::move(words_[w])});
@@ -268,7 +296,7 @@ void Learner::count_old_word(std::uint32_t w, const Word& old, Symbol first, Sym
   const std::size_t n = old.size();
   const auto drop = [&](Symbol a, Symbol b) {
     const std::uint32_t p = pair_id(a, b);
-    deltas_[p] -= freq;
+    add_delta(p, -freq);
     index_add(p, w, -1);
   };
   for (std::size_t i = 0; i < n;) {
@@ -294,7 +322,7 @@ void Learner::count_old_word(std::uint32_t w, const Word& old, Symbol first, Sym
 void Learner::count_new_word(std::uint32_t w, const Word& now, Symbol merged, std::int64_t freq) {
   const auto add = [&](Symbol a, Symbol b) {
     const std::uint32_t p = pair_id(a, b);
-    deltas_[p] += freq;
+    add_delta(p, freq);
     index_add(p, w, 1);
   };
   for (std::size_t i = 0; i < now.size(); ++i) {
@@ -310,14 +338,18 @@ void Learner::update_statistics(std::uint32_t pair, const std::vector<Change>& c
   pairs_[pair].words.clear();
   const Symbol first = pairs_[pair].left, second = pairs_[pair].right;
   const Symbol merged = intern(symbol_text_[first] + symbol_text_[second]);
-  deltas_.clear();
   for (const Change& change : changes) {
     count_old_word(change.word, change.old_symbols, first, second, freqs_[change.word]);
     count_new_word(change.word, words_[change.word], merged, freqs_[change.word]);
   }
   // Net changes per pair equal subword-nmt's one by one: nothing reads the
   // tables in between. A zero net change still creates the entry.
-  for (const auto& [p, delta] : deltas_) stats_add(p, delta);
+  for (const std::uint32_t p : touched_) {
+    stats_add(p, deltas_[p]);
+    deltas_[p] = 0;
+    is_touched_[p] = 0;
+  }
+  touched_.clear();
 }
 
 BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer) {

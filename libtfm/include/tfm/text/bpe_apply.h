@@ -18,6 +18,7 @@
 
 #include "tfm/text/bpe_codes.h"
 #include "tfm/text/bpe_glossary.h"
+#include "tfm/text/vocab.h"
 
 namespace tfm {
 
@@ -34,6 +35,8 @@ struct BpeApplyConfig {
 std::unordered_set<std::string> read_bpe_vocabulary(const std::string& path, long threshold);
 
 class BpeSegmentCache;
+template <class Value>
+class FlatMap;
 
 // Segments text with one set of codes. Thread-safe: apply_line may be called
 // concurrently; a shared cache keeps the segmentation of frequent words.
@@ -74,19 +77,26 @@ class BpeApplier {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  struct Merge {
-    std::int32_t rank, result;
+public:
+  struct Merge {  // a merge's position in the codes and the id of its result
+    std::int32_t rank = 0, result = 0;
   };
+
+ private:
   int version_;
   BpeApplyConfig config_;
   BpeGlossaries glossaries_;
   std::unordered_set<std::string, Hash, std::equal_to<>> vocabulary_;
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> symbol_ids_;
-  std::unordered_map<std::uint64_t, Merge> merges_;  // (left id, right id) -> merge
+  std::unique_ptr<FlatMap<Merge>> merges_;  // (left id, right id) -> merge
   std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;  // merged text -> pair
   std::int32_t end_of_word_id_ = -1;  // the lone `</w>` symbol of version 0.1
   std::unique_ptr<BpeSegmentCache> cache_;
 };
+
+// The word counts of a text file once segmented (learn-joint-bpe-and-vocab's
+// vocabularies). Throws InputError on invalid UTF-8, IoError on read failure.
+WordCounts count_segmented_words(const BpeApplier& applier, const std::string& path);
 
 // Undoes BPE on one line as `sed -E 's/(@@ )|(@@ ?$)//g'` does (with
 // `separator` for "@@"): every separator followed by a space, and one at the
