@@ -137,6 +137,7 @@ void run_learn(Options& o) {
   std::string codes(kBpeCodesHeader);
   for (const auto& merge : result.merges) codes += format_merge(merge);
   write_file(o.output, codes);
+  if (o.vocab_outputs.empty()) return;
   const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0});
   for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f)
     write_file(o.vocab_outputs[f], format_vocabulary(count_segmented_words(applier, o.inputs[f])));

@@ -16,30 +16,43 @@ namespace tfm {
 class BpeSegmentCache {
  public:
   bool find(std::string_view word, std::string& out) {
-    Shard& shard = shard_for(word);
+    const std::uint64_t hash = hash_of(word);
+    Shard& shard = shards_[hash >> 58];
     std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(word);
-    if (it == shard.map.end()) return false;
-    out += it->second;
+    const std::uint32_t* slot = shard.index.find(hash);
+    if (!slot) return false;
+    const Entry& entry = shard.entries[*slot];
+    if (std::string_view(entry.text).substr(0, entry.key_length) != word) return false;
+    out.append(entry.text, entry.key_length);
     return true;
   }
   void add(std::string_view word, std::string_view segmented) {
-    Shard& shard = shard_for(word);
+    const std::uint64_t hash = hash_of(word);
+    Shard& shard = shards_[hash >> 58];
     std::lock_guard lock(shard.mutex);
-    if (shard.map.size() < kMaxPerShard) shard.map.emplace(word, segmented);
+    if (shard.entries.size() >= kMaxPerShard) return;
+    bool added;
+    shard.index.get(hash, static_cast<std::uint32_t>(shard.entries.size()), added);
+    if (added) shard.entries.push_back(Entry{std::string(word) + std::string(segmented), word.size()});
   }
 
  private:
   static constexpr std::size_t kShards = 64, kMaxPerShard = 1 << 15;
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Entry {
+    std::string text;  // the word, then its segmentation
+    std::size_t key_length;
   };
+  // A 64-bit hash stands for the word (checked on lookup; a colliding word is
+  // simply not cached). The top 6 bits pick the shard.
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> map;
+    FlatMap<std::uint32_t> index;
+    std::vector<Entry> entries;
   };
-  Shard& shard_for(std::string_view word) { return shards_[std::hash<std::string_view>{}(word) % kShards]; }
+  static std::uint64_t hash_of(std::string_view word) {
+    const std::uint64_t h = std::hash<std::string_view>{}(word);
+    return h == ~std::uint64_t(0) ? h - 1 : h;  // ~0 marks an empty FlatMap slot
+  }
   Shard shards_[kShards];
 };
 

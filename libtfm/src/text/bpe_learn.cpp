@@ -22,15 +22,10 @@ using Word = std::vector<Symbol>;
 // only while in_stats) and `big_stats` (present once in_big).
 struct PairEntry {
   Symbol left, right;
+  std::uint64_t left_prefix, right_prefix;  // first 8 bytes, big-endian: most ties end there
   std::int64_t stats = 0, big = 0;
   bool in_stats = false, in_big = false;
   std::vector<std::uint32_t> words;  // words with an index entry for this pair
-};
-
-// A word as it was before a merge changed it.
-struct Change {
-  std::uint32_t word;
-  Word old_symbols;
 };
 
 class Learner {
@@ -50,18 +45,23 @@ class Learner {
   void stats_set(std::uint32_t pair, std::int64_t value);
   void stats_add(std::uint32_t pair, std::int64_t delta);
   void index_add(std::uint32_t pair, std::uint32_t word, int delta);
+  std::int32_t index_count(std::uint32_t pair, std::uint32_t word) const;
+  void index_remove(std::uint32_t pair, std::uint32_t word);
   void add_delta(std::uint32_t pair, std::int64_t delta);
   void prune(double threshold);
   std::uint32_t reload_from_big(long i, double& threshold);
-  std::vector<Change> replace_pair(std::uint32_t pair);
-  Word merge_symbols(const Word& word, Symbol left, Symbol right, Symbol merged) const;
+  void merge_pair(std::uint32_t pair);
+  static void merge_in_place(Word& word, Symbol left, Symbol right, Symbol merged);
   Word merge_like_regex(const Word& word, Symbol left, Symbol right);
-  void update_statistics(std::uint32_t pair, const std::vector<Change>& changes);
   void count_old_word(std::uint32_t word, const Word& old, Symbol first, Symbol second, std::int64_t freq);
   void count_new_word(std::uint32_t word, const Word& now, Symbol merged, std::int64_t freq);
 
   std::vector<std::string> symbol_text_;
-  std::unordered_map<std::string, Symbol> symbol_ids_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Symbol, Hash, std::equal_to<>> symbol_ids_;
   std::vector<Word> words_;
   std::vector<std::int64_t> freqs_;
   std::vector<bool> has_inner_whitespace_;
@@ -69,14 +69,29 @@ class Learner {
   std::uint32_t merge_stamp_ = 0;
   std::vector<PairEntry> pairs_;
   FlatMap<std::uint32_t> pair_ids_;
-  FlatMap<std::int32_t> index_;  // (pair, word) -> count: subword-nmt's indices
+  // subword-nmt's indices[pair][word], stored by word: a word holds few
+  // pairs, so a short vector scanned in cache beats a global hash table.
+  struct IndexEntry {
+    std::uint32_t pair;
+    std::int32_t count;
+  };
+  std::vector<std::vector<IndexEntry>> index_;
   std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
   std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
   std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
   std::vector<char> is_touched_;
+  Word old_word_;  // scratch: the word being merged, as it was
 };
 
 std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
+
+// The first 8 bytes of `text` as a big-endian number (zero-padded): ordered
+// as the strings are whenever the numbers differ.
+std::uint64_t prefix_key(std::string_view text) {
+  std::uint64_t k = 0;
+  for (std::size_t i = 0; i < 8; ++i) k = (k << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  return k;
+}
 
 Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
   std::unordered_set<Symbol> internal, final_chars;
@@ -95,6 +110,7 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
       }
     }
     const auto w = static_cast<std::uint32_t>(words_.size());
+    index_.emplace_back();
     for (std::size_t i = 1; i < word.size(); ++i) {
       const std::uint32_t p = pair_id(word[i - 1], word[i]);
       pairs_[p].stats += freq;
@@ -116,16 +132,19 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
 }
 
 Symbol Learner::intern(std::string_view text) {
-  const auto [it, added] = symbol_ids_.try_emplace(std::string(text), static_cast<Symbol>(symbol_text_.size()));
-  if (added) symbol_text_.emplace_back(text);
-  return it->second;
+  if (const auto it = symbol_ids_.find(text); it != symbol_ids_.end()) return it->second;
+  const auto id = static_cast<Symbol>(symbol_text_.size());
+  symbol_ids_.emplace(text, id);
+  symbol_text_.emplace_back(text);
+  return id;
 }
 
 std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
   bool added;
   const std::uint32_t id = pair_ids_.get(key(left, right), static_cast<std::uint32_t>(pairs_.size()), added);
   if (added) {
-    pairs_.push_back(PairEntry{left, right, 0, 0, false, false, {}});
+    pairs_.push_back(
+        PairEntry{left, right, prefix_key(symbol_text_[left]), prefix_key(symbol_text_[right]), 0, 0, false, false, {}});
     deltas_.push_back(0);
     is_touched_.push_back(0);
   }
@@ -147,8 +166,11 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
   const PairEntry& y = pairs_[b];
   const std::int64_t fx = by_big ? x.big : x.stats, fy = by_big ? y.big : y.stats;
   if (fx != fy) return fx < fy;
-  if (x.left != y.left) return symbol_text_[x.left] < symbol_text_[y.left];
-  return symbol_text_[x.right] < symbol_text_[y.right];
+  if (x.left != y.left)
+    return x.left_prefix != y.left_prefix ? x.left_prefix < y.left_prefix
+                                          : symbol_text_[x.left] < symbol_text_[y.left];
+  return x.right_prefix != y.right_prefix ? x.right_prefix < y.right_prefix
+                                          : symbol_text_[x.right] < symbol_text_[y.right];
 }
 
 void Learner::stats_set(std::uint32_t pair, std::int64_t value) {
@@ -169,12 +191,33 @@ void Learner::stats_add(std::uint32_t pair, std::int64_t delta) {
 // indices[pair][word] += delta. A zero count reads as absent (a defaultdict),
 // so it is dropped to save memory; the word list may then repeat a word.
 void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
-  bool added;
-  const std::uint64_t k = key(pair, word);
-  std::int32_t& count = index_.get(k, 0, added);
-  count += delta;
-  if (added) pairs_[pair].words.push_back(word);
-  if (count == 0) index_.erase(k);
+  auto& entries = index_[word];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].pair != pair) continue;
+    if ((entries[i].count += delta) == 0) {
+      entries[i] = entries.back();
+      entries.pop_back();
+    }
+    return;
+  }
+  entries.push_back(IndexEntry{pair, delta});
+  pairs_[pair].words.push_back(word);
+}
+
+std::int32_t Learner::index_count(std::uint32_t pair, std::uint32_t word) const {
+  for (const IndexEntry& entry : index_[word])
+    if (entry.pair == pair) return entry.count;
+  return 0;
+}
+
+void Learner::index_remove(std::uint32_t pair, std::uint32_t word) {
+  auto& entries = index_[word];
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (entries[i].pair == pair) {
+      entries[i] = entries.back();
+      entries.pop_back();
+      return;
+    }
 }
 
 // prune_stats: drops pairs below the threshold from `stats` into `big_stats`
@@ -217,18 +260,17 @@ std::uint32_t Learner::reload_from_big(long i, double& threshold) {
 namespace {
 
 // Non-overlapping occurrences left to right, as subword-nmt's regex replaces.
-Word Learner::merge_symbols(const Word& word, Symbol left, Symbol right, Symbol merged) const {
-  Word out;
-  out.reserve(word.size());
-  for (std::size_t i = 0; i < word.size(); ++i) {
+void Learner::merge_in_place(Word& word, Symbol left, Symbol right, Symbol merged) {
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < word.size(); ++i, ++out) {
     if (i + 1 < word.size() && word[i] == left && word[i + 1] == right) {
-      out.push_back(merged);
+      word[out] = merged;
       ++i;
     } else {
-      out.push_back(word[i]);
+      word[out] = word[i];
     }
   }
-  return out;
+  word.resize(out);
 }
 
 bool python_space_before(std::string_view text, std::size_t pos) {
@@ -270,24 +312,6 @@ Word Learner::merge_like_regex(const Word& word, Symbol left, Symbol right) {
     start = space + 1;
   }
   return out;
-}
-
-// replace_pair: rewrites every word whose index count for the pair is >= 1.
-std::vector<Change> Learner::replace_pair(std::uint32_t pair) {
-  const Symbol left = pairs_[pair].left, right = pairs_[pair].right;
-  const Symbol merged = intern(symbol_text_[left] + symbol_text_[right]);
-  std::vector<Change> changes;
-  ++merge_stamp_;
-  for (const std::uint32_t w : pairs_[pair].words) {
-    const std::int32_t* count = index_.find(key(pair, w));
-    if (!count || *count < 1 || word_stamp_[w] == merge_stamp_) continue;
-    word_stamp_[w] = merge_stamp_;
-    Word next = has_inner_whitespace_[w] ? merge_like_regex(words_[w], left, right)
-                                         : merge_symbols(words_[w], left, right, merged);
-    changes.push_back(Change{w, std::move(words_[w])});
-    words_[w] = std::move(next);
-  }
-  return changes;
 }
 
 // The decrements of update_pair_statistics around each occurrence of the
@@ -332,20 +356,33 @@ void Learner::count_new_word(std::uint32_t w, const Word& now, Symbol merged, st
   }
 }
 
-void Learner::update_statistics(std::uint32_t pair, const std::vector<Change>& changes) {
-  stats_set(pair, 0);
-  for (const std::uint32_t w : pairs_[pair].words) index_.erase(key(pair, w));
-  pairs_[pair].words.clear();
+// replace_pair then update_pair_statistics, word by word: each word's update
+// touches only its own index entries, and stats changes are summed per pair
+// and applied at the end (nothing reads them in between), so the result is
+// subword-nmt's. The pair's own index is reset first, as subword-nmt does.
+void Learner::merge_pair(std::uint32_t pair) {
   const Symbol first = pairs_[pair].left, second = pairs_[pair].right;
   const Symbol merged = intern(symbol_text_[first] + symbol_text_[second]);
-  for (const Change& change : changes) {
-    count_old_word(change.word, change.old_symbols, first, second, freqs_[change.word]);
-    count_new_word(change.word, words_[change.word], merged, freqs_[change.word]);
+  const std::vector<std::uint32_t> words = std::move(pairs_[pair].words);
+  pairs_[pair].words.clear();
+  ++merge_stamp_;
+  for (const std::uint32_t w : words) {
+    // A word may be listed twice; once updated, its new entries must stay.
+    if (word_stamp_[w] == merge_stamp_) continue;
+    const std::int32_t count = index_count(pair, w);
+    index_remove(pair, w);
+    if (count < 1) continue;
+    word_stamp_[w] = merge_stamp_;
+    old_word_ = words_[w];
+    if (has_inner_whitespace_[w])
+      words_[w] = merge_like_regex(old_word_, first, second);
+    else
+      merge_in_place(words_[w], first, second, merged);
+    count_old_word(w, old_word_, first, second, freqs_[w]);
+    count_new_word(w, words_[w], merged, freqs_[w]);
   }
-  // Net changes per pair equal subword-nmt's one by one: nothing reads the
-  // tables in between. A zero net change still creates the entry.
   for (const std::uint32_t p : touched_) {
-    stats_add(p, deltas_[p]);
+    stats_add(p, deltas_[p]);  // a zero net change still creates the entry
     deltas_[p] = 0;
     is_touched_[p] = 0;
   }
@@ -372,7 +409,7 @@ BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const Me
     const PairEntry& entry = pairs_[best];
     result.merges.emplace_back(symbol_text_[entry.left], symbol_text_[entry.right]);
     if (observer) observer(i, result.merges.back().first, result.merges.back().second, frequency);
-    update_statistics(best, replace_pair(best));
+    merge_pair(best);
     stats_set(best, 0);
     if (i % 100 == 0) prune(threshold);
     progress.update(static_cast<std::uint64_t>(i + 1), "freq " + std::to_string(frequency));

@@ -19,57 +19,56 @@ class FlatMap {
   Value* find(std::uint64_t key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
   const Value* find(std::uint64_t key) const {
     for (std::size_t i = slot(key);; i = (i + 1) & mask_) {
-      if (keys_[i] == key) return &values_[i];
-      if (keys_[i] == kEmpty) return nullptr;
+      if (slots_[i].key == key) return &slots_[i].value;
+      if (slots_[i].key == kEmpty) return nullptr;
     }
   }
   // The value of `key`, inserted as `init` if absent; `added` tells which.
   Value& get(std::uint64_t key, Value init, bool& added) {
-    if ((size_ + 1) * 2 > keys_.size()) rehash(keys_.size() * 2);
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
     std::size_t i = slot(key);
-    for (; keys_[i] != kEmpty; i = (i + 1) & mask_)
-      if (keys_[i] == key) return added = false, values_[i];
+    for (; slots_[i].key != kEmpty; i = (i + 1) & mask_)
+      if (slots_[i].key == key) return added = false, slots_[i].value;
     ++size_;
-    keys_[i] = key;
-    values_[i] = init;
-    return added = true, values_[i];
+    slots_[i] = Slot{key, init};
+    return added = true, slots_[i].value;
   }
   // Removes `key` (if present), shifting back later entries of its probe run.
   void erase(std::uint64_t key) {
     std::size_t i = slot(key);
-    while (keys_[i] != key) {
-      if (keys_[i] == kEmpty) return;
+    while (slots_[i].key != key) {
+      if (slots_[i].key == kEmpty) return;
       i = (i + 1) & mask_;
     }
-    for (std::size_t j = (i + 1) & mask_; keys_[j] != kEmpty; j = (j + 1) & mask_) {
-      const std::size_t home = slot(keys_[j]);
+    for (std::size_t j = (i + 1) & mask_; slots_[j].key != kEmpty; j = (j + 1) & mask_) {
+      const std::size_t home = slot(slots_[j].key);
       if (((j - home) & mask_) >= ((j - i) & mask_)) {
-        keys_[i] = keys_[j];
-        values_[i] = values_[j];
+        slots_[i] = slots_[j];
         i = j;
       }
     }
-    keys_[i] = kEmpty;
+    slots_[i].key = kEmpty;
     --size_;
   }
 
  private:
   static constexpr std::uint64_t kEmpty = ~std::uint64_t(0);
   std::size_t slot(std::uint64_t key) const { return (key * 0x9E3779B97F4A7C15ull) >> shift_; }
+  struct Slot {
+    std::uint64_t key = kEmpty;
+    Value value{};
+  };
   void rehash(std::size_t capacity) {
-    std::vector<std::uint64_t> keys(capacity, kEmpty);
-    std::vector<Value> values(capacity);
-    keys.swap(keys_);
-    values.swap(values_);
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
     mask_ = capacity - 1;
     shift_ = 64 - static_cast<int>(std::countr_zero(capacity));
     size_ = 0;
     bool added;
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      if (keys[i] != kEmpty) get(keys[i], values[i], added);
+    for (const Slot& s : old)
+      if (s.key != kEmpty) get(s.key, s.value, added);
   }
-  std::vector<std::uint64_t> keys_;
-  std::vector<Value> values_;
+  std::vector<Slot> slots_;  // key and value side by side: one cache miss a probe
   std::size_t mask_ = 0, size_ = 0;
   int shift_ = 64;
 };
