@@ -1,7 +1,8 @@
 #include "tfm/text/bpe_apply.h"
 
 #include <climits>
-#include <mutex>
+#include <atomic>
+#include <thread>
 
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
@@ -12,42 +13,52 @@
 namespace tfm {
 
 // Segmentations of words seen before (without dropout), shared by threads:
-// sharded so that threads rarely wait, bounded so memory stays flat.
+// 64 shards, each a flat table from a 64-bit hash of the word to its text in
+// an arena (word then segmentation), behind a spin lock held for a lookup.
+// Bounded: a full shard caches nothing more.
 class BpeSegmentCache {
  public:
   bool find(std::string_view word, std::string& out) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
-    std::lock_guard lock(shard.mutex);
-    const std::uint32_t* slot = shard.index.find(hash);
-    if (!slot) return false;
-    const Entry& entry = shard.entries[*slot];
-    if (std::string_view(entry.text).substr(0, entry.key_length) != word) return false;
-    out.append(entry.text, entry.key_length);
+    const Lock lock(shard.busy);
+    const Entry* entry = shard.index.find(hash);
+    if (!entry || entry->key_length != word.size()) return false;
+    const char* text = shard.arena.data() + entry->offset;
+    if (std::string_view(text, word.size()) != word) return false;  // a hash collision
+    out.append(text + entry->key_length, entry->value_length);
     return true;
   }
   void add(std::string_view word, std::string_view segmented) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
-    std::lock_guard lock(shard.mutex);
-    if (shard.entries.size() >= kMaxPerShard) return;
+    const Lock lock(shard.busy);
+    if (shard.arena.size() + word.size() + segmented.size() > kArenaBytes) return;
     bool added;
-    shard.index.get(hash, static_cast<std::uint32_t>(shard.entries.size()), added);
-    if (added) shard.entries.push_back(Entry{std::string(word) + std::string(segmented), word.size()});
+    const Entry entry{static_cast<std::uint32_t>(shard.arena.size()), static_cast<std::uint32_t>(word.size()),
+                      static_cast<std::uint32_t>(segmented.size())};
+    shard.index.get(hash, entry, added);
+    if (!added) return;
+    shard.arena.insert(shard.arena.end(), word.begin(), word.end());
+    shard.arena.insert(shard.arena.end(), segmented.begin(), segmented.end());
   }
 
  private:
-  static constexpr std::size_t kShards = 64, kMaxPerShard = 1 << 15;
+  static constexpr std::size_t kShards = 64, kArenaBytes = std::size_t(1) << 19;
   struct Entry {
-    std::string text;  // the word, then its segmentation
-    std::size_t key_length;
+    std::uint32_t offset = 0, key_length = 0, value_length = 0;
   };
-  // A 64-bit hash stands for the word (checked on lookup; a colliding word is
-  // simply not cached). The top 6 bits pick the shard.
   struct Shard {
-    std::mutex mutex;
-    FlatMap<std::uint32_t> index;
-    std::vector<Entry> entries;
+    std::atomic_flag busy;
+    FlatMap<Entry> index;
+    std::vector<char> arena;
+  };
+  struct Lock {
+    explicit Lock(std::atomic_flag& flag) : flag_(flag) {
+      while (flag_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+    }
+    ~Lock() { flag_.clear(std::memory_order_release); }
+    std::atomic_flag& flag_;
   };
   static std::uint64_t hash_of(std::string_view word) {
     const std::uint64_t h = std::hash<std::string_view>{}(word);

@@ -16,6 +16,7 @@ namespace tfm {
 namespace {
 
 using Symbol = std::uint32_t;
+constexpr Symbol kNoSymbol = ~Symbol(0);
 using Word = std::vector<Symbol>;
 
 // A symbol pair with its counts in subword-nmt's two tables: `stats` (present
@@ -95,18 +96,23 @@ std::uint64_t prefix_key(std::string_view text) {
 
 Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
   std::unordered_set<Symbol> internal, final_chars;
+  std::vector<Symbol> ascii(256, kNoSymbol), ascii_final(256, kNoSymbol);  // most characters
   for (const auto& [text, freq] : counts.entries()) {
     Word word;
     bool whitespace = false;
     for (std::size_t pos = 0; pos < text.size();) {
       const std::size_t start = pos;
-      whitespace |= unicode_is(decode_utf8(text, pos), kPySpace);
-      if (pos < text.size()) {
-        word.push_back(intern(std::string_view(text).substr(start, pos - start)));
-        internal.insert(word.back());
+      const char32_t c = decode_utf8(text, pos);
+      whitespace |= unicode_is(c, kPySpace);
+      const bool last = pos == text.size();
+      Symbol& known = (last ? ascii_final : ascii)[c < 128 ? c : 0];
+      if (c < 128 && known != kNoSymbol) {
+        word.push_back(known);
       } else {
-        word.push_back(intern(text.substr(start) + std::string(kEndOfWord)));
-        final_chars.insert(word.back());
+        const std::string_view character = std::string_view(text).substr(start, pos - start);
+        word.push_back(last ? intern(std::string(character) + std::string(kEndOfWord)) : intern(character));
+        (last ? final_chars : internal).insert(word.back());
+        if (c < 128) known = word.back();
       }
     }
     const auto w = static_cast<std::uint32_t>(words_.size());

@@ -26,12 +26,32 @@ std::size_t other_line_boundary(std::string_view text, std::size_t i) {
 }  // namespace
 
 void WordCounts::add(std::string_view word, std::int64_t count) {
-  auto it = index_.find(word);
-  if (it == index_.end()) {
-    index_.emplace(std::string(word), entries_.size());
-    entries_.emplace_back(std::string(word), count);
-  } else {
-    entries_[it->second].second += count;
+  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+  const std::uint64_t hash = std::hash<std::string_view>{}(word);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = slots_[i];
+    if (slot.index == kNoEntry) {
+      slot = Slot{hash, static_cast<std::uint32_t>(entries_.size())};
+      entries_.emplace_back(std::string(word), count);
+      return;
+    }
+    if (slot.hash == hash && entries_[slot.index].first == word) {
+      entries_[slot.index].second += count;
+      return;
+    }
+  }
+}
+
+void WordCounts::grow() {
+  std::vector<Slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.index == kNoEntry) continue;
+    std::size_t i = slot.hash & mask;
+    while (slots_[i].index != kNoEntry) i = (i + 1) & mask;
+    slots_[i] = slot;
   }
 }
 

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -31,11 +30,14 @@ class WordCounts {
   std::vector<std::pair<std::string, std::int64_t>> sorted_by_count() const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // Open addressing on the words' hashes (entries_ holds the words once).
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = kNoEntry;
   };
-  std::unordered_map<std::string, std::size_t, Hash, std::equal_to<>> index_;
+  static constexpr std::uint32_t kNoEntry = ~std::uint32_t(0);
+  void grow();
+  std::vector<Slot> slots_;
   std::vector<std::pair<std::string, std::int64_t>> entries_;
 };
 
