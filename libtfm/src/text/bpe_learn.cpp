@@ -63,20 +63,24 @@ class Learner {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, Symbol, Hash, std::equal_to<>> symbol_ids_;
-  std::vector<Word> words_;
-  std::vector<std::int64_t> freqs_;
-  std::vector<bool> has_inner_whitespace_;
-  std::vector<std::uint32_t> word_stamp_;  // last merge that rewrote the word
-  std::uint32_t merge_stamp_ = 0;
-  std::vector<PairEntry> pairs_;
-  FlatMap<std::uint32_t> pair_ids_;
   // subword-nmt's indices[pair][word], stored by word: a word holds few
   // pairs, so a short vector scanned in cache beats a global hash table.
   struct IndexEntry {
     std::uint32_t pair;
     std::int32_t count;
   };
-  std::vector<std::vector<IndexEntry>> index_;
+  // All a merge reads of a word, in one cache line.
+  struct alignas(64) WordState {
+    Word symbols;
+    std::vector<IndexEntry> index;
+    std::int64_t freq = 0;
+    std::uint32_t stamp = 0;  // the last merge that rewrote the word
+    bool has_inner_whitespace = false;
+  };
+  std::vector<WordState> words_;
+  std::uint32_t merge_stamp_ = 0;
+  std::vector<PairEntry> pairs_;
+  FlatMap<std::uint32_t> pair_ids_;
   std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
   std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
   std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
@@ -116,18 +120,17 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
       }
     }
     const auto w = static_cast<std::uint32_t>(words_.size());
-    index_.emplace_back();
+    words_.emplace_back();
     for (std::size_t i = 1; i < word.size(); ++i) {
       const std::uint32_t p = pair_id(word[i - 1], word[i]);
       pairs_[p].stats += freq;
       pairs_[p].in_stats = true;
       index_add(p, w, 1);
     }
-    words_.push_back(std::move(word));
-    freqs_.push_back(freq);
-    has_inner_whitespace_.push_back(whitespace);
+    words_[w].symbols = std::move(word);
+    words_[w].freq = freq;
+    words_[w].has_inner_whitespace = whitespace;
   }
-  word_stamp_.assign(words_.size(), 0);
   for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
     pairs_[p].big = pairs_[p].stats;
     pairs_[p].in_big = true;
@@ -197,7 +200,7 @@ void Learner::stats_add(std::uint32_t pair, std::int64_t delta) {
 // indices[pair][word] += delta. A zero count reads as absent (a defaultdict),
 // so it is dropped to save memory; the word list may then repeat a word.
 void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
-  auto& entries = index_[word];
+  auto& entries = words_[word].index;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].pair != pair) continue;
     if ((entries[i].count += delta) == 0) {
@@ -211,13 +214,13 @@ void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
 }
 
 std::int32_t Learner::index_count(std::uint32_t pair, std::uint32_t word) const {
-  for (const IndexEntry& entry : index_[word])
+  for (const IndexEntry& entry : words_[word].index)
     if (entry.pair == pair) return entry.count;
   return 0;
 }
 
 void Learner::index_remove(std::uint32_t pair, std::uint32_t word) {
-  auto& entries = index_[word];
+  auto& entries = words_[word].index;
   for (std::size_t i = 0; i < entries.size(); ++i)
     if (entries[i].pair == pair) {
       entries[i] = entries.back();
@@ -374,18 +377,19 @@ void Learner::merge_pair(std::uint32_t pair) {
   ++merge_stamp_;
   for (const std::uint32_t w : words) {
     // A word may be listed twice; once updated, its new entries must stay.
-    if (word_stamp_[w] == merge_stamp_) continue;
+    WordState& word = words_[w];
+    if (word.stamp == merge_stamp_) continue;
     const std::int32_t count = index_count(pair, w);
     index_remove(pair, w);
     if (count < 1) continue;
-    word_stamp_[w] = merge_stamp_;
-    old_word_ = words_[w];
-    if (has_inner_whitespace_[w])
-      words_[w] = merge_like_regex(old_word_, first, second);
+    word.stamp = merge_stamp_;
+    old_word_ = word.symbols;
+    if (word.has_inner_whitespace)
+      word.symbols = merge_like_regex(old_word_, first, second);
     else
-      merge_in_place(words_[w], first, second, merged);
-    count_old_word(w, old_word_, first, second, freqs_[w]);
-    count_new_word(w, words_[w], merged, freqs_[w]);
+      merge_in_place(word.symbols, first, second, merged);
+    count_old_word(w, old_word_, first, second, word.freq);
+    count_new_word(w, word.symbols, merged, word.freq);
   }
   for (const std::uint32_t p : touched_) {
     stats_add(p, deltas_[p]);  // a zero net change still creates the entry
