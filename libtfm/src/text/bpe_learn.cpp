@@ -26,6 +26,7 @@ struct PairEntry {
   std::uint64_t left_prefix, right_prefix;  // first 8 bytes, big-endian: most ties end there
   std::int64_t stats = 0, big = 0;
   bool in_stats = false, in_big = false;
+  bool in_order = false;  // in stats_order_ (stats >= threshold), else in low_
   std::vector<std::uint32_t> words;  // words with an index entry for this pair
 };
 
@@ -49,8 +50,8 @@ class Learner {
   std::int32_t index_count(std::uint32_t pair, std::uint32_t word) const;
   void index_remove(std::uint32_t pair, std::uint32_t word);
   void add_delta(std::uint32_t pair, std::int64_t delta);
-  void prune(double threshold);
-  std::uint32_t reload_from_big(long i, double& threshold);
+  void prune();
+  std::uint32_t reload_from_big(long i);
   void merge_pair(std::uint32_t pair);
   static void merge_in_place(Word& word, Symbol left, Symbol right, Symbol merged);
   Word merge_like_regex(const Word& word, Symbol left, Symbol right);
@@ -81,7 +82,13 @@ class Learner {
   std::uint32_t merge_stamp_ = 0;
   std::vector<PairEntry> pairs_;
   FlatMap<std::uint32_t> pair_ids_;
+  // `stats` split at the threshold: pairs at or above it ordered (the best
+  // pair is the last), those below it only listed, as they can never be
+  // picked (the best pair below the threshold means a reload) and only wait
+  // for the next prune. This keeps most updates out of the ordered set.
+  double threshold_ = 0;
   std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
+  std::vector<std::uint32_t> low_;  // may list a pair that has moved since
   std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
   std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
   std::vector<char> is_touched_;
@@ -124,17 +131,19 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
     for (std::size_t i = 1; i < word.size(); ++i) {
       const std::uint32_t p = pair_id(word[i - 1], word[i]);
       pairs_[p].stats += freq;
-      pairs_[p].in_stats = true;
       index_add(p, w, 1);
     }
     words_[w].symbols = std::move(word);
     words_[w].freq = freq;
     words_[w].has_inner_whitespace = whitespace;
   }
+  std::int64_t max_stats = 0;
+  for (const PairEntry& entry : pairs_) max_stats = std::max(max_stats, entry.stats);
+  threshold_ = static_cast<double>(max_stats) / 10.0;  // subword-nmt's first threshold
   for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
     pairs_[p].big = pairs_[p].stats;
     pairs_[p].in_big = true;
-    stats_order_.insert(p);
+    stats_set(p, pairs_[p].stats);
   }
   result.internal_chars = internal.size();
   result.final_chars = final_chars.size();
@@ -153,7 +162,7 @@ std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
   const std::uint32_t id = pair_ids_.get(key(left, right), static_cast<std::uint32_t>(pairs_.size()), added);
   if (added) {
     pairs_.push_back(
-        PairEntry{left, right, prefix_key(symbol_text_[left]), prefix_key(symbol_text_[right]), 0, 0, false, false, {}});
+        PairEntry{left, right, prefix_key(symbol_text_[left]), prefix_key(symbol_text_[right]), 0, 0, false, false, false, {}});
     deltas_.push_back(0);
     is_touched_.push_back(0);
   }
@@ -184,10 +193,15 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
 
 void Learner::stats_set(std::uint32_t pair, std::int64_t value) {
   PairEntry& entry = pairs_[pair];
-  if (entry.in_stats) stats_order_.erase(pair);
+  const bool was_low = entry.in_stats && !entry.in_order;
+  if (entry.in_order) stats_order_.erase(pair);
   entry.stats = value;
   entry.in_stats = true;
-  stats_order_.insert(pair);
+  entry.in_order = static_cast<double>(value) >= threshold_;
+  if (entry.in_order)
+    stats_order_.insert(pair);
+  else if (!was_low)
+    low_.push_back(pair);
 }
 
 // stats[pair] += delta on a defaultdict: a pruned pair comes back with only
@@ -229,33 +243,33 @@ void Learner::index_remove(std::uint32_t pair, std::uint32_t word) {
     }
 }
 
-// prune_stats: drops pairs below the threshold from `stats` into `big_stats`
-// (a non-negative value replaces the stored one, a negative one adds to it).
-void Learner::prune(double threshold) {
-  while (!stats_order_.empty()) {
-    const std::uint32_t p = *stats_order_.begin();
+// prune_stats: drops pairs below the threshold (those of low_) from `stats`
+// into `big_stats`: a non-negative value replaces the stored one, a negative
+// one adds to it.
+void Learner::prune() {
+  for (const std::uint32_t p : low_) {
     PairEntry& entry = pairs_[p];
-    if (!(static_cast<double>(entry.stats) < threshold)) break;
-    stats_order_.erase(stats_order_.begin());
+    if (!entry.in_stats || entry.in_order) continue;  // moved up, or listed twice
     entry.in_stats = false;
     entry.big = entry.stats < 0 && entry.in_big ? entry.big + entry.stats : entry.stats;
     entry.in_big = true;
   }
+  low_.clear();
 }
 
 // `stats = deepcopy(big_stats)`, then the new threshold and the prune with it
 // (done in one pass: only pairs at or above the threshold enter `stats`); returns
 // the best pair (or UINT32_MAX when there are no pairs at all).
-std::uint32_t Learner::reload_from_big(long i, double& threshold) {
+std::uint32_t Learner::reload_from_big(long i) {
   std::uint32_t best = UINT32_MAX;
   for (std::uint32_t p = 0; p < pairs_.size(); ++p)
     if (pairs_[p].in_big && (best == UINT32_MAX || less(best, p, true))) best = p;
   if (best == UINT32_MAX) return best;
-  threshold = static_cast<double>(pairs_[best].big * i) / (static_cast<double>(i) + 10000.0);
+  threshold_ = static_cast<double>(pairs_[best].big * i) / (static_cast<double>(i) + 10000.0);
   for (std::uint32_t p = 0; p < pairs_.size(); ++p) {
     PairEntry& entry = pairs_[p];
     if (!entry.in_big) continue;
-    if (static_cast<double>(entry.big) >= threshold) {
+    if (static_cast<double>(entry.big) >= threshold_) {
       stats_set(p, entry.big);
     } else if (entry.big < 0) {
       entry.big += entry.big;  // pruned straight back: a negative value adds to itself
@@ -401,14 +415,13 @@ void Learner::merge_pair(std::uint32_t pair) {
 
 BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer) {
   BpeLearnResult result;
-  if (stats_order_.empty()) return result;
-  double threshold = static_cast<double>(pairs_[*stats_order_.rbegin()].stats) / 10.0;
+  if (pairs_.empty()) return result;
   ProgressBar progress("tfm-bpe learn", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
   for (long i = 0; i < symbols; ++i) {
     std::uint32_t best = stats_order_.empty() ? UINT32_MAX : *stats_order_.rbegin();
-    if (best == UINT32_MAX || (i > 0 && static_cast<double>(pairs_[best].stats) < threshold)) {
-      prune(threshold);
-      best = reload_from_big(i, threshold);
+    if (best == UINT32_MAX) {  // every pair in `stats` is below the threshold
+      prune();
+      best = reload_from_big(i);
       if (best == UINT32_MAX) break;
     }
     const std::int64_t frequency = pairs_[best].in_stats ? pairs_[best].stats : 0;
@@ -421,7 +434,7 @@ BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const Me
     if (observer) observer(i, result.merges.back().first, result.merges.back().second, frequency);
     merge_pair(best);
     stats_set(best, 0);
-    if (i % 100 == 0) prune(threshold);
+    if (i % 100 == 0) prune();
     progress.update(static_cast<std::uint64_t>(i + 1), "freq " + std::to_string(frequency));
   }
   progress.finish();
