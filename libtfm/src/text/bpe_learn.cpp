@@ -416,7 +416,7 @@ void Learner::merge_pair(std::uint32_t pair) {
 BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer) {
   BpeLearnResult result;
   if (pairs_.empty()) return result;
-  ProgressBar progress("tfm-bpe learn", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
+  ProgressBar progress("merges", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
   for (long i = 0; i < symbols; ++i) {
     std::uint32_t best = stats_order_.empty() ? UINT32_MAX : *stats_order_.rbegin();
     if (best == UINT32_MAX) {  // every pair in `stats` is below the threshold
