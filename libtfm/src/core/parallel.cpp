@@ -17,10 +17,17 @@ void write_stdout(std::string_view data) {
     throw IoError("<stdout>", "write failed", errno);
 }
 
+// A chunk's lines live in one buffer (no allocation per line).
 struct Chunk {
-  std::vector<std::string> lines;
+  std::string text;
+  std::vector<std::size_t> ends;  // line i is text[ends[i-1], ends[i])
   std::size_t first_line_number = 0;
   std::vector<std::string> outputs;
+  std::size_t size() const { return ends.size(); }
+  std::string_view line(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
 };
 
 // Transforms chunk lines [begin, end) into outputs; returns the first error.
@@ -29,7 +36,7 @@ std::exception_ptr transform_range(Chunk& chunk, std::size_t begin, std::size_t 
   try {
     for (std::size_t i = begin; i < end; ++i) {
       chunk.outputs[i].clear();
-      transform(chunk.lines[i], chunk.first_line_number + i, chunk.outputs[i]);
+      transform(chunk.line(i), chunk.first_line_number + i, chunk.outputs[i]);
     }
   } catch (...) {
     return std::current_exception();
@@ -38,7 +45,7 @@ std::exception_ptr transform_range(Chunk& chunk, std::size_t begin, std::size_t 
 }
 
 void process_chunk(Chunk& chunk, int threads, const LineTransform& transform) {
-  const std::size_t n = chunk.lines.size();
+  const std::size_t n = chunk.size();
   chunk.outputs.resize(n);
   const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(threads), n);
   std::vector<std::exception_ptr> errors(std::max<std::size_t>(workers, 1));
@@ -73,10 +80,14 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
   const std::size_t chunk_size = options.chunk_lines * static_cast<std::size_t>(std::max(1, options.threads));
   Chunk chunk;
   for (bool more = true; more;) {
-    chunk.lines.clear();
+    chunk.text.clear();
+    chunk.ends.clear();
     chunk.first_line_number = reader.line_number() + 1;
-    while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
-    if (chunk.lines.empty()) break;
+    while (chunk.size() < chunk_size && (more = reader.next(line))) {
+      chunk.text += line;
+      chunk.ends.push_back(chunk.text.size());
+    }
+    if (chunk.ends.empty()) break;
     process_chunk(chunk, options.threads, transform);
     // Only the last line of the input can lack its newline.
     const bool drop_last_newline = options.keep_missing_newline && !reader.had_newline();
