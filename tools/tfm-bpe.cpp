@@ -138,7 +138,7 @@ void run_learn(Options& o) {
   for (const auto& merge : result.merges) codes += format_merge(merge);
   write_file(o.output, codes);
   if (o.vocab_outputs.empty()) return;
-  const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0});
+  const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0, false});
   for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f)
     write_file(o.vocab_outputs[f], format_vocabulary(count_segmented_words(applier, o.inputs[f])));
 }
@@ -146,6 +146,7 @@ void run_learn(Options& o) {
 void run_apply(Options& o) {
   if (o.apply.separator.empty()) throw UsageError("--separator must not be empty");
   o.apply.seed = o.seed ? *o.seed : std::random_device{}();
+  o.apply.concurrent = thread_count(o.threads) > 1;
   const BpeApplier applier(read_bpe_codes(o.codes, o.merges), o.apply,
                            o.vocabulary.empty() ? std::unordered_set<std::string>{}
                                                 : read_bpe_vocabulary(o.vocabulary, o.vocabulary_threshold));

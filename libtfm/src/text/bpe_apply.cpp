@@ -18,10 +18,11 @@ namespace tfm {
 // Bounded: a full shard caches nothing more.
 class BpeSegmentCache {
  public:
+  explicit BpeSegmentCache(bool concurrent) : concurrent_(concurrent) {}
   bool find(std::string_view word, std::string& out) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
-    const Lock lock(shard.busy);
+    const Lock lock(shard.busy, concurrent_);
     const Entry* entry = shard.index.find(hash);
     if (!entry || entry->key_length != word.size()) return false;
     const char* text = shard.arena.data() + entry->offset;
@@ -32,7 +33,7 @@ class BpeSegmentCache {
   void add(std::string_view word, std::string_view segmented) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
-    const Lock lock(shard.busy);
+    const Lock lock(shard.busy, concurrent_);
     if (shard.arena.size() + word.size() + segmented.size() > kArenaBytes) return;
     bool added;
     const Entry entry{static_cast<std::uint32_t>(shard.arena.size()), static_cast<std::uint32_t>(word.size()),
@@ -54,16 +55,20 @@ class BpeSegmentCache {
     std::vector<char> arena;
   };
   struct Lock {
-    explicit Lock(std::atomic_flag& flag) : flag_(flag) {
-      while (flag_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+    Lock(std::atomic_flag& flag, bool needed) : flag_(needed ? &flag : nullptr) {
+      if (flag_)
+        while (flag_->test_and_set(std::memory_order_acquire)) std::this_thread::yield();
     }
-    ~Lock() { flag_.clear(std::memory_order_release); }
-    std::atomic_flag& flag_;
+    ~Lock() {
+      if (flag_) flag_->clear(std::memory_order_release);
+    }
+    std::atomic_flag* flag_;
   };
   static std::uint64_t hash_of(std::string_view word) {
     const std::uint64_t h = std::hash<std::string_view>{}(word);
     return h == ~std::uint64_t(0) ? h - 1 : h;  // ~0 marks an empty FlatMap slot
   }
+  bool concurrent_;
   Shard shards_[kShards];
 };
 
@@ -116,7 +121,7 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
       merges_(std::make_unique<FlatMap<Merge>>()),
-      cache_(std::make_unique<BpeSegmentCache>()) {
+      cache_(std::make_unique<BpeSegmentCache>(config_.concurrent)) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {
     return symbol_ids_.try_emplace(text, static_cast<std::int32_t>(symbol_ids_.size())).first->second;

@@ -27,6 +27,7 @@ struct BpeApplyConfig {
   std::vector<std::string> glossaries;  // words/regexes never split (bpe_glossary.h)
   double dropout = 0;                   // probability of skipping each merge candidate
   std::uint64_t seed = 0;               // dropout randomness: same seed, same output
+  bool concurrent = true;               // false: one thread only, the cache takes no locks
 };
 
 // Reads a vocabulary (`word count` lines, get-vocab's format) and keeps the
@@ -38,8 +39,9 @@ class BpeSegmentCache;
 template <class Value>
 class FlatMap;
 
-// Segments text with one set of codes. Thread-safe: apply_line may be called
-// concurrently; a shared cache keeps the segmentation of frequent words.
+// Segments text with one set of codes. Thread-safe unless configured with
+// concurrent = false: apply_line may be called concurrently; a shared cache
+// keeps the segmentation of frequent words.
 class BpeApplier {
  public:
   // `vocabulary` empty means no vocabulary filter (as in subword-nmt, where an
