@@ -1,6 +1,7 @@
 #include "tfm/text/vocab.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <thread>
 
@@ -55,11 +56,23 @@ void WordCounts::grow() {
   }
 }
 
+// What a byte can be in add_line: part of a word, a word separator (' ',
+// '\r', '\n'), or the start of a splitlines boundary (maybe, for 0xC2/0xE2).
+enum ByteKind : unsigned char { kWordByte, kSeparator, kMaybeBoundary };
+constexpr std::array<ByteKind, 256> kByteKinds = [] {
+  std::array<ByteKind, 256> kinds{};
+  kinds[' '] = kinds['\r'] = kinds['\n'] = kSeparator;
+  for (const unsigned char b : {0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0xC2, 0xE2}) kinds[b] = kMaybeBoundary;
+  return kinds;
+}();
+
 void WordCounts::add_line(std::string_view line) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < line.size();) {
-    const char c = line[i];
-    if (c == ' ' || c == '\r' || c == '\n') {
+    const ByteKind kind = kByteKinds[static_cast<unsigned char>(line[i])];
+    if (kind == kWordByte) {
+      ++i;
+    } else if (kind == kSeparator) {
       if (i > start) add(line.substr(start, i - start));
       start = ++i;
     } else if (const std::size_t n = other_line_boundary(line, i)) {
