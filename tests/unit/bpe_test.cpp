@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <string>
 
 #include "tfm/core/error.h"
@@ -107,6 +108,10 @@ TEST_CASE("learning breaks ties as subword-nmt: the larger (left, right) pair fi
   CHECK(learned_codes("ab ba", 10, 1) == "#version: 0.2\nb a</w>\na b</w>\n");
   CHECK(learned_codes(kLowCorpus, 10) == kLowCodes);
   CHECK(learned_codes("aaaa aaaa aaa aaa", 10) == "#version: 0.2\na a\naa a</w>\naa a\naaa a</w>\n");
+  // Long symbols: ties decided past the first 8 bytes of the pair.
+  CHECK(learned_codes("abcdefghixz abcdefghiyz abcdefghixz abcdefghiyz", 20) ==
+        "#version: 0.2\nh i\ng hi\nf ghi\ne fghi\nd efghi\nc defghi\nb cdefghi\na bcdefghi\ny z</w>\n"
+        "x z</w>\nabcdefghi yz</w>\nabcdefghi xz</w>\n");
   CHECK(learned_codes("abab abab baba baba cabc cabc", 10) ==
         "#version: 0.2\na b\nc ab\ncab c</w>\nb ab\nbab a</w>\nab a\naba b</w>\n");
 }
@@ -238,4 +243,27 @@ TEST_CASE("undo after apply gives back any text with single spaces") {
     undo_bpe(apply(applier, line), "@@", back);
     REQUIRE(back == line);
   }
+}
+
+TEST_CASE("concurrent application gives what one thread gives") {
+  TempFile codes(kLowCodes);
+  BpeApplyConfig single;
+  single.concurrent = false;
+  const BpeApplier reference(read_bpe_codes(codes.path), single);
+  const BpeApplier shared(read_bpe_codes(codes.path), BpeApplyConfig{});
+  const std::vector<std::string> lines = {"lowest newer wider", "widest  lowest", "newest lower low", "l o w"};
+  std::vector<std::string> expected;
+  for (const auto& line : lines) expected.push_back(apply(reference, line));
+  std::vector<int> mismatches(4, 0);
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 500; ++round) {
+          const std::size_t k = static_cast<std::size_t>(round + t) % lines.size();
+          if (apply(shared, lines[k]) != expected[k]) ++mismatches[static_cast<std::size_t>(t)];
+        }
+      });
+  }
+  CHECK(mismatches == std::vector<int>(4, 0));
 }
