@@ -25,19 +25,31 @@ class BpeSegmentCache {
     const Lock lock(shard.busy, concurrent_);
     const Entry* entry = shard.index.find(hash);
     if (!entry || entry->key_length != word.size()) return false;
+    // Most words are short and most are not split: then the slot is all we read.
     const char* text = shard.arena.data() + entry->offset;
-    if (std::string_view(text, word.size()) != word) return false;  // a hash collision
-    out.append(text + entry->key_length, entry->value_length);
+    const std::string_view key = word.size() <= kHead ? std::string_view(entry->head, word.size())
+                                                      : std::string_view(text, word.size());
+    if (key != word) return false;  // a hash collision
+    if (entry->unsplit)
+      out += word;
+    else
+      out.append(text + entry->key_length, entry->value_length);
     return true;
   }
   void add(std::string_view word, std::string_view segmented) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
     const Lock lock(shard.busy, concurrent_);
-    if (shard.arena.size() + word.size() + segmented.size() > kArenaBytes) return;
+    if (shard.arena.size() + word.size() + segmented.size() > kArenaBytes || word.size() > 0xFFFF ||
+        segmented.size() > 0xFFFF)
+      return;
+    Entry entry;
+    entry.offset = static_cast<std::uint32_t>(shard.arena.size());
+    entry.key_length = static_cast<std::uint16_t>(word.size());
+    entry.value_length = static_cast<std::uint16_t>(segmented.size());
+    entry.unsplit = segmented == word;
+    word.copy(entry.head, kHead);
     bool added;
-    const Entry entry{static_cast<std::uint32_t>(shard.arena.size()), static_cast<std::uint32_t>(word.size()),
-                      static_cast<std::uint32_t>(segmented.size())};
     shard.index.get(hash, entry, added);
     if (!added) return;
     shard.arena.insert(shard.arena.end(), word.begin(), word.end());
@@ -46,8 +58,12 @@ class BpeSegmentCache {
 
  private:
   static constexpr std::size_t kShards = 64, kArenaBytes = std::size_t(1) << 19;
-  struct Entry {
-    std::uint32_t offset = 0, key_length = 0, value_length = 0;
+  static constexpr std::size_t kHead = 15;
+  struct Entry {  // with its 8-byte key, a 32-byte slot
+    std::uint32_t offset = 0;
+    std::uint16_t key_length = 0, value_length = 0;
+    bool unsplit = false;  // the segmentation is the word itself
+    char head[kHead] = {};  // the word's first bytes
   };
   struct Shard {
     std::atomic_flag busy;
@@ -65,7 +81,7 @@ class BpeSegmentCache {
     std::atomic_flag* flag_;
   };
   static std::uint64_t hash_of(std::string_view word) {
-    const std::uint64_t h = std::hash<std::string_view>{}(word);
+    const std::uint64_t h = hash_bytes(word);
     return h == ~std::uint64_t(0) ? h - 1 : h;  // ~0 marks an empty FlatMap slot
   }
   bool concurrent_;

@@ -8,6 +8,7 @@
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/utf8.h"
+#include "flat_map.h"
 
 namespace tfm {
 
@@ -28,7 +29,7 @@ std::size_t other_line_boundary(std::string_view text, std::size_t i) {
 
 void WordCounts::add(std::string_view word, std::int64_t count) {
   if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  const std::uint64_t hash = std::hash<std::string_view>{}(word);
+  const std::uint64_t hash = hash_bytes(word);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& slot = slots_[i];
