@@ -176,6 +176,9 @@ TEST_CASE("glossaries are isolated with Python's re.match and re.split semantics
   CHECK(apply(applier, "1934USABUSA lowest wi USA") == "1@@ 9@@ 3@@ 4@@ USA@@ B@@ USA l@@ o@@ we@@ st wi USA");
   config.glossaries = {"(("};
   CHECK_THROWS_AS(BpeApplier(read_bpe_codes(codes.path), config), UsageError);
+  const BpeGlossaries word_class({"\\w+"});  // Unicode \w, as Python's
+  CHECK(word_class.matches("a\xC3\xA9" "bc"));
+  CHECK(word_class.isolate("-\xC3\xA9t\xC3\xA9-") == std::vector<std::string>{"-", "\xC3\xA9t\xC3\xA9", "-"});
   const BpeGlossaries alternation({"x|y"});  // '^x|y$' with re.match: starts with x, or is y
   CHECK(alternation.isolate("zyxzy") == std::vector<std::string>{"z", "y", "x", "z", "y"});
   CHECK(alternation.isolate("xzy") == std::vector<std::string>{"xzy"});

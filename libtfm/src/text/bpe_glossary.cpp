@@ -7,6 +7,9 @@
 #include "tfm/core/error.h"
 #include "tfm/core/utf8.h"
 
+#include <locale>
+#include <stdexcept>
+
 namespace tfm {
 
 namespace {
@@ -23,9 +26,23 @@ std::string narrow(std::wstring_view text) {
   return out;
 }
 
-std::wregex compile(const std::wstring& pattern, const std::string& shown) {
+// Character classes (\\w, \\d, [[:alpha:]]) follow Unicode, as Python's do,
+// when the C.UTF-8 locale exists (glibc has it built in); else ASCII.
+std::locale unicode_locale() {
   try {
-    return std::wregex(pattern, std::regex::ECMAScript);
+    return std::locale("C.UTF-8");
+  } catch (const std::runtime_error&) {
+    return std::locale::classic();
+  }
+}
+
+std::wregex compile(const std::wstring& pattern, const std::string& shown) {
+  static const std::locale locale = unicode_locale();
+  try {
+    std::wregex regex;
+    regex.imbue(locale);
+    regex.assign(pattern, std::regex::ECMAScript);
+    return regex;
   } catch (const std::regex_error& e) {
     throw UsageError("invalid glossary regex '" + shown + "': " + e.what());
   }

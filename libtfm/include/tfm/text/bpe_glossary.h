@@ -3,7 +3,9 @@
 // match) is kept as one unit; elsewhere each glossary match is cut out of the
 // token as its own unit ("1934USABUSA" with "USA" gives 1934 USA B USA).
 // Patterns use ECMAScript regex syntax on code points, which agrees with
-// Python's re for literals, classes, groups, alternation and repetition.
+// Python's re for literals, classes (Unicode through the C.UTF-8 locale),
+// groups, alternation and repetition; Python's lookbehind, named groups and
+// inline flags are not available.
 #pragma once
 
 #include <regex>
