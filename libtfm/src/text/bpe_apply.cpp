@@ -18,22 +18,20 @@ namespace tfm {
 // Bounded: a full shard caches nothing more.
 class BpeSegmentCache {
  public:
-  explicit BpeSegmentCache(bool concurrent) : concurrent_(concurrent) {}
+  explicit BpeSegmentCache(bool concurrent) : concurrent_(concurrent) {
+    if (!concurrent_) recent_.resize(kRecent);
+  }
   bool find(std::string_view word, std::string& out) {
     const std::uint64_t hash = hash_of(word);
     Shard& shard = shards_[hash >> 58];
+    // One thread: a small direct-mapped table of recent hits, which the
+    // frequent words fill, stays in cache where the big table cannot.
+    Recent* recent = concurrent_ ? nullptr : &recent_[hash % kRecent];
+    if (recent && recent->hash == hash && emit(shard.arena, recent->entry, word, out)) return true;
     const Lock lock(shard.busy, concurrent_);
     const Entry* entry = shard.index.find(hash);
-    if (!entry || entry->key_length != word.size()) return false;
-    // Most words are short and most are not split: then the slot is all we read.
-    const char* text = shard.arena.data() + entry->offset;
-    const std::string_view key = word.size() <= kHead ? std::string_view(entry->head, word.size())
-                                                      : std::string_view(text, word.size());
-    if (key != word) return false;  // a hash collision
-    if (entry->unsplit)
-      out += word;
-    else
-      out.append(text + entry->key_length, entry->value_length);
+    if (!entry || !emit(shard.arena, *entry, word, out)) return false;
+    if (recent) *recent = Recent{hash, *entry};
     return true;
   }
   void add(std::string_view word, std::string_view segmented) {
@@ -58,13 +56,31 @@ class BpeSegmentCache {
 
  private:
   static constexpr std::size_t kShards = 64, kArenaBytes = std::size_t(1) << 19;
-  static constexpr std::size_t kHead = 15;
+  static constexpr std::size_t kHead = 15, kRecent = 4096;
   struct Entry {  // with its 8-byte key, a 32-byte slot
     std::uint32_t offset = 0;
     std::uint16_t key_length = 0, value_length = 0;
     bool unsplit = false;  // the segmentation is the word itself
     char head[kHead] = {};  // the word's first bytes
   };
+  struct Recent {
+    std::uint64_t hash = ~std::uint64_t(0);
+    Entry entry;
+  };
+  // Appends the segmentation of `word` if `entry` is its own (not a collision).
+  static bool emit(const std::vector<char>& arena, const Entry& entry, std::string_view word, std::string& out) {
+    if (entry.key_length != word.size()) return false;
+    // Most words are short and most are not split: then the entry is all we read.
+    const char* text = arena.data() + entry.offset;
+    const std::string_view key =
+        word.size() <= kHead ? std::string_view(entry.head, word.size()) : std::string_view(text, word.size());
+    if (key != word) return false;
+    if (entry.unsplit)
+      out += word;
+    else
+      out.append(text + entry.key_length, entry.value_length);
+    return true;
+  }
   struct Shard {
     std::atomic_flag busy;
     FlatMap<Entry> index;
@@ -86,6 +102,7 @@ class BpeSegmentCache {
   }
   bool concurrent_;
   Shard shards_[kShards];
+  std::vector<Recent> recent_;
 };
 
 // SplitMix64 seeded per line: dropout decisions depend on (seed, line) only.

@@ -24,8 +24,17 @@ inline std::uint64_t hash_bytes(std::string_view text) {
     h = (h ^ chunk) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
   }
+  // The last 0..7 bytes in at most two loads (overlapping when n >= 4).
   std::uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
+  if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    tail = (std::uint64_t(a) << 32) | b;
+  } else if (n > 0) {
+    const auto byte = [&](std::size_t i) { return std::uint64_t(static_cast<unsigned char>(p[i])); };
+    tail = (byte(0) << 16) | (byte(n / 2) << 8) | byte(n - 1);
+  }
   h = (h ^ tail) * 0x94D049BB133111EBull;
   h ^= h >> 29;
   h *= 0xFF51AFD7ED558CCDull;
