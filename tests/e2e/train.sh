@@ -59,6 +59,8 @@ grep -q "vocabulary differs" "$WORK/err" || fail "valid vocabulary: $(cat "$WORK
 expect_exit 2 "$BIN/tfm-train" --batches train.h5 -o bad3 --preset huge
 grep -q "unknown preset 'huge'" "$WORK/err" || fail "bad preset: $(cat "$WORK/err")"
 expect_exit 2 "$BIN/tfm-train" --batches train.h5
+expect_exit 1 "$BIN/tfm-train" --batches train.h5 -o /dev/null/run "${MODEL[@]}"
+grep -q "cannot create run folder" "$WORK/err" || fail "unwritable run folder: $(cat "$WORK/err")"
 expect_exit 2 "$BIN/tfm-train" --batches train.h5 -o bad4 --max-time 5x
 
 # Bit-identical tensors: resumed vs uninterrupted, 2 threads vs 1.

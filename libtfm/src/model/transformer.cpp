@@ -1,6 +1,7 @@
 #include "tfm/model/transformer.h"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
@@ -142,27 +143,50 @@ LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const 
   return stats;
 }
 
+namespace {
+
+// Runs one layer's backward pass and gives its scratch memory back: the
+// gradient it returns is copied to `keep` first ([rows, d], outside the mark).
+template <class F>
+float* layer_backward(Arena& arena, float* keep, std::int64_t n, F backward) {
+  Arena::Mark mark = arena.mark();
+  const float* g = backward();
+  std::memcpy(keep, g, static_cast<std::size_t>(n) * sizeof(float));
+  arena.release(mark);
+  return keep;
+}
+
+}  // namespace
+
 float* Transformer::decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh) {
-  std::int64_t d = config_.d_model;
+  std::int64_t d = config_.d_model, n = b.batch * b.tgt_len * d;
   float* dmemory = ctx.arena.zeros(static_cast<std::size_t>(b.batch * b.src_len * d));
+  float* buffers[2] = {ctx.arena.floats(static_cast<std::size_t>(n)), ctx.arena.floats(static_cast<std::size_t>(n))};
   float* g = decoder_norm_ ? decoder_norm_->backward(ctx, dh) : dh;
+  int next = 0;
   for (auto it = decoder_.rbegin(); it != decoder_.rend(); ++it) {
     auto& layer = **it;
-    g = layer.ffn_sub.backward(ctx, g, [&](const float* x) { return layer.ffn.backward(ctx, x); });
-    g = layer.cross_sub.backward(
-        ctx, g, [&](const float* x) { return layer.cross.backward(ctx, x, dmemory); });
-    g = layer.attn_sub.backward(ctx, g, [&](const float* x) { return layer.attn.backward(ctx, x); });
+    g = layer_backward(ctx.arena, buffers[next++ % 2], n, [&] {
+      float* x = layer.ffn_sub.backward(ctx, g, [&](const float* y) { return layer.ffn.backward(ctx, y); });
+      x = layer.cross_sub.backward(ctx, x, [&](const float* y) { return layer.cross.backward(ctx, y, dmemory); });
+      return layer.attn_sub.backward(ctx, x, [&](const float* y) { return layer.attn.backward(ctx, y); });
+    });
   }
   embed_backward(ctx, b.tgt_in, g, tgt_mask_);
   return dmemory;
 }
 
 void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory) {
+  std::int64_t n = b.batch * b.src_len * config_.d_model;
+  float* buffers[2] = {ctx.arena.floats(static_cast<std::size_t>(n)), ctx.arena.floats(static_cast<std::size_t>(n))};
   float* g = encoder_norm_ ? encoder_norm_->backward(ctx, dmemory) : dmemory;
+  int next = 0;
   for (auto it = encoder_.rbegin(); it != encoder_.rend(); ++it) {
     auto& layer = **it;
-    g = layer.ffn_sub.backward(ctx, g, [&](const float* x) { return layer.ffn.backward(ctx, x); });
-    g = layer.attn_sub.backward(ctx, g, [&](const float* x) { return layer.attn.backward(ctx, x); });
+    g = layer_backward(ctx.arena, buffers[next++ % 2], n, [&] {
+      float* x = layer.ffn_sub.backward(ctx, g, [&](const float* y) { return layer.ffn.backward(ctx, y); });
+      return layer.attn_sub.backward(ctx, x, [&](const float* y) { return layer.attn.backward(ctx, y); });
+    });
   }
   embed_backward(ctx, b.src, g, src_mask_);
 }

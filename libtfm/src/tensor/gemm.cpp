@@ -39,6 +39,8 @@ void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
                beta, c, ldc);
     return;
   }
+  static const bool single = (openblas_set_num_threads(1), true);  // we split products ourselves
+  (void)single;
   cblas_sgemm(CblasRowMajor, blas_op(ta), blas_op(tb), static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,

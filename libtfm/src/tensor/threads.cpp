@@ -13,8 +13,10 @@
 namespace tfm {
 namespace {
 
-// A fixed pool: workers sleep on a condition variable between jobs; the
-// caller takes slice 0 itself.
+// A fixed pool. Tasks are claimed one at a time from a shared counter, so a
+// worker that the OS has not scheduled yet delays nothing: the caller runs
+// whatever is left (which thread runs a task never changes its result).
+// Workers sleep on a condition variable between jobs.
 class Pool {
  public:
   ~Pool() { resize(1); }
@@ -30,8 +32,7 @@ class Pool {
     workers_.clear();
     stop_ = false;
     threads_ = std::max(1, threads);
-    for (int i = 1; i < threads_; ++i)
-      workers_.emplace_back([this, i, g = generation_] { loop(i, g); });
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, g = generation_] { loop(g); });
   }
 
   int threads() const { return threads_; }
@@ -41,56 +42,70 @@ class Pool {
       for (std::int64_t i = 0; i < n; ++i) fn(i);
       return;
     }
+    Job job(fn, n);
     {
       std::lock_guard lock(mutex_);
-      job_ = &fn;
-      n_ = n;
-      pending_ = threads_ - 1;
-      error_ = nullptr;
+      job_ = &job;
       ++generation_;
     }
     wake_.notify_all();
-    work(0);
+    work(job);
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    done_.wait(lock, [&] { return job.done.load() == n && active_ == 0; });
     job_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
+    if (job.error) std::rethrow_exception(job.error);
   }
 
  private:
-  void work(int slice) {
-    std::int64_t begin = n_ * slice / threads_, end = n_ * (slice + 1) / threads_;
-    try {
-      for (std::int64_t i = begin; i < end; ++i) (*job_)(i);
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      if (!error_) error_ = std::current_exception();
+  struct Job {
+    Job(FunctionRef<void(std::int64_t)> f, std::int64_t count) : fn(f), n(count) {}
+    FunctionRef<void(std::int64_t)> fn;
+    std::int64_t n;
+    std::atomic<std::int64_t> next{0}, done{0};
+    std::exception_ptr error;
+  };
+
+  void work(Job& job) {
+    for (std::int64_t i; (i = job.next.fetch_add(1)) < job.n;) {
+      try {
+        job.fn(i);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!job.error) job.error = std::current_exception();
+      }
+      if (job.done.fetch_add(1) + 1 == job.n) {
+        std::lock_guard lock(mutex_);  // so the caller cannot miss the wake-up
+        done_.notify_all();
+      }
     }
   }
 
-  void loop(int slice, std::uint64_t seen) {
+  void loop(std::uint64_t seen) {
     for (;;) {
+      Job* job = nullptr;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return generation_ != seen; });
         seen = generation_;
         if (stop_) return;
+        if (!job_) continue;  // that job is over already
+        job = job_;
+        ++active_;
       }
-      work(slice);
+      work(*job);
       std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+      --active_;
+      done_.notify_all();
     }
   }
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const FunctionRef<void(std::int64_t)>* job_ = nullptr;
-  std::int64_t n_ = 0;
-  int threads_ = 1, pending_ = 0;
+  Job* job_ = nullptr;
+  int threads_ = 1, active_ = 0;
   std::uint64_t generation_ = 0;
   bool stop_ = false;
-  std::exception_ptr error_;
 };
 
 Pool& pool() {

@@ -14,8 +14,10 @@ namespace tfm {
 // exp(x) to ~2 ulp, inline and branch-free so loops over it vectorize
 // (Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a polynomial).
 inline float vexp(float x) {
-  x = std::clamp(x, -87.0f, 88.0f);
-  float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  x = x < -87.0f ? -87.0f : x;  // (std::clamp returns a reference: no vectorizing)
+  x = x > 88.0f ? 88.0f : x;
+  // Round to nearest by adding 1.5·2^23 (std::floor would block vectorizing).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float g = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * g + 1.3981999507e-3f;

@@ -71,6 +71,13 @@ class Arena {
   std::int32_t* ints(std::size_t n);
   // Zero-filled n floats.
   float* zeros(std::size_t n);
+  // Everything taken after mark() is given back by release(mark), e.g. the
+  // scratch of one layer's backward pass (stack order).
+  struct Mark {
+    std::size_t block, used, in_use;
+  };
+  Mark mark() const { return {block_, used_, in_use_}; }
+  void release(const Mark& m) { block_ = m.block, used_ = m.used, in_use_ = m.in_use; }
   // Makes all space reusable; merges overflow blocks into one of the
   // high-water size so the next pass needs no allocation.
   void reset();

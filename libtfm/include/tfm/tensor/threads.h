@@ -1,6 +1,6 @@
-// The engine's worker threads. Work is split statically: task i of n always
-// does the same slice, and kernels choose slices that do not depend on the
-// thread count, so results are identical for any --threads.
+// The engine's worker threads. Work is cut into tasks fixed by the shape of
+// the data alone (task i of n always does the same slice), so results are
+// identical for any --threads; threads claim tasks as they come free.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +36,9 @@ class FunctionRef<R(Args...)> {
 void set_engine_threads(int threads);
 int engine_threads();
 
-// Runs fn(task) for task in [0, n_tasks), tasks shared out in contiguous
-// blocks over the engine threads; returns when all are done. Not reentrant:
-// fn must not call parallel_tasks. The first exception thrown is rethrown.
+// Runs fn(task) for task in [0, n_tasks) on the engine threads; returns when
+// all are done. Not reentrant: fn must not call parallel_tasks. The first
+// exception thrown is rethrown.
 void parallel_tasks(std::int64_t n_tasks, FunctionRef<void(std::int64_t)> fn);
 
 // Runs fn(begin, end) over [0, n) in blocks of `grain` items (the last may be
