@@ -107,7 +107,8 @@ void top_candidates(const float* lp, const std::vector<Live>& live, std::int64_t
       const float* row = lp + r * vocab;
       const float base = live[static_cast<std::size_t>(r)].log_prob;
       for (std::int64_t j = 0; j < vocab; ++j) {
-        if (row[j] == kNegInf) continue;
+        // Most entries lose to the current last: one comparison rejects them.
+        if (row[j] == kNegInf || base + row[j] < best[width - 1].score) continue;
         Candidate c{base + row[j], static_cast<std::int32_t>(r), static_cast<std::int32_t>(j)};
         if (!better(c, best[width - 1])) continue;
         std::int64_t k = width - 1;

@@ -74,14 +74,35 @@ void softmax(float* p, std::int64_t n) {
   for (std::int64_t j = 0; j < n; ++j) p[j] *= inv;
 }
 
+// Max and Σ exp(x − m) in 16 independent lanes, so the loops vectorize.
+float lanes_max(const float* x, std::int64_t n) {
+  float lanes[16];
+  std::fill(lanes, lanes + 16, x[0]);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) lanes[k] = std::max(lanes[k], x[i + k]);
+  float m = *std::max_element(lanes, lanes + 16);
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float lanes_sum_exp(const float* x, std::int64_t n, float m) {
+  float lanes[16] = {};
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) lanes[k] += vexp(x[i + k] - m);
+  float s = 0;
+  for (; i < n; ++i) s += vexp(x[i] - m);
+  for (float l : lanes) s += l;
+  return s;
+}
+
 void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
   parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
       float* row = x + r * cols;
-      float mx = *std::max_element(row, row + cols);
-      double sum = 0;
-      for (std::int64_t j = 0; j < cols; ++j) sum += static_cast<double>(vexp(row[j] - mx));
-      float shift = mx + static_cast<float>(std::log(sum));
+      float m = lanes_max(row, cols);
+      float shift = m + std::log(lanes_sum_exp(row, cols, m));
       for (std::int64_t j = 0; j < cols; ++j) row[j] -= shift;
     }
   });
