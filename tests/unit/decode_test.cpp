@@ -325,3 +325,38 @@ TEST_CASE("the translator keeps input order, maps unknown tokens and truncates l
   o.batch_size = 0;
   CHECK_THROWS_AS(Translator({dir / "m.h5"}, o), UsageError);
 }
+
+TEST_CASE("model files of another format or version, or with missing datasets, are refused") {
+  TempDir dir;
+  auto message = [&](const std::string& path) {
+    try {
+      load_model(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  {
+    hdf5::File f = hdf5::File::create(dir / "v2.h5");
+    hdf5::write_format(f, kModelFormat, 2);
+    f.commit();
+  }
+  CHECK(message(dir / "v2.h5").find("found format_version 2") != std::string::npos);
+  {
+    hdf5::File f = hdf5::File::create(dir / "empty.h5");
+    hdf5::write_format(f, kModelFormat, kModelFormatVersion);
+    f.commit();
+  }
+  CHECK(message(dir / "empty.h5").find("no /config group") != std::string::npos);
+  {
+    ModelConfig c = tiny();
+    hdf5::File f = hdf5::File::create(dir / "noparams.h5");
+    hdf5::write_format(f, kModelFormat, kModelFormatVersion);
+    hdf5::Group g = f.create_group("config");
+    write_config(g, c);
+    tiny_vocabulary().save(f, "vocab");
+    f.create_group("params");
+    f.commit();
+  }
+  CHECK(message(dir / "noparams.h5").find("no parameter /params/embed/weight") != std::string::npos);
+}
