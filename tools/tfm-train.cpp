@@ -104,8 +104,8 @@ int run(int argc, char** argv) {
   if (o.threads < 1) throw tfm::UsageError("--threads must be at least 1");
   o.run.limits.max_time = tfm::parse_duration(o.max_time);
   tfm::ModelConfig config = model_config(o, vm);
+  tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
   tfm::set_engine_threads(o.threads);
-  tfm::install_stop_handlers();
   return tfm::run_training(config, o.trainer, o.run);
 }
 

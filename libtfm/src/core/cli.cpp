@@ -1,5 +1,6 @@
 #include "tfm/core/cli.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@ namespace {
 
 std::string g_tool_name = "tfm";
 std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_deferred{false};
 
 extern "C" void on_stop_signal(int signal_number) { g_stop_signal.store(signal_number); }
 
@@ -43,7 +45,29 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-int stop_signal() { return g_stop_signal.load(); }
+void defer_stop_signals() {
+  install_stop_handlers();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  g_deferred.store(true);
+}
+
+int stop_signal() {
+  if (g_stop_signal.load() == 0 && g_deferred.load()) {
+    // A signal blocked everywhere stays pending until taken here.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec zero{};
+    int signal_number = sigtimedwait(&set, nullptr, &zero);
+    if (signal_number > 0) g_stop_signal.store(signal_number);
+  }
+  return g_stop_signal.load();
+}
 
 void print_help(const ToolInfo& info, const po::options_description& options) {
   std::cout << "Usage: " << info.name << ' ' << info.synopsis << "\n\n"

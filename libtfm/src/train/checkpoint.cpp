@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <sstream>
 
 #include <boost/archive/text_iarchive.hpp>
@@ -78,15 +77,26 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
   adam.set_steps(state.adam_steps);
 }
 
+namespace {
+
+// The step of "ckpt-<step>.h5", or -1 for another name.
+std::int64_t step_of(const std::string& name) {
+  const std::string prefix = "ckpt-", suffix = ".h5";
+  if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
+    return -1;
+  std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+
+}  // namespace
+
 std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
   std::vector<CheckpointFile> out;
-  static const std::regex name("ckpt-([0-9]+)\\.h5");
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    std::smatch m;
-    std::string file = entry.path().filename().string();
-    if (entry.is_regular_file() && std::regex_match(file, m, name))
-      out.push_back({std::stoll(m[1].str()), entry.path().string()});
+    std::int64_t step = step_of(entry.path().filename().string());
+    if (step >= 0 && entry.is_regular_file()) out.push_back({step, entry.path().string()});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
   return out;

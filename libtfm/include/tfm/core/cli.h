@@ -52,6 +52,12 @@ void note(const std::string& message);
 // Makes SIGINT and SIGTERM set a flag instead of killing the process, for
 // tools that stop gracefully (training saves a checkpoint first).
 void install_stop_handlers();
+// install_stop_handlers(), and SIGINT and SIGTERM blocked in the calling
+// thread and the threads it starts later: they are only picked up by
+// stop_signal(), between units of work, and never interrupt a computation
+// (for the training engine: on this VM a handler interrupting AVX-512 code
+// intermittently corrupted the oneDNN kernel's state).
+void defer_stop_signals();
 // The signal that asked us to stop, or 0.
 int stop_signal();
 

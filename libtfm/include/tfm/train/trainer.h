@@ -50,7 +50,6 @@ class Trainer {
   Transformer& model() { return model_; }
   Adam& adam() { return adam_; }
   const TrainerConfig& config() const { return config_; }
-  std::size_t arena_bytes() const { return arena_.high_water_bytes(); }
 
  private:
   Transformer& model_;
