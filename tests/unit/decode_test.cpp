@@ -81,7 +81,9 @@ std::vector<Hypothesis> exhaustive(IncrementalDecoder& dec, const std::vector<st
     }
     frontier = std::move(next);
   }
-  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.score > b.score; });
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.score != b.score ? a.score > b.score : a.tokens < b.tokens;
+  });
   return all;
 }
 

@@ -164,8 +164,13 @@ void advance_sentence(const std::vector<Candidate>& cand, std::int64_t begin, st
     if (c.score == kNegInf) break;
     const Live& from = live[static_cast<std::size_t>(c.row)];
     if (c.token == kEosId) {
-      if (rank < beam && result.finished.size() < beam)
-        result.finished.push_back(finish(from, c.score, config.alpha));
+      if (rank < beam && result.finished.size() < beam) {  // kept best first, ties in finishing order
+        Hypothesis h = finish(from, c.score, config.alpha);
+        auto& f = result.finished;
+        f.insert(std::upper_bound(f.begin(), f.end(), h, [](const Hypothesis& a, const Hypothesis& b) {
+                   return a.score > b.score;
+                 }), std::move(h));
+      }
       continue;
     }
     if (alive == beam) continue;
@@ -177,8 +182,6 @@ void advance_sentence(const std::vector<Candidate>& cand, std::int64_t begin, st
     parents.push_back(c.row);
     ++alive;
   }
-  std::stable_sort(result.finished.begin(), result.finished.end(),
-                   [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
   const auto nbest = static_cast<std::size_t>(config.nbest);
   bool cannot_improve =
       result.finished.size() >= nbest &&

@@ -148,8 +148,8 @@ std::vector<std::vector<std::size_t>> length_sorted_batches(const std::vector<st
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < sentences.size(); ++i)
     if (!sentences[i].empty()) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return sentences[a].size() < sentences[b].size();
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return sentences[a].size() != sentences[b].size() ? sentences[a].size() < sentences[b].size() : a < b;
   });
   std::vector<std::vector<std::size_t>> batches;
   std::vector<std::size_t> current;
