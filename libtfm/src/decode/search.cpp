@@ -182,9 +182,10 @@ void advance_sentence(const std::vector<Candidate>& cand, std::int64_t begin, st
     parents.push_back(c.row);
     ++alive;
   }
+  // The bound needs a penalty that grows with length (alpha ≥ 0).
   const auto nbest = static_cast<std::size_t>(config.nbest);
   bool cannot_improve =
-      result.finished.size() >= nbest &&
+      config.alpha >= 0 && result.finished.size() >= nbest &&
       best_alive / length_penalty(max_len + 1, config.alpha) < result.finished[nbest - 1].score;
   result.done = alive == 0 || result.finished.size() >= beam || cannot_improve;
   if (result.done) {

@@ -9,8 +9,8 @@
 // are never produced, </s> not before min_len tokens, and only </s> after
 // max_len tokens. A sentence is done when `beam` hypotheses have finished,
 // or earlier when no live hypothesis can beat the nbest-th finished one any
-// more (its score can only fall, and the penalty is at most that of the
-// longest output): the same n-best as fairseq, with fewer steps. Done
+// more (its score can only fall, and with α ≥ 0 the penalty is at most that
+// of the longest output): the same n-best as fairseq, with fewer steps. Done
 // sentences leave the batch at once.
 #pragma once
 
