@@ -45,9 +45,11 @@ SHARED_LIB := $(BUILD)/lib/libtfm.so
 DEPS_STAMP := .deps-stamp
 DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-dev \
   libhdf5-dev libfmt-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
-  openmpi-bin gnuplot-nox groff man-db perl
+  openmpi-bin gnuplot-nox groff man-db perl python3-h5py jq
 
-.PHONY: all deps test unit asan demo bench install clean
+.PHONY: all deps scripts test unit asan demo bench install clean
+# Keep object files of tools (make would delete them as intermediates).
+.SECONDARY:
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) scripts
 
 # Installs only what is missing; sudo only when we are not root.
@@ -63,31 +65,38 @@ $(DEPS_STAMP): Makefile
 	fi
 	@touch $@
 
+# `make V=1` shows the whole command lines.
+Q := $(if $(V),,@)
 $(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CXX     $<")
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@$(if $(V),,echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS)
 
 # Shell tools are copied next to the compiled ones so tests use one folder.
 scripts: $(SCRIPT_TOOLS:tools/%=$(BUILD)/bin/%)
 $(BUILD)/bin/%: tools/%
 	@mkdir -p $(dir $@)
-	cp $< $@ && chmod +x $@
+	$(Q)cp $< $@ && chmod +x $@
 
 $(UNIT_BIN): $(UNIT_OBJS) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) $(DEP_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) $(DEP_LIBS)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)

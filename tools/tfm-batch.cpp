@@ -37,19 +37,19 @@ tfm::po::options_description declare(Options& o) {
       ("src-vocab", po::value(&o.source_vocabulary)->value_name("FILE"), "source vocabulary (with --tgt-vocab)")
       ("tgt-vocab", po::value(&o.target_vocabulary)->value_name("FILE"), "target vocabulary (with --src-vocab)")
       ("output,o", po::value(&o.output)->value_name("FILE"), "batch file to write (HDF5)")
-      ("vocab-min-count", po::value(&o.vocabulary_min_count)->default_value(o.vocabulary_min_count),
+      ("vocab-min-count", po::value(&o.vocabulary_min_count)->default_value(o.vocabulary_min_count)->value_name("N"),
        "keep vocabulary tokens seen at least this often")
-      ("min-len", po::value(&o.clean.min_length)->default_value(o.clean.min_length),
+      ("min-len", po::value(&o.clean.min_length)->default_value(o.clean.min_length)->value_name("N"),
        "drop pairs with a side shorter than this (tokens)")
-      ("max-len", po::value(&o.clean.max_length)->default_value(o.clean.max_length),
+      ("max-len", po::value(&o.clean.max_length)->default_value(o.clean.max_length)->value_name("N"),
        "drop pairs with a side longer than this (tokens)")
-      ("max-ratio", po::value(&o.clean.max_ratio)->default_value(o.clean.max_ratio),
+      ("max-ratio", po::value(&o.clean.max_ratio)->default_value(o.clean.max_ratio)->value_name("R"),
        "drop pairs whose length ratio exceeds this")
-      ("max-tokens", po::value(&o.batch.max_tokens)->default_value(o.batch.max_tokens),
+      ("max-tokens", po::value(&o.batch.max_tokens)->default_value(o.batch.max_tokens)->value_name("N"),
        "batch size limit: sentences x longest sentence, each side, </s> included")
-      ("max-sentences", po::value(&o.batch.max_sentences)->default_value(o.batch.max_sentences),
+      ("max-sentences", po::value(&o.batch.max_sentences)->default_value(o.batch.max_sentences)->value_name("N"),
        "at most this many sentences a batch (0: no limit)")
-      ("multiple", po::value(&o.batch.multiple)->default_value(o.batch.multiple),
+      ("multiple", po::value(&o.batch.multiple)->default_value(o.batch.multiple)->value_name("N"),
        "make batch sizes a multiple of this when possible")
       ("valid", po::bool_switch(&o.valid), "validation data: keep every pair, no filtering")
       ("info", po::value(&o.info)->value_name("FILE"), "print what an HDF5 file (batches, model, checkpoint) holds");

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every benchmark: each executable in tests/bench except this script.
-# `make bench` calls it with TFM_BIN set to the built tools.
+# `make bench`: runs every executable benchmark in this folder, one after the
+# other (they time themselves; never part of `make test`).
 set -u
-# Benchmarks run from this folder, so make a relative TFM_BIN absolute first.
-if [ -n "${TFM_BIN:-}" ]; then TFM_BIN=$(cd "$TFM_BIN" && pwd) || exit 1; export TFM_BIN; fi
-cd "$(dirname "$0")" || exit 1
+# Benchmarks run from their folder: make the tools' folder absolute first.
+[ -n "${TFM_BIN:-}" ] && TFM_BIN=$(cd "$TFM_BIN" && pwd) && export TFM_BIN
+cd "$(dirname "$0")"
 status=0
 for bench in *; do
-  [ "$bench" = run-all.sh ] || [ ! -x "$bench" ] || [ -d "$bench" ] && continue
+  [ -f "$bench" ] && [ -x "$bench" ] && [ "$bench" != run-all.sh ] || continue
   echo "== $bench"
-  ./"$bench" || status=1
+  "./$bench" || { echo "$bench failed"; status=1; }
+  echo
 done
 exit $status

@@ -44,6 +44,11 @@ fi
 "$B" --src src --tgt tgt --vocab vocab -o again.h5 --max-tokens 12 --max-len 8 --max-ratio 3 2>/dev/null
 cmp -s out.h5 again.h5 || fail "two runs on the same input gave different files"
 rm -f again.h5
+"$B" --src - --tgt tgt --vocab vocab -o stdin.h5 --max-tokens 12 --max-len 8 --max-ratio 3 < src 2>/dev/null \
+  || fail "--src - (standard input)"
+[ "$("$B" --info stdin.h5 | grep -c -e '^  source_file: -$' -e '^  n_sentences: 3$')" = 2 ] \
+  || fail "stdin run: $("$B" --info stdin.h5 | head -20)"
+rm -f stdin.h5
 
 # --- validation data keeps everything; separate vocabularies
 expect_exit 0 "$B" --valid --src src --tgt tgt --vocab vocab -o valid.h5 --max-tokens 8

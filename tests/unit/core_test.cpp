@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/progress.h"
@@ -63,6 +64,12 @@ TEST_CASE("case mappings are the full ones") {
   out.clear();
   append_perl_ucfirst(out, U'\u01c6');  // ǆ titlecases to ǅ, not Ǆ
   CHECK(out == "\xC7\x85");
+  out.clear();
+  append_perl_upper(out, U'\u01c6');  // but uppercases to Ǆ
+  CHECK(out == "\xC7\x84");
+  out.clear();
+  append_perl_upper(out, U'\u00df');  // ß uppercases to SS
+  CHECK(out == "SS");
   out.clear();
   append_python_lower(out, U'\u00c4');
   CHECK(out == "\xC3\xA4");
@@ -128,4 +135,25 @@ TEST_CASE("durations read like a person writes them") {
   CHECK(format_duration(3) == "3s");
   CHECK(format_duration(125) == "2m05s");
   CHECK(format_duration(3723) == "1h02m03s");
+}
+
+TEST_CASE("moses-style options take one dash and whole names only") {
+  namespace po = boost::program_options;
+  std::string language;
+  bool lower = false;
+  int threads = 1;
+  po::options_description options;
+  options.add_options()("language,l", po::value(&language))("lower-case", po::bool_switch(&lower))(
+      "threads", po::value(&threads));
+  const ToolInfo info{"tfm-test", "", ""};
+  const char* argv[] = {"tfm-test", "-l", "de", "-threads", "3", "-lower-case"};
+  po::variables_map vm;
+  CHECK(parse_command_line(info, options, 6, const_cast<char**>(argv), vm, nullptr, true));
+  CHECK(language == "de");
+  CHECK(threads == 3);
+  CHECK(lower);
+  const char* abbreviated[] = {"tfm-test", "-thread", "2"};
+  po::variables_map vm2;
+  CHECK_THROWS_AS(parse_command_line(info, options, 3, const_cast<char**>(abbreviated), vm2, nullptr, true),
+                  UsageError);
 }

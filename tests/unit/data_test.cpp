@@ -87,8 +87,7 @@ std::string words(const std::vector<std::uint32_t>& ids, const Vocabulary& vocab
 // Expected text after mapping through the vocabulary (unknown words → <unk>).
 std::string expected_words(const std::string& line, const Vocabulary& vocabulary) {
   std::vector<std::uint32_t> ids;
-  std::uint64_t unknown = 0;
-  line_to_ids(line, vocabulary, ids, unknown);
+  line_to_ids(line, vocabulary, ids);
   return words(ids, vocabulary);
 }
 
@@ -134,19 +133,17 @@ TEST_CASE("vocabulary lookups stay right as the table grows") {
 
 TEST_CASE("clean-corpus-n filtering, example table") {
   const CleanConfig config{1, 5, 2.0, true};
-  CHECK(drop_reason(3, 4, config) == nullptr);
-  CHECK(std::string(drop_reason(0, 4, config)) == "empty");
-  CHECK(std::string(drop_reason(6, 5, config)) == "too long");
-  CHECK(std::string(drop_reason(1, 3, config)) == "ratio");
-  CHECK(drop_reason(1, 2, config) == nullptr);  // ratio exactly 2 is kept, as in Moses
-  CHECK(std::string(drop_reason(2, 2, {3, 5, 9, true})) == "too short");
-  CHECK(drop_reason(0, 300, {1, 5, 2, false}) == nullptr);
+  CHECK(drop_reason(3, 4, config) == Drop::kNone);
+  CHECK(drop_reason(0, 4, config) == Drop::kEmpty);
+  CHECK(drop_reason(6, 5, config) == Drop::kTooLong);
+  CHECK(drop_reason(1, 3, config) == Drop::kRatio);
+  CHECK(drop_reason(1, 2, config) == Drop::kNone);  // ratio exactly 2 is kept, as in Moses
+  CHECK(drop_reason(2, 2, {3, 5, 9, true}) == Drop::kTooShort);
+  CHECK(drop_reason(0, 300, {1, 5, 2, false}) == Drop::kNone);
   Vocabulary vocabulary;
   std::vector<std::uint32_t> ids;
-  std::uint64_t unknown = 0;
-  line_to_ids("  <s>\tx  </s> ", vocabulary, ids, unknown);
+  line_to_ids("  <s>\tx  </s> ", vocabulary, ids);
   CHECK(ids == std::vector<std::uint32_t>{Vocabulary::kBos, Vocabulary::kUnk, Vocabulary::kEos});
-  CHECK(unknown == 1);
 }
 
 TEST_CASE("reading a parallel corpus counts every drop and checks its input") {
@@ -325,6 +322,8 @@ TEST_CASE("batch file with separate vocabularies, and files of the wrong kind") 
   const auto target = dir.write("t", "x\nx y\n");
   CorpusStats stats;
   const auto corpus = read_parallel_corpus(source, target, source_vocabulary, target_vocabulary, {}, stats);
+  CHECK(stats.source_unknown == 0);
+  CHECK(stats.target_unknown == 1);  // y
   const auto batching = make_batches(sentence_sizes(corpus.source), sentence_sizes(corpus.target), {});
   const std::string path = (dir.path / "sep.h5").string();
   write_batch_file(path, corpus, batching, source_vocabulary, target_vocabulary, false, {source, target, {}});

@@ -47,6 +47,7 @@ TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
   const std::vector<std::uint32_t> u32{0, 1, 4294967295u};
   const std::vector<std::uint64_t> u64{0, 1ull << 40, 18446744073709551615ull};
   const std::vector<std::int64_t> i64{-9223372036854775807ll, 0, 42};
+  const std::vector<std::uint8_t> bytes{0, 255, 10, 0, 13};  // a binary blob, NULs included
   const std::vector<std::string> strings{"<pad>", "", "Grüße", "日本語 🙂", "a@@"};
   {
     auto file = hdf5::File::create(path);
@@ -55,6 +56,7 @@ TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
     file.write("u32", u32);
     file.write("deep/er/u64", u64, {}, hdf5::compressed(2, 6));
     file.write("i64", i64);
+    file.write("state", bytes, {}, hdf5::compressed());
     file.write_strings("vocab", strings, hdf5::compressed(2));
     auto group = file.create_group("config");
     group.write_int_attribute("layers", -6);
@@ -72,8 +74,10 @@ TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
   CHECK(file.read<std::uint64_t>("deep/er/u64") == u64);
   CHECK(file.open_dataset("deep/er/u64").type() == hdf5::DataType::kUInt64);
   CHECK(file.read<std::int64_t>("i64") == i64);
+  CHECK(file.read<std::uint8_t>("state") == bytes);
+  CHECK(file.open_dataset("state").type() == hdf5::DataType::kUInt8);
   CHECK(file.read_strings("vocab") == strings);
-  CHECK(file.members() == std::vector<std::string>{"config", "deep", "i64", "params", "u32", "vocab"});
+  CHECK(file.members() == std::vector<std::string>{"config", "deep", "i64", "params", "state", "u32", "vocab"});
   CHECK(file.is_group("deep/er"));
   CHECK_FALSE(file.is_group("u32"));
   CHECK_FALSE(file.contains("deep/nothing/here"));
@@ -88,7 +92,7 @@ TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
   CHECK_THROWS_AS(config.read_int_attribute("name"), IoError);
   CHECK_THROWS_AS(config.read_int_attribute("missing"), IoError);
   const auto entries = hdf5::list_datasets(file);
-  REQUIRE(entries.size() == 5);
+  REQUIRE(entries.size() == 6);
   CHECK(entries[0].name == "/deep/er/u64");
   CHECK(entries[2].shape == hdf5::Shape{2, 3});
   CHECK(hdf5::shape_text(entries[2].shape) == "[2, 3]");

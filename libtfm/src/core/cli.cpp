@@ -83,7 +83,10 @@ bool parse_command_line(const ToolInfo& info, const po::options_description& opt
   all.add(options);
   all.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
   int style = po::command_line_style::default_style;
-  if (moses_style) style |= po::command_line_style::allow_long_disguise;
+  // With one-dash long options, guessing would make "-l" an abbreviation of
+  // every long option starting with l; Moses matches whole names only.
+  if (moses_style)
+    style = (style | po::command_line_style::allow_long_disguise) & ~po::command_line_style::allow_guessing;
   try {
     po::command_line_parser parser(argc, argv);
     parser.options(all).style(style);

@@ -24,7 +24,8 @@ out=unicode_tables.inc
       }
       print "static const CodeRange $name\[\] = {", join(",", @r), "};\n";
     }
-    for my $m (["perl_lc", sub { lc $_[0] }], ["perl_ucfirst", sub { ucfirst $_[0] }]) {
+    for my $m (["perl_lc", sub { lc $_[0] }], ["perl_uc", sub { uc $_[0] }],
+               ["perl_ucfirst", sub { ucfirst $_[0] }]) {
       my ($name, $f) = @$m; my @e;
       for my $cp (0 .. 0x10FFFF) {
         next if $cp >= 0xD800 && $cp <= 0xDFFF;
@@ -47,6 +48,12 @@ for name, pattern in [("py_p", r"\p{P}"), ("py_s", r"\p{S}"), ("py_n", r"\p{N}")
     rx = regex.compile(pattern)
     ranges(name, lambda c, rx=rx: rx.match(c) is not None)
 ranges("py_space", str.isspace)
+# str.lower()'s final-sigma rule needs Cased and Case_Ignorable, which Python
+# does not expose; read them off lower() itself. Σ after c is final iff c is
+# cased and not case-ignorable; after "A" + c iff c is case-ignorable or that.
+def final(s): return s.lower().endswith("\u03c2")
+ranges("py_cased", lambda c: final(c + "\u03a3"))
+ranges("py_case_ignorable", lambda c: final("A" + c + "\u03a3") and not final(c + "\u03a3"))
 entries = []
 for cp in range(0x110000):
     if 0xD800 <= cp <= 0xDFFF: continue

@@ -1,7 +1,11 @@
 #include "tfm/core/parallel.h"
 
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -17,19 +21,33 @@ void write_stdout(std::string_view data) {
     throw IoError("<stdout>", "write failed", errno);
 }
 
+// A batch of lines stored back to back, and their outputs: one buffer per
+// worker holding its share of the lines' outputs, each ended by '\n'.
 struct Chunk {
-  std::vector<std::string> lines;
+  std::string text;
+  std::vector<std::size_t> ends;  // end of each line in text
   std::size_t first_line_number = 0;
+  bool last_newline = true;  // whether the last line's output ends with '\n'
   std::vector<std::string> outputs;
+
+  std::size_t size() const { return ends.size(); }
+  std::string_view line(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
 };
 
-// Transforms chunk lines [begin, end) into outputs; returns the first error.
-std::exception_ptr transform_range(Chunk& chunk, std::size_t begin, std::size_t end,
-                                   const LineTransform& transform) {
+// Transforms chunk lines [begin, end) into `out`; returns the first error.
+std::exception_ptr transform_range(const Chunk& chunk, std::size_t begin, std::size_t end,
+                                   const LineTransform& transform, std::string& out) {
+  out.clear();
   try {
+    std::string line_out;
     for (std::size_t i = begin; i < end; ++i) {
-      chunk.outputs[i].clear();
-      transform(chunk.lines[i], chunk.first_line_number + i, chunk.outputs[i]);
+      line_out.clear();
+      transform(chunk.line(i), chunk.first_line_number + i, line_out);
+      out.append(line_out);
+      if (i + 1 < chunk.size() || chunk.last_newline) out.push_back('\n');
     }
   } catch (...) {
     return std::current_exception();
@@ -37,52 +55,158 @@ std::exception_ptr transform_range(Chunk& chunk, std::size_t begin, std::size_t 
   return nullptr;
 }
 
-void process_chunk(Chunk& chunk, int threads, const LineTransform& transform) {
-  const std::size_t n = chunk.lines.size();
-  chunk.outputs.resize(n);
-  const std::size_t workers = std::min<std::size_t>(static_cast<std::size_t>(threads), n);
-  std::vector<std::exception_ptr> errors(std::max<std::size_t>(workers, 1));
-  if (workers <= 1) {
-    errors[0] = transform_range(chunk, 0, n, transform);
-  } else {
-    std::vector<std::jthread> pool;
-    for (std::size_t w = 0; w < workers; ++w)
-      pool.emplace_back([&, w] {
-        errors[w] = transform_range(chunk, n * w / workers, n * (w + 1) / workers, transform);
-      });
+// Threads kept for the whole run (their thread_local state, such as a
+// transform's scratch buffers, lives on), each running its share of one job
+// at a time: start() hands out a job, wait() returns when all are done.
+class WorkerPool {
+ public:
+  using Job = std::function<void(std::size_t worker, std::size_t workers)>;
+
+  explicit WorkerPool(std::size_t workers) {
+    for (std::size_t w = 0; w < workers; ++w) threads_.emplace_back([this, w] { loop(w); });
   }
-  for (auto& error : errors)
-    if (error) std::rethrow_exception(error);  // ranges are in order: earliest line first
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+  void start(Job job) {
+    {
+      std::lock_guard lock(mutex_);
+      job_ = std::move(job);
+      pending_ = threads_.size();
+      ++generation_;
+    }
+    wake_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void loop(std::size_t worker) {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      lock.unlock();
+      job_(worker, threads_.size());  // jobs catch their own exceptions
+      lock.lock();
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  Job job_;
+  std::uint64_t generation_ = 0;
+  std::size_t pending_ = 0;
+  bool stop_ = false;
+};
+
+// Starts transforming `chunk` on the pool; `errors` gets one slot per worker.
+void start_chunk(WorkerPool& pool, Chunk& chunk, std::vector<std::exception_ptr>& errors,
+                 const LineTransform& transform) {
+  const std::size_t n = chunk.size();
+  chunk.outputs.resize(errors.size());
+  pool.start([&chunk, &errors, &transform, n](std::size_t w, std::size_t workers) {
+    errors[w] = transform_range(chunk, n * w / workers, n * (w + 1) / workers, transform, chunk.outputs[w]);
+  });
+}
+
+// Whether the output of `line`, just read, ends with '\n'.
+bool newline_after(const LineReader& reader, const LineFilterOptions& options, std::string_view line) {
+  return reader.had_newline() || !options.terminate_last_line || options.terminate_last_line(line);
+}
+
+// Reads up to `size` lines into `chunk`; false at the end of the input.
+bool read_chunk(LineReader& reader, const LineFilterOptions& options, std::size_t size, Chunk& chunk) {
+  std::string_view line;
+  chunk.text.clear();
+  chunk.ends.clear();
+  chunk.first_line_number = reader.line_number() + 1;
+  while (chunk.ends.size() < size && reader.next(line)) {
+    chunk.text.append(line);
+    chunk.ends.push_back(chunk.text.size());
+  }
+  if (chunk.ends.empty()) return false;
+  chunk.last_newline = newline_after(reader, options, chunk.line(chunk.size() - 1));
+  return true;
+}
+
+void write_chunk(const Chunk& chunk) {
+  for (const auto& out : chunk.outputs) write_stdout(out);
+}
+
+void filter_unbuffered(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+  std::string_view line;
+  std::string out;
+  while (reader.next(line)) {
+    out.clear();
+    transform(line, reader.line_number(), out);
+    if (newline_after(reader, options, line)) out.push_back('\n');
+    write_stdout(out);
+    std::fflush(stdout);
+  }
+}
+
+// With several threads, the calling thread reads the next chunk and writes
+// the previous one while the workers transform the current one.
+void filter_pipelined(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+  const auto threads = static_cast<std::size_t>(options.threads);
+  const std::size_t chunk_size = options.chunk_lines * threads;
+  WorkerPool pool(threads);
+  std::vector<std::exception_ptr> errors(threads);
+  Chunk chunks[2];
+  int current = 0;
+  bool have = read_chunk(reader, options, chunk_size, chunks[0]), previous = false;
+  while (have) {
+    Chunk& chunk = chunks[current];
+    Chunk& other = chunks[1 - current];
+    start_chunk(pool, chunk, errors, transform);
+    try {
+      if (previous) write_chunk(other);
+      have = read_chunk(reader, options, chunk_size, other);
+    } catch (...) {
+      pool.wait();
+      throw;
+    }
+    pool.wait();
+    for (auto& error : errors)
+      if (error) std::rethrow_exception(error);  // ranges are in order: earliest line first
+    previous = true;
+    current = 1 - current;
+  }
+  if (previous) write_chunk(chunks[1 - current]);
 }
 
 }  // namespace
 
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+  if (options.unbuffered) return filter_unbuffered(reader, options, transform);
+  if (options.threads > 1) return filter_pipelined(reader, options, transform);
+  // One thread: lines go straight from the reader's buffer to the transform,
+  // outputs are gathered and written 64 KiB at a time.
   std::string_view line;
-  if (options.unbuffered) {
-    std::string out;
-    while (reader.next(line)) {
-      out.clear();
-      transform(line, reader.line_number(), out);
-      out.push_back('\n');
-      write_stdout(out);
-      std::fflush(stdout);
-    }
-    return;
-  }
-  const std::size_t chunk_size = options.chunk_lines * static_cast<std::size_t>(std::max(1, options.threads));
-  Chunk chunk;
-  for (bool more = true; more;) {
-    chunk.lines.clear();
-    chunk.first_line_number = reader.line_number() + 1;
-    while (chunk.lines.size() < chunk_size && (more = reader.next(line))) chunk.lines.emplace_back(line);
-    if (chunk.lines.empty()) break;
-    process_chunk(chunk, options.threads, transform);
-    for (auto& out : chunk.outputs) {
-      out.push_back('\n');
-      write_stdout(out);
+  std::string out, buffer;
+  while (reader.next(line)) {
+    out.clear();
+    transform(line, reader.line_number(), out);
+    buffer.append(out);
+    if (newline_after(reader, options, line)) buffer.push_back('\n');
+    if (buffer.size() >= (1u << 16)) {
+      write_stdout(buffer);
+      buffer.clear();
     }
   }
+  write_stdout(buffer);
 }
 
 int available_threads() {

@@ -27,13 +27,13 @@ struct ClassTable {
   std::uint32_t bit;
 };
 
-const std::array<ClassTable, 16> kClassTables = {{
+const std::array<ClassTable, 18> kClassTables = {{
     {perl_alnum, kPerlAlnum}, {perl_alpha, kPerlAlpha}, {perl_lower, kPerlLower},
     {perl_upper, kPerlUpper}, {perl_ll, kPerlLl},       {perl_n, kPerlN},
     {perl_digit, kPerlDigit}, {perl_sc, kPerlSc},       {perl_so, kPerlSo},
     {perl_space, kPerlSpace}, {perl_word, kPerlWord},   {perl_punct, kPerlPunct},
     {py_p, kPyP},             {py_s, kPyS},             {py_n, kPyN},
-    {py_space, kPySpace},
+    {py_space, kPySpace},     {py_cased, kPyCased},     {py_case_ignorable, kPyCaseIgnorable},
 }};
 
 bool in_ranges(std::span<const CodeRange> ranges, char32_t cp) {
@@ -53,8 +53,12 @@ std::uint32_t classes_from_ranges(char32_t cp) {
 constexpr std::size_t kBmpSize = 0x10000;
 const std::uint32_t* bmp_classes() {
   static const std::unique_ptr<std::uint32_t[]> table = [] {
-    auto t = std::make_unique<std::uint32_t[]>(kBmpSize);
-    for (char32_t cp = 0; cp < kBmpSize; ++cp) t[cp] = classes_from_ranges(cp);
+    // Filled range by range: a lookup per code point would cost milliseconds
+    // at every tool's start.
+    auto t = std::make_unique<std::uint32_t[]>(kBmpSize);  // zeroed
+    for (const auto& table : kClassTables)
+      for (const auto& range : table.ranges)
+        for (char32_t cp = range.first; cp <= range.last && cp < kBmpSize; ++cp) t[cp] |= table.bit;
     return t;
   }();
   return table.get();
@@ -84,6 +88,8 @@ void append_perl_lower(std::string& out, char32_t cp) {
   }
   append_mapped(out, perl_lc, cp);
 }
+
+void append_perl_upper(std::string& out, char32_t cp) { append_mapped(out, perl_uc, cp); }
 
 void append_perl_ucfirst(std::string& out, char32_t cp) { append_mapped(out, perl_ucfirst, cp); }
 

@@ -21,12 +21,11 @@ TokenizedSide read_side(const std::string& path, const Vocabulary& vocabulary, s
   LineReader reader(path);
   TokenizedSide side;
   std::vector<std::uint32_t> ids;
-  std::uint64_t unknown = 0;
   std::string_view line;
   while (reader.next(line)) {
     if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
       throw InputError(path, reader.line_number(), fmt::format("invalid UTF-8 at byte {}", bad + 1));
-    line_to_ids(line, vocabulary, ids, unknown);
+    line_to_ids(line, vocabulary, ids);
     side.add(ids);
   }
   lines = reader.line_number();
@@ -37,9 +36,10 @@ TokenizedSide read_side(const std::string& path, const Vocabulary& vocabulary, s
 void move_sentence(TokenizedSide& side, std::size_t from, std::size_t to) {
   const auto begin = side.offsets[from], length = side.length(from);
   const auto target = side.offsets[to];
-  std::copy(side.tokens.begin() + static_cast<std::ptrdiff_t>(begin),
-            side.tokens.begin() + static_cast<std::ptrdiff_t>(begin + length),
-            side.tokens.begin() + static_cast<std::ptrdiff_t>(target));
+  if (target != begin)
+    std::copy(side.tokens.begin() + static_cast<std::ptrdiff_t>(begin),
+      side.tokens.begin() + static_cast<std::ptrdiff_t>(begin + length),
+      side.tokens.begin() + static_cast<std::ptrdiff_t>(target));
   side.offsets[to + 1] = target + length;
 }
 
@@ -64,17 +64,18 @@ void filter(ParallelCorpus& corpus, const CleanConfig& config, CorpusStats& stat
   const std::size_t n = corpus.source.size();
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const char* reason = drop_reason(corpus.source.length(i), corpus.target.length(i), config);
-    if (!reason) {
-      move_sentence(corpus.source, i, kept);
-      move_sentence(corpus.target, i, kept);
-      corpus.lines.push_back(i);
-      ++kept;
-      continue;
+    switch (drop_reason(corpus.source.length(i), corpus.target.length(i), config)) {
+      case Drop::kNone:
+        move_sentence(corpus.source, i, kept);
+        move_sentence(corpus.target, i, kept);
+        corpus.lines.push_back(i);
+        ++kept;
+        break;
+      case Drop::kEmpty: ++stats.empty; break;
+      case Drop::kTooShort: ++stats.too_short; break;
+      case Drop::kTooLong: ++stats.too_long; break;
+      case Drop::kRatio: ++stats.bad_ratio; break;
     }
-    const std::string_view why = reason;
-    ++(why == "empty" ? stats.empty : why == "too short" ? stats.too_short : why == "too long" ? stats.too_long
-                                                                                                : stats.bad_ratio);
   }
   shrink(corpus.source, kept);
   shrink(corpus.target, kept);
@@ -86,8 +87,7 @@ void filter(ParallelCorpus& corpus, const CleanConfig& config, CorpusStats& stat
   stats.target_unknown = count_unknown(corpus.target);
 }
 
-void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids,
-                 std::uint64_t& unknown) {
+void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids) {
   ids.clear();
   std::size_t pos = 0;
   while (pos < line.size()) {
@@ -95,21 +95,19 @@ void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vecto
     std::size_t end = pos;
     while (end < line.size() && !is_space(line[end])) ++end;
     if (end == pos) break;
-    const std::uint32_t id = vocabulary.id(line.substr(pos, end - pos));
-    unknown += id == Vocabulary::kUnk;
-    ids.push_back(id);
+    ids.push_back(vocabulary.id(line.substr(pos, end - pos)));
     pos = end;
   }
 }
 
-const char* drop_reason(std::size_t source_length, std::size_t target_length, const CleanConfig& config) {
-  if (!config.filter) return nullptr;
-  if (source_length == 0 || target_length == 0) return "empty";
-  if (source_length < config.min_length || target_length < config.min_length) return "too short";
-  if (source_length > config.max_length || target_length > config.max_length) return "too long";
+Drop drop_reason(std::size_t source_length, std::size_t target_length, const CleanConfig& config) {
+  if (!config.filter) return Drop::kNone;
+  if (source_length == 0 || target_length == 0) return Drop::kEmpty;
+  if (source_length < config.min_length || target_length < config.min_length) return Drop::kTooShort;
+  if (source_length > config.max_length || target_length > config.max_length) return Drop::kTooLong;
   const double s = static_cast<double>(source_length), t = static_cast<double>(target_length);
-  if (s / t > config.max_ratio || t / s > config.max_ratio) return "ratio";
-  return nullptr;
+  if (s / t > config.max_ratio || t / s > config.max_ratio) return Drop::kRatio;
+  return Drop::kNone;
 }
 
 ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,

@@ -1,20 +1,13 @@
 #include "tfm/io/hdf5.h"
 
-#include <cstdio>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <memory>
-
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
-#include "tfm/core/line_io.h"
+#include "hdf5_detail.h"
 
 namespace tfm::hdf5 {
 
-namespace {
+namespace detail {
 
 // The most specific message on HDF5's error stack ("truncated file: eof = 96, ..."),
 // read right after a failed call, before another call clears it.
@@ -44,10 +37,21 @@ void check(herr_t status, const std::string& file, const std::string& what) {
   if (status < 0) fail(file, what);
 }
 
+}  // namespace detail
+
+namespace {
+
+using detail::check;
+using detail::check_id;
+using detail::fail;
+using detail::hdf5_reason;
+
 template <class T>
 hid_t native_type();
 template <>
 hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
+template <>
+hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
 template <>
 hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
 template <>
@@ -140,6 +144,7 @@ void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 std::string_view type_name(DataType type) {
   switch (type) {
     case DataType::kFloat32: return "float32";
+    case DataType::kUInt8: return "uint8";
     case DataType::kUInt32: return "uint32";
     case DataType::kUInt64: return "uint64";
     case DataType::kInt64: return "int64";
@@ -299,6 +304,7 @@ DataType Dataset::type() const {
     case H5T_STRING: return DataType::kString;
     case H5T_FLOAT: return H5Tget_size(t) == 4 ? DataType::kFloat32 : DataType::kOther;
     case H5T_INTEGER:
+      if (H5Tget_size(t) == 1 && H5Tget_sign(t) == H5T_SGN_NONE) return DataType::kUInt8;
       if (H5Tget_size(t) == 4 && H5Tget_sign(t) == H5T_SGN_NONE) return DataType::kUInt32;
       if (H5Tget_size(t) == 8) return H5Tget_sign(t) == H5T_SGN_NONE ? DataType::kUInt64 : DataType::kInt64;
       return DataType::kOther;
@@ -499,139 +505,10 @@ Dataset Group::write_strings(const std::string& path, const std::vector<std::str
   template Dataset Group::create_dataset<T>(const std::string&, const Shape&, const Storage&);        \
   template Dataset Group::write<T>(const std::string&, std::span<const T>, Shape, const Storage&);
 TFM_HDF5_INSTANTIATE(float)
+TFM_HDF5_INSTANTIATE(std::uint8_t)
 TFM_HDF5_INSTANTIATE(std::uint32_t)
 TFM_HDF5_INSTANTIATE(std::uint64_t)
 TFM_HDF5_INSTANTIATE(std::int64_t)
 #undef TFM_HDF5_INSTANTIATE
-
-// ---- File
-
-File::File(Handle file, Handle root, std::string path, std::string temp_path)
-    : Group(std::move(root)), file_(std::move(file)), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
-
-File::File(File&& other) noexcept
-    : Group(std::move(other.handle_)),
-      file_(std::move(other.file_)),
-      path_(std::move(other.path_)),
-      temp_path_(std::move(other.temp_path_)) {
-  other.temp_path_.clear();
-}
-
-File::~File() {
-  handle_.close();
-  file_.close();
-  if (!temp_path_.empty()) std::remove(temp_path_.c_str());
-}
-
-File File::create(const std::string& path) {
-  silence_errors();
-  std::string temp = temp_name_for(path);
-  // Claim the name like AtomicFile does, so concurrent writers never collide.
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(path, "cannot create", errno);
-  ::close(fd);
-  // Closing the file closes every object still open in it (STRONG), so the
-  // data is complete on disk before commit() renames it.
-  Handle access(H5Pcreate(H5P_FILE_ACCESS), path, "property list");
-  H5Pset_fclose_degree(access.id(), H5F_CLOSE_STRONG);
-  const hid_t id = H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id());
-  if (id < 0) {
-    const std::string reason = hdf5_reason();
-    std::remove(temp.c_str());
-    throw IoError(path, "cannot create HDF5 file: " + reason);
-  }
-  Handle file(id, path, "/");
-  Handle root(check_id(H5Gopen2(id, "/", H5P_DEFAULT), path, "cannot open '/'"), path, "/");
-  return File(std::move(file), std::move(root), path, temp);
-}
-
-File File::open(const std::string& path) {
-  silence_errors();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError(path, "cannot open", errno);
-  ::close(fd);
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw IoError(path, "not an HDF5 file");
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) throw IoError(path, "cannot open HDF5 file (truncated or corrupt?): " + hdf5_reason());
-  Handle file(id, path, "/");
-  Handle root(check_id(H5Gopen2(id, "/", H5P_DEFAULT), path, "cannot open '/'"), path, "/");
-  return File(std::move(file), std::move(root), path, "");
-}
-
-void File::commit() {
-  if (temp_path_.empty()) throw IoError(path_, "commit of a file not open for writing");
-  handle_.close();
-  check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), path_, "cannot write");
-  const hid_t id = file_.id();
-  if (H5Fclose(id) < 0) fail(path_, "cannot write");
-  file_ = Handle();
-  commit_file(temp_path_, path_);
-  temp_path_.clear();
-}
-
-void write_format(File& file, std::string_view format, std::int64_t version) {
-  file.write_string_attribute("format", format);
-  file.write_int_attribute("format_version", version);
-}
-
-void check_format(const File& file, std::string_view format, std::int64_t version) {
-  const std::string expected = fmt::format("expected a {} file (format_version {})", format, version);
-  if (!file.has_attribute("format") || file.attribute_type("format") != AttributeType::kString)
-    throw InputError(file.path(), 0, expected + ", found an HDF5 file without a 'format' attribute");
-  const std::string found = file.read_string_attribute("format");
-  if (found != format) throw InputError(file.path(), 0, fmt::format("{}, found {}", expected, found));
-  if (!file.has_attribute("format_version") || file.attribute_type("format_version") != AttributeType::kInt)
-    throw InputError(file.path(), 0, expected + ", found no integer 'format_version'");
-  const std::int64_t found_version = file.read_int_attribute("format_version");
-  if (found_version != version)
-    throw InputError(file.path(), 0, fmt::format("{}, found format_version {}", expected, found_version));
-}
-
-namespace {
-void describe_attributes(const Object& object, std::string& out) {
-  const auto names = object.attribute_names();
-  if (names.empty()) return;
-  out += fmt::format("attributes of {}:\n", object.name());
-  for (const auto& name : names) out += fmt::format("  {}: {}\n", name, object.attribute_text(name));
-}
-
-// Attributes of `group` and everything below it, then its datasets.
-void describe_group(const Group& group, std::string& out, std::string& datasets) {
-  describe_attributes(group, out);
-  for (const auto& member : group.members()) {
-    if (group.is_group(member)) {
-      describe_group(group.open_group(member), out, datasets);
-    } else if (group.is_dataset(member)) {
-      Dataset dataset = group.open_dataset(member);
-      describe_attributes(dataset, out);
-      datasets += fmt::format("  {:<24} {:<8} {}\n", dataset.name(), type_name(dataset.type()),
-                              shape_text(dataset.shape()));
-    }
-  }
-}
-
-void collect_datasets(const Group& group, std::vector<DatasetEntry>& out) {
-  for (const auto& member : group.members()) {
-    if (group.is_group(member)) {
-      collect_datasets(group.open_group(member), out);
-    } else if (group.is_dataset(member)) {
-      Dataset dataset = group.open_dataset(member);
-      out.push_back({dataset.name(), dataset.type(), dataset.shape()});
-    }
-  }
-}
-}  // namespace
-
-std::string describe(const File& file) {
-  std::string out = fmt::format("file: {}\n", file.path()), datasets;
-  describe_group(file, out, datasets);
-  return out + "datasets:\n" + datasets;
-}
-
-std::vector<DatasetEntry> list_datasets(const Group& group) {
-  std::vector<DatasetEntry> entries;
-  collect_datasets(group, entries);
-  return entries;
-}
 
 }  // namespace tfm::hdf5

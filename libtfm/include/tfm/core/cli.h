@@ -25,7 +25,8 @@ struct ToolInfo {
 // Parses argv against `options` plus --help and --version, storing into `vm`
 // and running notifiers. Returns false when --help or --version was printed
 // (the tool then exits 0). `moses_style` also accepts long options with one dash
-// (`-no-escape`, `-threads 2`), as Moses scripts do. Throws UsageError.
+// (`-no-escape`, `-threads 2`), as Moses scripts do; long options must then be
+// spelled in full, so `-u` stays a short option. Throws UsageError.
 bool parse_command_line(const ToolInfo& info, const po::options_description& options, int argc,
                         char** argv, po::variables_map& vm,
                         const po::positional_options_description* positional = nullptr,

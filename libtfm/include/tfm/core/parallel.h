@@ -16,6 +16,10 @@ struct LineFilterOptions {
   int threads = 1;
   std::size_t chunk_lines = 4096;  // lines read before work is shared out
   bool unbuffered = false;         // one line at a time, flushed (for pipes)
+  // For a last input line that lacks its '\n': whether its output gets one.
+  // Unset: always. (tokenizer.perl copies blank lines verbatim, so a blank
+  // unterminated last line stays unterminated.)
+  std::function<bool(std::string_view line)> terminate_last_line;
 };
 
 // Transforms a line into its output (without the '\n'). Called concurrently
@@ -25,7 +29,11 @@ using LineTransform =
     std::function<void(std::string_view line, std::size_t line_number, std::string& out)>;
 
 // Reads all lines of `reader`, applies `transform`, writes each result plus
-// '\n' to stdout in input order. Memory is bounded by chunk_lines × threads.
+// '\n' to stdout in input order. With several threads, a pool of workers
+// transforms one chunk (chunk_lines × threads lines) while the calling thread
+// reads the next and writes the previous: memory is bounded by two chunks.
+// Output is written as it is ready, so a failing run leaves the output of
+// the lines before the failing chunk on stdout.
 void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform);
 
 // Hardware threads available to this process (at least 1).

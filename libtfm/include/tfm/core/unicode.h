@@ -27,6 +27,8 @@ enum UnicodeClass : std::uint32_t {
   kPyS = 1u << 13,        // regex \p{S}
   kPyN = 1u << 14,        // regex \p{N}
   kPySpace = 1u << 15,    // str.isspace()
+  kPyCased = 1u << 16,          // Cased and not Case_Ignorable (str.lower()'s final sigma)
+  kPyCaseIgnorable = 1u << 17,  // Case_Ignorable (str.lower()'s final sigma)
 };
 
 // All classes of `cp`; 0 for unassigned or invalid code points.
@@ -36,9 +38,11 @@ inline bool unicode_is(char32_t cp, std::uint32_t class_mask) {
   return (unicode_classes(cp) & class_mask) != 0;
 }
 
-// Appends Perl's lc(chr(cp)) / ucfirst(chr(cp)) (full mappings: may be several
-// code points) to `out` as UTF-8.
+// Appends Perl's lc(chr(cp)) / uc(chr(cp)) / ucfirst(chr(cp)) (full mappings:
+// may be several code points) to `out` as UTF-8. uc and ucfirst differ on
+// digraphs and ligatures: uc("ǆ") is "Ǆ", ucfirst("ǆ") is "ǅ"; uc("ß") is "SS".
 void append_perl_lower(std::string& out, char32_t cp);
+void append_perl_upper(std::string& out, char32_t cp);
 void append_perl_ucfirst(std::string& out, char32_t cp);
 // Appends Python's chr(cp).lower() to `out` as UTF-8.
 void append_python_lower(std::string& out, char32_t cp);

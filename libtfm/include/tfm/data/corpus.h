@@ -58,12 +58,13 @@ struct CorpusStats {
   std::uint64_t source_unknown = 0, target_unknown = 0;  // mapped to <unk>
 };
 
-// Splits `line` at runs of ASCII whitespace (space, tab, CR, FF, VT) into ids.
-void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids,
-                 std::uint64_t& unknown);
+// Splits `line` at runs of ASCII whitespace (space, tab, CR, FF, VT) into ids
+// (kUnk for tokens not in the vocabulary).
+void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids);
 
-// Why clean-corpus-n drops a pair of these lengths; nullptr when kept.
-const char* drop_reason(std::size_t source_length, std::size_t target_length, const CleanConfig& config);
+// Why clean-corpus-n drops a pair of these lengths (the first rule that applies).
+enum class Drop { kNone, kEmpty, kTooShort, kTooLong, kRatio };
+Drop drop_reason(std::size_t source_length, std::size_t target_length, const CleanConfig& config);
 
 // Drops the pairs of `corpus` that drop_reason() rejects, compacting it in
 // place; lines[] then names the input line of each kept pair. Adds the counts

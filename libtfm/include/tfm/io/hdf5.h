@@ -22,14 +22,14 @@
 namespace tfm::hdf5 {
 
 // Element types tfm stores; kOther is anything else found in a foreign file.
-enum class DataType { kFloat32, kUInt32, kUInt64, kInt64, kString, kOther };
+enum class DataType { kFloat32, kUInt8, kUInt32, kUInt64, kInt64, kString, kOther };
 // Attribute value kinds.
 enum class AttributeType { kString, kInt, kFloat, kOther };
 
 // Dimensions of a dataset, outermost first; {} for a scalar.
 using Shape = std::vector<std::uint64_t>;
 
-// "float32", "uint32", ..., "string", "other".
+// "float32", "uint8", "uint32", ..., "string", "other".
 std::string_view type_name(DataType type);
 // "[3, 4]" (or "[]" for a scalar).
 std::string shape_text(const Shape& shape);
@@ -43,10 +43,11 @@ struct Storage {
   bool checksum = false;         // Fletcher-32 per chunk: corruption is an error, not wrong data
 };
 
-// Storage for large arrays: 64 Ki rows a chunk (a chunk of 4- or 8-byte values
-// fits HDF5's 1 MiB chunk cache), byte-shuffled, deflate level 1 (fast),
+// Storage for large arrays: 16 Ki rows a chunk (small enough that reading a
+// random row range decompresses little, large enough that compression is as
+// good as with bigger chunks), byte-shuffled, deflate level 1 (fast),
 // checksummed.
-Storage compressed(std::uint64_t chunk_rows = 1 << 16, int level = 1);
+Storage compressed(std::uint64_t chunk_rows = 1 << 14, int level = 1);
 
 // An open HDF5 identifier plus its file path and object name for messages.
 // Closed by the destructor with the close function matching its kind.
@@ -108,8 +109,9 @@ class Dataset : public Object {
   std::uint64_t rows() const;        // shape()[0] (1 for a scalar)
   std::uint64_t row_size() const;    // elements in one row
 
-  // The whole dataset, flattened row-major. T is float, uint32_t, uint64_t or
-  // int64_t; HDF5 converts from the stored type (an overflow throws).
+  // The whole dataset, flattened row-major. T is float, uint8_t (bytes, e.g. a
+  // serialized archive), uint32_t, uint64_t or int64_t; HDF5 converts from
+  // the stored type (an overflow throws).
   template <class T>
   std::vector<T> read() const;
   // Rows [begin, begin + count) flattened, into `out` (resized).

@@ -1,0 +1,64 @@
+// Word-count vocabularies as subword-nmt reads and writes them: `word count`
+// lines, sorted by count (descending) with ties in order of first occurrence.
+// Counting follows Python's reading of text: lines break at every Unicode line
+// boundary (str.splitlines), each line is stripped of '\r', '\n' and ' ' and
+// split at single spaces, empty words are dropped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tfm {
+
+// Counts of distinct words in order of first occurrence.
+class WordCounts {
+ public:
+  // Adds `count` occurrences of `word` (appended if new).
+  void add(std::string_view word, std::int64_t count = 1);
+  // Adds every word of one input line (Python's splitlines/strip/split rules).
+  void add_line(std::string_view line);
+  // Adds all counts of `other`, keeping this object's order, then other's.
+  void merge(const WordCounts& other);
+  const std::vector<std::pair<std::string, std::int64_t>>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // Entries sorted by count, descending; equal counts keep their order.
+  std::vector<std::pair<std::string, std::int64_t>> sorted_by_count() const;
+
+ private:
+  // Open addressing on the words' hashes (entries_ holds the words once).
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t index = kNoEntry;
+  };
+  static constexpr std::uint32_t kNoEntry = ~std::uint32_t(0);
+  void grow();
+  std::vector<Slot> slots_;
+  std::vector<std::pair<std::string, std::int64_t>> entries_;
+};
+
+// Counts the words of a text file ("-" = stdin) as subword-nmt's get-vocab and
+// learn-bpe do. `threads` > 1 counts chunks of lines in parallel; the result
+// (order included) is the same for any thread count. Throws InputError on
+// invalid UTF-8, IoError when the file cannot be read.
+WordCounts count_words(const std::string& path, int threads = 1);
+
+// One `word count` line (surrounding '\r', '\n' and spaces ignored). Throws
+// InputError(file, line_number) unless it is exactly a word, one space and a
+// non-negative integer.
+std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line, const std::string& file,
+                                                           std::size_t line_number);
+
+// Reads `word count` lines (a get-vocab output or a --dict-input file); counts
+// of repeated words add up. Throws InputError naming the line when a line is
+// not exactly a word, one space and a non-negative integer.
+WordCounts read_word_counts(const std::string& path);
+
+// The vocabulary file text: `word count\n` per entry, sorted by count.
+std::string format_vocabulary(const WordCounts& counts);
+
+}  // namespace tfm

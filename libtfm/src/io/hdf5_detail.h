@@ -1,0 +1,18 @@
+// Error helpers shared by the io sources (not installed).
+#pragma once
+
+#include <hdf5.h>
+
+#include <string>
+
+namespace tfm::hdf5::detail {
+
+// The most specific message on HDF5's error stack, read right after a failed
+// call ("truncated file: eof = 96, ...").
+std::string hdf5_reason();
+// Throws IoError "<file>: <what>: <HDF5's reason>".
+[[noreturn]] void fail(const std::string& file, const std::string& what);
+hid_t check_id(hid_t id, const std::string& file, const std::string& what);
+void check(herr_t status, const std::string& file, const std::string& what);
+
+}  // namespace tfm::hdf5::detail

@@ -1,0 +1,272 @@
+// BPE learning, application, vocabularies and undo. Expected merges and
+// segmentations come from subword-nmt 0.3.8 run on the same input.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <string>
+
+#include "tfm/core/error.h"
+#include "tfm/core/utf8.h"
+#include "tfm/text/bpe_apply.h"
+#include "tfm/text/bpe_codes.h"
+#include "tfm/text/bpe_learn.h"
+#include "tfm/text/vocab.h"
+
+using namespace tfm;
+
+namespace {
+
+// A file under the temp folder holding `text`, removed at scope exit.
+struct TempFile {
+  explicit TempFile(const std::string& text, const std::string& name = "codes") {
+    path = (std::filesystem::temp_directory_path() / ("tfm_bpe_test_" + name + "_" +
+                                                      std::to_string(::getpid()))).string();
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path); }
+  std::string path;
+};
+
+WordCounts words_of(const std::string& text) {
+  WordCounts counts;
+  counts.add_line(text);
+  return counts;
+}
+
+std::string learned_codes(const std::string& text, long symbols, long min_frequency = 2) {
+  BpeLearnConfig config;
+  config.symbols = symbols;
+  config.min_frequency = min_frequency;
+  std::string codes(kBpeCodesHeader);
+  for (const auto& merge : learn_bpe(words_of(text), config).merges) codes += format_merge(merge);
+  return codes;
+}
+
+std::string apply(const BpeApplier& applier, const std::string& line) {
+  std::string out;
+  applier.apply_line(line, 1, out);
+  return out;
+}
+
+const std::string kLowCorpus = "low low low lower lower newest newest newest widest widest";
+const std::string kLowCodes =
+    "#version: 0.2\nw e\ns t</w>\nl o\nwe st</w>\nn e\nne west</w>\nlo w</w>\nwe r</w>\nw i\nwi d\n";
+
+}  // namespace
+
+TEST_CASE("words are counted as Python reads lines: spaces split, splitlines boundaries cut") {
+  WordCounts counts;
+  counts.add_line("a  b\tc a\r");
+  counts.add_line("x\x0cy \xE2\x80\xA8z b");  // form feed and U+2028 end a Python line
+  const auto& e = counts.entries();
+  REQUIRE(e.size() == 7);
+  CHECK(e[0] == std::pair<std::string, std::int64_t>{"a", 2});
+  CHECK(e[1].first == "b\tc");
+  CHECK(e[2].first == "x\x0c");
+  CHECK(e[3].first == "y");
+  CHECK(e[4].first == "\xE2\x80\xA8");
+  CHECK(e[5].first == "z");
+  CHECK(e[6] == std::pair<std::string, std::int64_t>{"b", 1});
+  CHECK(format_vocabulary(counts) == "a 2\nb\tc 1\nx\x0c 1\ny 1\n\xE2\x80\xA8 1\nz 1\nb 1\n");
+}
+
+TEST_CASE("word-count lines parse strictly, with file and line in errors") {
+  CHECK(parse_word_count("word 12\r", "v", 1) == std::pair<std::string_view, std::int64_t>{"word", 12});
+  CHECK_THROWS_WITH_AS(parse_word_count("word", "v.txt", 3), "v.txt:3: expected 'word count' (a word, one space, a count)",
+                       InputError);
+  CHECK_THROWS_AS(parse_word_count("a b 1", "v", 1), InputError);
+  CHECK_THROWS_AS(parse_word_count("a -1", "v", 1), InputError);
+  CHECK_THROWS_AS(parse_word_count("a 1x", "v", 1), InputError);
+  TempFile file("a 2\nb 1\na 3\n", "dict");
+  const WordCounts counts = read_word_counts(file.path);
+  CHECK(counts.entries().front() == std::pair<std::string, std::int64_t>{"a", 5});
+}
+
+TEST_CASE("codes files: headers, versions and malformed lines") {
+  TempFile v2("#version: 0.2\na b\nab c</w>\n\n");
+  const BpeCodes codes = read_bpe_codes(v2.path);
+  CHECK(codes.version == 2);
+  CHECK(codes.merges.size() == 2);
+  CHECK(read_bpe_codes(v2.path, 1).merges.size() == 1);
+  TempFile v1("a b\nab </w>\n");
+  CHECK(read_bpe_codes(v1.path).version == 1);
+  TempFile bad_header("#version: 0.3\na b\n");
+  CHECK_THROWS_WITH_AS(read_bpe_codes(bad_header.path), doctest::Contains(":1: unsupported header"), InputError);
+  TempFile bad_line("#version: 0.2\na b\na  b\n");
+  CHECK_THROWS_WITH_AS(read_bpe_codes(bad_line.path), doctest::Contains(":3: invalid BPE codes line"), InputError);
+  CHECK(read_bpe_codes(bad_line.path, 1).merges.size() == 1);  // later lines unread, as subword-nmt
+  TempFile inner_blank("#version: 0.2\na b\n\nb c\n");
+  CHECK_THROWS_WITH_AS(read_bpe_codes(inner_blank.path), doctest::Contains(":3: empty line"), InputError);
+  TempFile latin1("#version: 0.2\na \xE9\n");
+  CHECK_THROWS_WITH_AS(read_bpe_codes(latin1.path), doctest::Contains(":2: invalid UTF-8"), InputError);
+}
+
+TEST_CASE("learning breaks ties as subword-nmt: the larger (left, right) pair first") {
+  CHECK(learned_codes("ab ba", 10, 1) == "#version: 0.2\nb a</w>\na b</w>\n");
+  CHECK(learned_codes(kLowCorpus, 10) == kLowCodes);
+  CHECK(learned_codes("aaaa aaaa aaa aaa", 10) == "#version: 0.2\na a\naa a</w>\naa a\naaa a</w>\n");
+  // Long symbols: ties decided past the first 8 bytes of the pair.
+  CHECK(learned_codes("abcdefghixz abcdefghiyz abcdefghixz abcdefghiyz", 20) ==
+        "#version: 0.2\nh i\ng hi\nf ghi\ne fghi\nd efghi\nc defghi\nb cdefghi\na bcdefghi\ny z</w>\n"
+        "x z</w>\nabcdefghi yz</w>\nabcdefghi xz</w>\n");
+  CHECK(learned_codes("abab abab baba baba cabc cabc", 10) ==
+        "#version: 0.2\na b\nc ab\ncab c</w>\nb ab\nbab a</w>\nab a\naba b</w>\n");
+}
+
+TEST_CASE("learning on Unicode: combining marks, CJK and emoji are characters") {
+  CHECK(learned_codes("e\xCC\x81te\xCC\x81 e\xCC\x81te\xCC\x81 日本語 日本語 日本 😀😀 😀😀 a", 10) ==
+        "#version: 0.2\n😀 😀</w>\n本 語</w>\n日 本語</w>\n\xCC\x81 t\n\xCC\x81t e\n\xCC\x81te \xCC\x81</w>\n"
+        "e \xCC\x81te\xCC\x81</w>\n");
+}
+
+TEST_CASE("learning edge cases: nothing to merge, -s 0, min frequency, total symbols, long words") {
+  CHECK(learned_codes("a b c a b", 10) == kBpeCodesHeader);  // one-character words only
+  CHECK(learned_codes("", 10) == kBpeCodesHeader);
+  CHECK(learned_codes(kLowCorpus, 0) == kBpeCodesHeader);
+  BpeLearnConfig config;
+  config.min_frequency = 4;
+  const BpeLearnResult result = learn_bpe(words_of(kLowCorpus), config);
+  CHECK(result.stopped_early);
+  CHECK(result.merges.size() == 3);  // w e (5), s t</w> (5), l o (5); then 3 < 4
+  config = {};
+  config.total_symbols = true;
+  config.symbols = 14;
+  const BpeLearnResult total = learn_bpe(words_of(kLowCorpus), config);
+  CHECK(total.internal_chars == 8);  // l o w e n s i d
+  CHECK(total.final_chars == 3);     // w</w> r</w> t</w>
+  CHECK(total.merges.size() == 3);   // 14 - 11
+  const std::string long_word(5000, 'x');
+  const std::string codes = learned_codes(long_word + " " + long_word, 3);
+  CHECK(codes == "#version: 0.2\nx x\nxx xx\nxxxx xxxx\n");
+}
+
+TEST_CASE("applying: merges in code order, separators, spaces, one-character words") {
+  TempFile codes(kLowCodes);
+  const BpeApplier applier(read_bpe_codes(codes.path), BpeApplyConfig{});
+  CHECK(apply(applier, "lowest newer  wider  ") == "lo@@ west ne@@ wer wid@@ e@@ r  ");
+  CHECK(apply(applier, "l lo low") == "l l@@ o low");
+  CHECK(apply(applier, "   ") == "   ");
+  CHECK(apply(applier, "") == "");
+  CHECK(apply(applier, "low\r") == "low");          // "\r\n" ends the line
+  CHECK(apply(applier, "low\rlo") == "low\nl@@ o");  // a lone '\r' too (universal newlines)
+  CHECK(applier.segment_word("widest") == std::vector<std::string>{"wid", "e", "st"});
+  BpeApplyConfig plus;
+  plus.separator = "+";
+  CHECK(apply(BpeApplier(read_bpe_codes(codes.path, 3), plus), "lowest") == "lo+ we+ st");
+}
+
+TEST_CASE("applying with a vocabulary undoes merges into unknown units") {
+  TempFile codes(kLowCodes);
+  const BpeApplier applier(read_bpe_codes(codes.path), BpeApplyConfig{},
+                           {"low", "lo@@", "e@@", "s@@", "t", "w@@", "n@@", "est"});
+  CHECK(apply(applier, "lowest newest lower widest") ==
+        "lo@@ w@@ e@@ s@@ t n@@ e@@ w@@ e@@ s@@ t lo@@ w@@ e@@ r w@@ i@@ d@@ e@@ s@@ t");
+  TempFile vocab("low 10\nlo@@ 3\nbad\n", "vocab");
+  CHECK_THROWS_WITH_AS(read_bpe_vocabulary(vocab.path, 2), doctest::Contains(":3: expected 'word count'"), InputError);
+}
+
+TEST_CASE("glossaries are isolated with Python's re.match and re.split semantics") {
+  TempFile codes(kLowCodes);
+  BpeApplyConfig config;
+  config.glossaries = {"USA", "w[a-z]"};
+  const BpeApplier applier(read_bpe_codes(codes.path), config);
+  CHECK(apply(applier, "1934USABUSA lowest wi USA") == "1@@ 9@@ 3@@ 4@@ USA@@ B@@ USA l@@ o@@ we@@ st wi USA");
+  config.glossaries = {"(("};
+  CHECK_THROWS_AS(BpeApplier(read_bpe_codes(codes.path), config), UsageError);
+  const BpeGlossaries word_class({"\\w+"});  // Unicode \w, as Python's
+  CHECK(word_class.matches("a\xC3\xA9" "bc"));
+  CHECK(word_class.isolate("-\xC3\xA9t\xC3\xA9-") == std::vector<std::string>{"-", "\xC3\xA9t\xC3\xA9", "-"});
+  const BpeGlossaries alternation({"x|y"});  // '^x|y$' with re.match: starts with x, or is y
+  CHECK(alternation.isolate("zyxzy") == std::vector<std::string>{"z", "y", "x", "z", "y"});
+  CHECK(alternation.isolate("xzy") == std::vector<std::string>{"xzy"});
+}
+
+TEST_CASE("dropout is deterministic for a seed, and 1 splits into characters") {
+  TempFile codes(kLowCodes);
+  BpeApplyConfig config;
+  config.dropout = 0.5;
+  config.seed = 7;
+  const BpeApplier a(read_bpe_codes(codes.path), config), b(read_bpe_codes(codes.path), config);
+  std::string line;
+  for (int i = 0; i < 50; ++i) line += "lowest newest widest ";
+  std::string out_a, out_b;
+  a.apply_line(line, 3, out_a);
+  b.apply_line(line, 3, out_b);
+  CHECK(out_a == out_b);
+  std::string other_line;
+  a.apply_line(line, 4, other_line);
+  CHECK(other_line != out_a);
+  // Between no dropout (3 units a word) and characters (6 or 7 units a word).
+  const auto units = std::count(out_a.begin(), out_a.end(), ' ') + 1;
+  CHECK(units > 150 * 3);
+  CHECK(units < 150 * 6);
+  config.dropout = 1;
+  CHECK(apply(BpeApplier(read_bpe_codes(codes.path), config), "lowest") == "l@@ o@@ w@@ e@@ s@@ t");
+  config.dropout = 1.5;
+  CHECK_THROWS_AS(BpeApplier(read_bpe_codes(codes.path), config), UsageError);
+}
+
+TEST_CASE("undo is sed -E 's/(@@ )|(@@ ?$)//g'") {
+  const auto undo = [](const std::string& line) {
+    std::string out;
+    undo_bpe(line, "@@", out);
+    return out;
+  };
+  CHECK(undo("lo@@ west ne@@ wer") == "lowest newer");
+  CHECK(undo("a@@") == "a");
+  CHECK(undo("a@@ ") == "a");
+  CHECK(undo("@@@@ x") == "@@x");
+  CHECK(undo("a@@b") == "a@@b");
+}
+
+TEST_CASE("undo after apply gives back any text with single spaces") {
+  // Codes learned on random Unicode text, then random lines segmented and joined back.
+  const std::vector<std::string> alphabet = {"a", "b", "e\xCC\x81", "日", "本", "😀", "\xC3\xA9", "-", "@", "x"};
+  std::mt19937 rng(3);
+  const auto random_line = [&] {
+    std::string line;
+    const int words = static_cast<int>(rng() % 12);
+    for (int w = 0; w < words; ++w) {
+      if (w) line += ' ';
+      const int chars = 1 + static_cast<int>(rng() % (rng() % 10 == 0 ? 300 : 8));
+      for (int c = 0; c < chars; ++c) line += alphabet[rng() % alphabet.size()];
+    }
+    return line;
+  };
+  std::string corpus;
+  for (int i = 0; i < 200; ++i) corpus += random_line() + " ";
+  TempFile codes(learned_codes(corpus, 300));
+  const BpeApplier applier(read_bpe_codes(codes.path), BpeApplyConfig{});
+  for (int i = 0; i < 300; ++i) {
+    const std::string line = random_line();
+    std::string back;
+    undo_bpe(apply(applier, line), "@@", back);
+    REQUIRE(back == line);
+  }
+}
+
+TEST_CASE("concurrent application gives what one thread gives") {
+  TempFile codes(kLowCodes);
+  BpeApplyConfig single;
+  single.concurrent = false;
+  const BpeApplier reference(read_bpe_codes(codes.path), single);
+  const BpeApplier shared(read_bpe_codes(codes.path), BpeApplyConfig{});
+  const std::vector<std::string> lines = {"lowest newer wider", "widest  lowest", "newest lower low", "l o w"};
+  std::vector<std::string> expected;
+  for (const auto& line : lines) expected.push_back(apply(reference, line));
+  std::vector<int> mismatches(4, 0);
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < 500; ++round) {
+          const std::size_t k = static_cast<std::size_t>(round + t) % lines.size();
+          if (apply(shared, lines[k]) != expected[k]) ++mismatches[static_cast<std::size_t>(t)];
+        }
+      });
+  }
+  CHECK(mismatches == std::vector<int>(4, 0));
+}
