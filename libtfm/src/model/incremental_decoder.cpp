@@ -1,0 +1,367 @@
+#include "tfm/model/incremental_decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+#include "tfm/tensor/gemm.h"
+#include "tfm/tensor/kernels.h"
+#include "tfm/tensor/threads.h"
+
+namespace tfm {
+
+namespace {
+
+struct NormW {
+  const float *gamma = nullptr, *beta = nullptr;
+};
+// q, k, v weights are stored adjacent ([3d, d] from q, [2d, d] from k), as are their biases.
+struct AttnW {
+  const float *q_w, *q_b, *k_w, *k_b, *out_w, *out_b;
+  NormW norm;
+};
+struct FfnW {
+  const float *w1, *b1, *w2, *b2;
+  NormW norm;
+};
+
+// y [rows, out] = x [rows, in] · Wᵀ + b
+float* linear(Arena& arena, const float* x, std::int64_t rows, std::int64_t in, std::int64_t out,
+              const float* w, const float* b, bool relu = false) {
+  float* y = arena.floats(static_cast<std::size_t>(rows * out));
+  gemm(Op::kN, Op::kT, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  add_bias(y, b, rows, out, relu);
+  return y;
+}
+
+float* layer_norm(Arena& arena, const float* x, std::int64_t rows, std::int64_t d, NormW n) {
+  float* y = arena.floats(static_cast<std::size_t>(rows * d));
+  float* stats = arena.floats(static_cast<std::size_t>(2 * rows));
+  layer_norm_forward(x, n.gamma, n.beta, y, stats, stats + rows, rows, d, 1e-5f);
+  return y;
+}
+
+// Post-norm y = LN(x + F(x)), pre-norm y = x + F(LN(x)), as Sublayer without dropout.
+template <class F>
+float* residual(Arena& arena, const float* x, std::int64_t rows, std::int64_t d, NormW n,
+                bool pre_norm, F&& f) {
+  float* out = f(pre_norm ? layer_norm(arena, x, rows, d, n) : x);
+  add_into(out, x, rows * d);
+  return pre_norm ? out : layer_norm(arena, out, rows, d, n);
+}
+
+// Sums 16 lanes pairwise: log2(16) vector additions instead of 16 dependent ones.
+float reduce_lanes(float* lanes) {
+  for (int w = 8; w > 0; w /= 2)
+    for (int k = 0; k < w; ++k) lanes[k] += lanes[k + w];
+  return lanes[0];
+}
+
+// Dot product in 16 independent lanes (vectorizes without reassociation flags).
+float dot(const float* a, const float* b, std::int64_t n) {
+  float lanes[16] = {};
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) lanes[k] += a[i + k] * b[i + k];
+  float s = reduce_lanes(lanes);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Softmax of p[0, n) in place.
+void softmax(float* p, std::int64_t n) {
+  float mx = *std::max_element(p, p + n), sum = 0;
+  for (std::int64_t j = 0; j < n; ++j) sum += p[j] = vexp(p[j] - mx);
+  float inv = 1.0f / sum;
+  for (std::int64_t j = 0; j < n; ++j) p[j] *= inv;
+}
+
+// Max and Σ exp(x − m) in 16 independent lanes, so the loops vectorize.
+float lanes_max(const float* x, std::int64_t n) {
+  float lanes[16];
+  std::fill(lanes, lanes + 16, x[0]);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) lanes[k] = std::max(lanes[k], x[i + k]);
+  float m = *std::max_element(lanes, lanes + 16);
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float lanes_sum_exp(const float* x, std::int64_t n, float m) {
+  float lanes[16] = {};
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 16; ++k) lanes[k] += vexp(x[i + k] - m);
+  float s = reduce_lanes(lanes);
+  for (; i < n; ++i) s += vexp(x[i] - m);
+  return s;
+}
+
+void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* row = x + r * cols;
+      float m = lanes_max(row, cols);
+      float shift = m + std::log(lanes_sum_exp(row, cols, m));
+      for (std::int64_t j = 0; j < cols; ++j) row[j] -= shift;
+    }
+  });
+}
+
+}  // namespace
+
+struct IncrementalDecoder::Weights {
+  const float* embed;
+  std::vector<AttnW> enc_attn, dec_self, dec_cross;
+  std::vector<FfnW> enc_ffn, dec_ffn;
+  NormW enc_final, dec_final;
+};
+
+namespace {
+
+const float* param(Transformer& m, const std::string& name) {
+  return m.params().value(m.params().index(name));
+}
+
+NormW norm_weights(Transformer& m, const std::string& p) {
+  return {param(m, p + "/weight"), param(m, p + "/bias")};
+}
+
+AttnW attention_weights(Transformer& m, const std::string& layer, const std::string& name) {
+  std::string p = layer + "/" + name;
+  return {param(m, p + "/q/weight"),   param(m, p + "/q/bias"),   param(m, p + "/k/weight"),
+          param(m, p + "/k/bias"),     param(m, p + "/out/weight"), param(m, p + "/out/bias"),
+          norm_weights(m, p + "_norm")};
+}
+
+FfnW ffn_weights(Transformer& m, const std::string& layer) {
+  std::string p = layer + "/ffn";
+  return {param(m, p + "/fc1/weight"), param(m, p + "/fc1/bias"), param(m, p + "/fc2/weight"),
+          param(m, p + "/fc2/bias"), norm_weights(m, p + "_norm")};
+}
+
+}  // namespace
+
+IncrementalDecoder::IncrementalDecoder(Transformer& model)
+    : config_(model.config()), w_(std::make_unique<Weights>()) {
+  w_->embed = param(model, "embed/weight");
+  for (std::int64_t i = 0; i < config_.encoder_layers; ++i) {
+    std::string p = fmt::format("encoder/layer_{}", i);
+    w_->enc_attn.push_back(attention_weights(model, p, "self_attn"));
+    w_->enc_ffn.push_back(ffn_weights(model, p));
+  }
+  for (std::int64_t i = 0; i < config_.decoder_layers; ++i) {
+    std::string p = fmt::format("decoder/layer_{}", i);
+    w_->dec_self.push_back(attention_weights(model, p, "self_attn"));
+    w_->dec_cross.push_back(attention_weights(model, p, "cross_attn"));
+    w_->dec_ffn.push_back(ffn_weights(model, p));
+  }
+  if (config_.pre_norm) {
+    w_->enc_final = norm_weights(model, "encoder/final_norm");
+    w_->dec_final = norm_weights(model, "decoder/final_norm");
+  }
+  positions_ = sinusoid_positions(config_.max_positions, config_.d_model);
+  cache_.resize(static_cast<std::size_t>(config_.decoder_layers));
+  cross_kv_.resize(static_cast<std::size_t>(config_.decoder_layers));
+}
+
+IncrementalDecoder::~IncrementalDecoder() = default;
+
+void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sources,
+                               std::int64_t max_steps) {
+  if (max_steps < 1 || max_steps > config_.max_positions)
+    throw Error(fmt::format("max_steps {} outside [1, {}]", max_steps, config_.max_positions));
+  max_steps_ = max_steps;
+  position_ = 0;
+  std::size_t n = sources.size();
+  sentence_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) sentence_[i] = static_cast<std::int32_t>(i);
+  argmax_.assign(n, 0);
+  ancestors_.assign(n * static_cast<std::size_t>(max_steps_), 0);
+  slab_offset_.assign(static_cast<std::size_t>(max_steps_), 0);
+  for (auto& c : cache_) c.clear();
+  encode(sources);
+}
+
+void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& sources) {
+  const std::int64_t d = config_.d_model, heads = config_.heads, dh = d / heads;
+  const std::int64_t b = static_cast<std::int64_t>(sources.size());
+  src_len_ = 1;
+  src_lengths_.resize(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (static_cast<std::int64_t>(sources[i].size()) + 1 > config_.max_positions)
+      throw Error(fmt::format("source of {} tokens exceeds max_positions − 1", sources[i].size()));
+    src_lengths_[i] = static_cast<std::int32_t>(sources[i].size() + 1);
+    src_len_ = std::max<std::int64_t>(src_len_, src_lengths_[i]);
+  }
+  const std::int64_t s = src_len_, rows = b * s;
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(rows), kPadId);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    std::copy(sources[i].begin(), sources[i].end(), ids.begin() + static_cast<std::ptrdiff_t>(i) * s);
+    ids[i * static_cast<std::size_t>(s) + sources[i].size()] = kEosId;
+  }
+  arena_.reset();
+  float* x = arena_.floats(static_cast<std::size_t>(rows * d));
+  embedding_forward(ids.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
+                    positions_.data(), s, x);
+  for (std::int64_t l = 0; l < config_.encoder_layers; ++l) {
+    const AttnW& a = w_->enc_attn[static_cast<std::size_t>(l)];
+    x = residual(arena_, x, rows, d, a.norm, config_.pre_norm, [&](const float* in) {
+      float* qkv = linear(arena_, in, rows, d, 3 * d, a.q_w, a.q_b);
+      float* probs = arena_.floats(static_cast<std::size_t>(b * heads * s * s));
+      gemm_batched(Op::kN, Op::kT, s, s, dh, 1.0f / std::sqrt(static_cast<float>(dh)), qkv, 3 * d,
+                   {s * 3 * d, dh}, qkv + d, 3 * d, {s * 3 * d, dh}, 0.0f, probs, s,
+                   {heads * s * s, s * s}, b, heads);
+      attention_softmax(probs, b, heads, s, s, src_lengths_.data(), false);
+      float* context = arena_.floats(static_cast<std::size_t>(rows * d));
+      gemm_batched(Op::kN, Op::kN, s, dh, s, 1.0f, probs, s, {heads * s * s, s * s}, qkv + 2 * d,
+                   3 * d, {s * 3 * d, dh}, 0.0f, context, d, {s * d, dh}, b, heads);
+      return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
+    });
+    const FfnW& f = w_->enc_ffn[static_cast<std::size_t>(l)];
+    x = residual(arena_, x, rows, d, f.norm, config_.pre_norm, [&](const float* in) {
+      float* hidden = linear(arena_, in, rows, d, config_.ffn, f.w1, f.b1, true);
+      return linear(arena_, hidden, rows, config_.ffn, d, f.w2, f.b2);
+    });
+  }
+  if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->enc_final);
+  for (std::size_t l = 0; l < cross_kv_.size(); ++l) {
+    const AttnW& a = w_->dec_cross[l];
+    cross_kv_[l].resize(static_cast<std::size_t>(rows * 2 * d));
+    gemm(Op::kN, Op::kT, rows, 2 * d, d, 1.0f, x, d, a.k_w, d, 0.0f, cross_kv_[l].data(), 2 * d);
+    add_bias(cross_kv_[l].data(), a.k_b, rows, 2 * d, false);
+  }
+}
+
+void IncrementalDecoder::select(const std::vector<std::int32_t>& parents) {
+  const std::size_t m = static_cast<std::size_t>(max_steps_), t = static_cast<std::size_t>(position_);
+  spare_.resize(parents.size() * m);
+  std::vector<std::int32_t> sentences(parents.size());
+  for (std::size_t i = 0; i < parents.size(); ++i) {
+    auto p = static_cast<std::size_t>(parents[i]);
+    if (p >= sentence_.size()) throw Error(fmt::format("select: row {} of {}", p, sentence_.size()));
+    std::copy_n(ancestors_.begin() + static_cast<std::ptrdiff_t>(p * m), t,
+                spare_.begin() + static_cast<std::ptrdiff_t>(i * m));
+    sentences[i] = sentence_[p];
+  }
+  ancestors_.swap(spare_);
+  sentence_.swap(sentences);
+  argmax_.resize(sentence_.size());
+}
+
+const float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
+  const std::int64_t d = config_.d_model, rows = this->rows(), v = config_.vocab_size;
+  if (static_cast<std::int64_t>(tokens.size()) != rows)
+    throw Error(fmt::format("step: {} tokens for {} rows", tokens.size(), rows));
+  if (position_ >= max_steps_) throw Error(fmt::format("step: more than {} steps", max_steps_));
+  arena_.reset();
+  slab_offset_[static_cast<std::size_t>(position_)] =
+      static_cast<std::int64_t>(cache_.empty() ? 0 : cache_[0].size()) / (2 * d);
+  for (std::int64_t r = 0; r < rows; ++r) ancestors_[static_cast<std::size_t>(r * max_steps_ + position_)] = static_cast<std::int32_t>(r);
+  float* x = arena_.floats(static_cast<std::size_t>(rows * d));
+  embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
+                    positions_.data() + position_ * d, 1, x);
+  for (std::int64_t l = 0; l < config_.decoder_layers; ++l) {
+    auto li = static_cast<std::size_t>(l);
+    x = residual(arena_, x, rows, d, w_->dec_self[li].norm, config_.pre_norm,
+                 [&](const float* in) { return self_attention(l, in); });
+    x = residual(arena_, x, rows, d, w_->dec_cross[li].norm, config_.pre_norm,
+                 [&](const float* in) { return cross_attention(l, in); });
+    const FfnW& f = w_->dec_ffn[li];
+    x = residual(arena_, x, rows, d, f.norm, config_.pre_norm, [&](const float* in) {
+      float* hidden = linear(arena_, in, rows, d, config_.ffn, f.w1, f.b1, true);
+      return linear(arena_, hidden, rows, config_.ffn, d, f.w2, f.b2);
+    });
+  }
+  if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->dec_final);
+  logprobs_.resize(static_cast<std::size_t>(rows * v));
+  gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs_.data(), v);
+  log_softmax_rows(logprobs_.data(), rows, v);
+  ++position_;
+  return logprobs_.data();
+}
+
+// Masked self-attention of the new position over the row's cached prefix.
+float* IncrementalDecoder::self_attention(std::int64_t layer, const float* x) {
+  const std::int64_t d = config_.d_model, heads = config_.heads, dh = d / heads, rows = this->rows();
+  const std::int64_t t = position_, m = max_steps_;
+  const AttnW& a = w_->dec_self[static_cast<std::size_t>(layer)];
+  float* qkv = linear(arena_, x, rows, d, 3 * d, a.q_w, a.q_b);
+  std::vector<float>& cache = cache_[static_cast<std::size_t>(layer)];
+  std::size_t base = cache.size();
+  cache.resize(base + static_cast<std::size_t>(rows * 2 * d));
+  for (std::int64_t r = 0; r < rows; ++r)
+    std::memcpy(cache.data() + base + r * 2 * d, qkv + r * 3 * d + d, static_cast<std::size_t>(2 * d) * sizeof(float));
+  float* context = arena_.floats(static_cast<std::size_t>(rows * d));
+  float* scores = arena_.floats(static_cast<std::size_t>(rows * (t + 1)));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* p = scores + r * (t + 1);
+      const std::int32_t* anc = ancestors_.data() + r * m;
+      auto kv = [&](std::int64_t j) {
+        return cache.data() + (slab_offset_[static_cast<std::size_t>(j)] + anc[j]) * 2 * d;
+      };
+      for (std::int64_t h = 0; h < heads; ++h) {
+        const float* q = qkv + r * 3 * d + h * dh;
+        for (std::int64_t j = 0; j <= t; ++j) p[j] = dot(q, kv(j) + h * dh, dh) * scale;
+        softmax(p, t + 1);
+        float* c = context + r * d + h * dh;
+        std::fill(c, c + dh, 0.0f);
+        for (std::int64_t j = 0; j <= t; ++j) {
+          const float* val = kv(j) + d + h * dh;
+          for (std::int64_t i = 0; i < dh; ++i) c[i] += p[j] * val[i];
+        }
+      }
+    }
+  });
+  return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
+}
+
+// Attention over the row's sentence; the last layer also records the argmax
+// source position of the head-averaged weights.
+float* IncrementalDecoder::cross_attention(std::int64_t layer, const float* x) {
+  const std::int64_t d = config_.d_model, heads = config_.heads, dh = d / heads, rows = this->rows();
+  const std::int64_t s = src_len_;
+  const bool last = layer + 1 == config_.decoder_layers;
+  const AttnW& a = w_->dec_cross[static_cast<std::size_t>(layer)];
+  float* q = linear(arena_, x, rows, d, d, a.q_w, a.q_b);
+  const float* kv_all = cross_kv_[static_cast<std::size_t>(layer)].data();
+  float* context = arena_.floats(static_cast<std::size_t>(rows * d));
+  float* scores = arena_.floats(static_cast<std::size_t>(rows * 2 * s));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const std::int32_t sent = sentence_[static_cast<std::size_t>(r)];
+      const std::int64_t len = src_lengths_[static_cast<std::size_t>(sent)];
+      const float* kv = kv_all + sent * s * 2 * d;
+      float *p = scores + r * 2 * s, *avg = p + s;
+      std::fill(avg, avg + len, 0.0f);
+      for (std::int64_t h = 0; h < heads; ++h) {
+        const float* qh = q + r * d + h * dh;
+        for (std::int64_t j = 0; j < len; ++j) p[j] = dot(qh, kv + j * 2 * d + h * dh, dh) * scale;
+        softmax(p, len);
+        float* c = context + r * d + h * dh;
+        std::fill(c, c + dh, 0.0f);
+        for (std::int64_t j = 0; j < len; ++j) {
+          const float* val = kv + j * 2 * d + d + h * dh;
+          for (std::int64_t i = 0; i < dh; ++i) c[i] += p[j] * val[i];
+          avg[j] += p[j];
+        }
+      }
+      if (last) {
+        std::int64_t words = len > 1 ? len - 1 : len;
+        argmax_[static_cast<std::size_t>(r)] =
+            static_cast<std::int32_t>(std::max_element(avg, avg + words) - avg);
+      }
+    }
+  });
+  return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
+}
+
+}  // namespace tfm
