@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "tfm/decode/translator.h"
 #include "tfm/data/vocabulary.h"
 #include "tfm/io/hdf5.h"
 #include "tfm/model/model_file.h"
@@ -18,16 +19,6 @@ namespace tfm {
 namespace fs = std::filesystem;
 
 namespace {
-
-hdf5::File open_model_or_checkpoint(const std::string& path) {
-  hdf5::File file = hdf5::File::open(path);
-  bool checkpoint = file.has_attribute("format") &&
-                    file.attribute_type("format") == hdf5::AttributeType::kString &&
-                    file.read_string_attribute("format") == kCheckpointFormat;
-  if (checkpoint) hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
-  else hdf5::check_format(file, kModelFormat, kModelFormatVersion);
-  return file;
-}
 
 // What averaging needs to know about an input before reading its data.
 struct Header {

@@ -194,16 +194,24 @@ void advance_sentence(const std::vector<Candidate>& cand, std::int64_t begin, st
   }
 }
 
+// Each sentence's longest output.
+std::vector<std::int64_t> max_output_lengths(const std::vector<IncrementalDecoder*>& models,
+                                             const std::vector<std::vector<std::int32_t>>& sources,
+                                             const SearchConfig& config) {
+  std::vector<std::int64_t> max_len(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    max_len[i] = max_output_length(static_cast<std::int64_t>(sources[i].size()), config,
+                                   models.front()->config());
+  return max_len;
+}
+
 }  // namespace
 
 std::vector<std::vector<Hypothesis>> beam_search(const std::vector<IncrementalDecoder*>& models,
                                                  const std::vector<std::vector<std::int32_t>>& sources,
                                                  const SearchConfig& config) {
   validate(config);
-  const ModelConfig& mc = models.front()->config();
-  std::vector<std::int64_t> max_len(sources.size());
-  for (std::size_t i = 0; i < sources.size(); ++i)
-    max_len[i] = max_output_length(static_cast<std::int64_t>(sources[i].size()), config, mc);
+  const std::vector<std::int64_t> max_len = max_output_lengths(models, sources, config);
   std::vector<SentenceResult> results(sources.size());
   if (sources.empty()) return {};
   start_all(models, sources, max_len);
@@ -248,10 +256,7 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
                                       const std::vector<std::vector<std::int32_t>>& sources,
                                       const SearchConfig& config) {
   validate(config);
-  const ModelConfig& mc = models.front()->config();
-  std::vector<std::int64_t> max_len(sources.size());
-  for (std::size_t i = 0; i < sources.size(); ++i)
-    max_len[i] = max_output_length(static_cast<std::int64_t>(sources[i].size()), config, mc);
+  const std::vector<std::int64_t> max_len = max_output_lengths(models, sources, config);
   std::vector<Hypothesis> out(sources.size());
   if (sources.empty()) return out;
   start_all(models, sources, max_len);

@@ -14,13 +14,18 @@
 
 namespace tfm {
 
-LoadedModel load_model(const std::string& path) {
+hdf5::File open_model_or_checkpoint(const std::string& path) {
   hdf5::File file = hdf5::File::open(path);
   bool checkpoint = file.has_attribute("format") &&
                     file.attribute_type("format") == hdf5::AttributeType::kString &&
                     file.read_string_attribute("format") == kCheckpointFormat;
   if (checkpoint) hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
   else hdf5::check_format(file, kModelFormat, kModelFormatVersion);
+  return file;
+}
+
+LoadedModel load_model(const std::string& path) {
+  hdf5::File file = open_model_or_checkpoint(path);
   for (const char* group : {"config", "params"})
     if (!file.is_group(group)) throw InputError(path, 0, fmt::format("no /{} group", group));
   if (!file.is_dataset("vocab")) throw InputError(path, 0, "no /vocab dataset");
