@@ -120,8 +120,12 @@ TEST_CASE("batches follow the fairseq convention and reject bad ids") {
   CHECK(std::vector<int>(b.tgt_out.begin(), b.tgt_out.begin() + 7) ==
         std::vector<int>{5, 6, 7, 3, 0, 0, 0});
   CHECK(b.target_tokens == 4 + 7 + 2);
+  TokenBatch with_unk;  // unknown words (id 1) reach the model as <unk>
+  CHECK_NOTHROW(make_token_batch({{4, 1, 5}}, {{1, 6}}, c, with_unk));
+  CHECK(with_unk.src[1] == 1);
   TokenBatch bad;
   CHECK_THROWS_AS(make_token_batch({{4, 17}}, {{5}}, c, bad), InputError);
+  CHECK_THROWS_AS(make_token_batch({{4, 0}}, {{5}}, c, bad), InputError);
   CHECK_THROWS_AS(make_token_batch({{4, 2}}, {{5}}, c, bad), InputError);
   CHECK_THROWS_AS(make_token_batch({{4}}, {{5}, {6}}, c, bad), ShapeError);
 }

@@ -27,8 +27,9 @@ struct TokenBatch {
 };
 
 // Builds `out` (reusing its memory) from sentences of ids without specials.
-// Throws InputError naming the sentence when an id is outside [4, vocab_size)
-// or a sentence is longer than max_positions − 1; ShapeError when the counts differ.
+// Throws InputError naming the sentence when an id is neither <unk> (1) nor in
+// [4, vocab_size) or a sentence is longer than max_positions − 1; ShapeError
+// when the counts differ.
 void make_token_batch(const std::vector<std::vector<std::uint32_t>>& sources,
                       const std::vector<std::vector<std::uint32_t>>& targets,
                       const ModelConfig& config, TokenBatch& out);
