@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <utility>
 #include <fstream>
 #include <memory>
 
@@ -21,18 +22,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A batch file's sentence pairs as model input; an error names the file and
+// the batch as well as the sentence.
+void to_token_batch(const SentencePairBatch& pairs, const ModelConfig& config, const std::string& path,
+                    TokenBatch& out) {
+  try {
+    make_token_batch(pairs.source, pairs.target, config, out);
+  } catch (const InputError& e) {
+    throw InputError(path, 0, fmt::format("batch {}: {}", pairs.index, e.what()));
+  }
+}
+
 // BatchReader as a BatchStream: epoch e is shuffled from (seed, e).
 class ReaderStream : public BatchStream {
  public:
-  ReaderStream(BatchReader& reader, const ModelConfig& config, std::uint64_t seed)
-      : reader_(reader), config_(config), seed_(seed) {}
+  ReaderStream(BatchReader& reader, const ModelConfig& config, std::uint64_t seed, std::string path)
+      : reader_(reader), config_(config), seed_(seed), path_(std::move(path)) {}
   void seek(std::int64_t epoch, std::int64_t batch) override {
     reader_.start_epoch(seed_, static_cast<std::uint64_t>(epoch));
     reader_.seek(static_cast<std::size_t>(batch));
   }
   bool next(TokenBatch& out) override {
     if (!reader_.next(pairs_)) return false;
-    make_token_batch(pairs_.source, pairs_.target, config_, out);
+    to_token_batch(pairs_, config_, path_, out);
     return true;
   }
 
@@ -40,6 +52,7 @@ class ReaderStream : public BatchStream {
   BatchReader& reader_;
   const ModelConfig& config_;
   std::uint64_t seed_;
+  std::string path_;
   SentencePairBatch pairs_;
 };
 
@@ -149,7 +162,7 @@ void Run::validate_now(std::int64_t step, const LoopState& loop) {
   TokenBatch batch;
   valid_->start_in_order();
   while (valid_->next(pairs)) {
-    make_token_batch(pairs.source, pairs.target, config_, batch);
+    to_token_batch(pairs, config_, run_.valid, batch);
     total += trainer_->evaluate(batch);
   }
   double n = static_cast<double>(std::max<std::int64_t>(total.tokens, 1));
@@ -207,7 +220,7 @@ int Run::train() {
                                             run_.progress);
   window_.start = state_.loop.elapsed;
   last_save_time_ = state_.loop.elapsed;
-  ReaderStream stream(reader_, config_, tc_.seed);
+  ReaderStream stream(reader_, config_, tc_.seed, run_.batches);
   LoopState loop = state_.loop;
   train_loop(*trainer_, stream, run_.limits, loop,
              [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
