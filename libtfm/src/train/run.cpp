@@ -3,9 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <utility>
 #include <fstream>
 #include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
