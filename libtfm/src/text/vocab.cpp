@@ -179,6 +179,16 @@ void count_chunk(const std::vector<std::string>& lines, int threads, WordCounts&
   for (const auto& part : parts) total.merge(part);
 }
 
+// reader.next_lines, checked for invalid UTF-8 (InputError naming the line).
+bool next_valid_lines(LineReader& reader, std::string_view& lines) {
+  const std::size_t first = reader.line_number() + 1;
+  if (!reader.next_lines(lines)) return false;
+  if (const auto bad = find_invalid_utf8(lines); bad != std::string_view::npos)
+    throw InputError(display_name(reader.path()), first + std::count(lines.begin(), lines.begin() + bad, '\n'),
+                     "invalid UTF-8");
+  return true;
+}
+
 }  // namespace
 
 WordCounts count_words(const std::string& path, int threads) {
@@ -186,23 +196,18 @@ WordCounts count_words(const std::string& path, int threads) {
   WordCounts counts;
   std::string_view line;
   if (threads <= 1) {
-    for (std::size_t first = 1; reader.next_lines(line); first = reader.line_number() + 1) {
-      if (const auto bad = find_invalid_utf8(line); bad != std::string_view::npos)
-        throw InputError(display_name(path), first + std::count(line.begin(), line.begin() + bad, '\n'),
-                         "invalid UTF-8");
-      counts.add_line(line);
-    }
+    while (next_valid_lines(reader, line)) counts.add_line(line);
     return counts;
   }
-  const std::size_t chunk_lines = 65536 * static_cast<std::size_t>(threads);
-  std::vector<std::string> lines;
+  const std::size_t chunk_bytes = (std::size_t(8) << 20) * static_cast<std::size_t>(threads);
+  std::vector<std::string> blocks;
   for (bool more = true; more;) {
-    lines.clear();
-    while (lines.size() < chunk_lines && (more = reader.next(line))) {
-      if (!is_valid_utf8(line)) throw InputError(display_name(path), reader.line_number(), "invalid UTF-8");
-      lines.emplace_back(line);
+    blocks.clear();
+    for (std::size_t bytes = 0; bytes < chunk_bytes && (more = next_valid_lines(reader, line));) {
+      blocks.emplace_back(line);
+      bytes += line.size();
     }
-    count_chunk(lines, threads, counts);
+    count_chunk(blocks, threads, counts);
   }
   return counts;
 }
