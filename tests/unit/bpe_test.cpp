@@ -73,6 +73,23 @@ TEST_CASE("words are counted as Python reads lines: spaces split, splitlines bou
   CHECK(format_vocabulary(counts) == "a 2\nb\tc 1\nx\x0c 1\ny 1\n\xE2\x80\xA8 1\nz 1\nb 1\n");
 }
 
+TEST_CASE("word counts: long words, shared 8-byte heads, NUL bytes; files as lines; errors name the line") {
+  using namespace std::string_literals;
+  const std::vector<std::string> lines = {"abcdefgh abcdefghi abcdefgh", "abcdefghj a\0 a a\0b"s, "abcdefghi abcdefgh\x0b"};
+  WordCounts by_line;
+  for (const auto& line : lines) by_line.add_line(line);
+  const auto expected = std::vector<std::pair<std::string, std::int64_t>>{
+      {"abcdefgh", 2}, {"abcdefghi", 2}, {"abcdefghj", 1}, {"a\0"s, 1}, {"a", 1}, {"a\0b"s, 1}, {"abcdefgh\x0b", 1}};
+  CHECK(by_line.entries() == expected);
+  const std::string text = lines[0] + "\n" + lines[1] + "\n" + lines[2];
+  CHECK(words_of(text).entries() == expected);
+  TempFile file(text, "count");
+  CHECK(count_words(file.path).entries() == expected);
+  CHECK(count_words(file.path, 3).entries() == expected);
+  TempFile bad("a b\nc\n\nd \xC3\n", "bad");
+  CHECK_THROWS_WITH_AS(count_words(bad.path), doctest::Contains(":4: invalid UTF-8"), InputError);
+}
+
 TEST_CASE("word-count lines parse strictly, with file and line in errors") {
   CHECK(parse_word_count("word 12\r", "v", 1) == std::pair<std::string_view, std::int64_t>{"word", 12});
   CHECK_THROWS_WITH_AS(parse_word_count("word", "v.txt", 3), "v.txt:3: expected 'word count' (a word, one space, a count)",

@@ -97,6 +97,22 @@ TEST_CASE("LineReader returns lines, numbers and the missing final newline") {
   std::filesystem::remove(path);
 }
 
+TEST_CASE("LineReader::next_lines returns whole lines, then a last one without newline") {
+  const auto path = std::filesystem::temp_directory_path() / "tfm_core_test_blocks.txt";
+  std::ofstream(path, std::ios::binary) << "a\nb\n\nlast";
+  LineReader reader(path.string());
+  std::string_view lines;
+  REQUIRE(reader.next_lines(lines));
+  CHECK(lines == "a\nb\n\n");
+  CHECK(reader.line_number() == 3);
+  REQUIRE(reader.next_lines(lines));
+  CHECK(lines == "last");
+  CHECK(reader.line_number() == 4);
+  CHECK_FALSE(reader.had_newline());
+  CHECK_FALSE(reader.next_lines(lines));
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("LineReader on a missing file is an IoError naming it") {
   CHECK_THROWS_WITH_AS(LineReader("/nonexistent/x.txt"),
                        doctest::Contains("/nonexistent/x.txt: cannot open"), IoError);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -49,6 +50,27 @@ bool LineReader::fill() {
     if (got == 0) eof_ = true;
     end_ += static_cast<std::size_t>(got);
     return got > 0;
+  }
+}
+
+bool LineReader::next_lines(std::string_view& lines) {
+  for (;;) {
+    const std::string_view rest(buffer_.data() + begin_, end_ - begin_);
+    if (const auto last = rest.rfind('\n'); last != std::string_view::npos) {
+      lines = rest.substr(0, last + 1);
+      begin_ += last + 1;
+      line_number_ += static_cast<std::size_t>(std::count(lines.begin(), lines.end(), '\n'));
+      had_newline_ = true;
+      return true;
+    }
+    if (!fill()) {
+      if (begin_ == end_) return false;
+      lines = std::string_view(buffer_.data() + begin_, end_ - begin_);
+      begin_ = end_;
+      had_newline_ = false;
+      ++line_number_;
+      return true;
+    }
   }
 }
 

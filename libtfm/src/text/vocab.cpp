@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <thread>
 
 #include "tfm/core/error.h"
@@ -25,21 +27,49 @@ std::size_t other_line_boundary(std::string_view text, std::size_t i) {
   return 0;
 }
 
+// The first min(8, size) bytes of `word`, zero-padded; `end` bounds the buffer
+// that holds it, so a whole 8-byte load is safe when it fits.
+std::uint64_t word_head(std::string_view word, const char* end) {
+  std::uint64_t head = 0;
+  if (end - word.data() >= 8) {
+    std::memcpy(&head, word.data(), 8);
+    return word.size() >= 8 ? head : head & (~std::uint64_t(0) >> (64 - 8 * word.size()));
+  }
+  for (std::size_t i = 0; i < word.size(); ++i) head |= std::uint64_t(static_cast<unsigned char>(word[i])) << (8 * i);
+  return head;
+}
+
+std::uint64_t word_hash(std::string_view word, std::uint64_t head) {
+  if (word.size() > 8) return hash_bytes(word);
+  std::uint64_t h = (head ^ word.size()) * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 32;
+  return h * 0xBF58476D1CE4E5B9ull;
+}
+
 }  // namespace
 
 void WordCounts::add(std::string_view word, std::int64_t count) {
-  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  const std::uint64_t hash = hash_bytes(word);
+  add(word, word_head(word, word.data() + word.size()), count);
+}
+
+bool WordCounts::same(const Slot& slot, std::string_view word, std::uint64_t head) const {
+  if (slot.head != head || slot.size != word.size()) return false;
+  return word.size() <= 8 || std::memcmp(words_[slot.index].data() + 8, word.data() + 8, word.size() - 8) == 0;
+}
+
+void WordCounts::add(std::string_view word, std::uint64_t head, std::int64_t count) {
+  if ((words_.size() + 1) * 2 > slots_.size()) grow();
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = word_hash(word, head) >> shift_;; i = (i + 1) & mask) {
     Slot& slot = slots_[i];
     if (slot.index == kNoEntry) {
-      slot = Slot{hash, static_cast<std::uint32_t>(entries_.size())};
-      entries_.emplace_back(std::string(word), count);
+      slot = Slot{head, static_cast<std::uint32_t>(word.size()), static_cast<std::uint32_t>(words_.size())};
+      words_.emplace_back(word);
+      counts_.push_back(count);
       return;
     }
-    if (slot.hash == hash && entries_[slot.index].first == word) {
-      entries_[slot.index].second += count;
+    if (same(slot, word, head)) {
+      counts_[slot.index] += count;
       return;
     }
   }
@@ -49,9 +79,10 @@ void WordCounts::grow() {
   std::vector<Slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
   old.swap(slots_);
   const std::size_t mask = slots_.size() - 1;
+  shift_ = 64 - std::countr_zero(slots_.size());
   for (const Slot& slot : old) {
     if (slot.index == kNoEntry) continue;
-    std::size_t i = slot.hash & mask;
+    std::size_t i = word_hash(words_[slot.index], slot.head) >> shift_;
     while (slots_[i].index != kNoEntry) i = (i + 1) & mask;
     slots_[i] = slot;
   }
@@ -67,33 +98,61 @@ constexpr std::array<ByteKind, 256> kByteKinds = [] {
   return kinds;
 }();
 
+namespace {
+
+// A high bit for each byte of `x` (8 bytes, little-endian) that add_line must
+// look at: bytes up to ' ', and 0xC2 and 0xE2; branch-free, as words are short.
+std::uint64_t bytes_to_check(std::uint64_t x) {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full, high = 0x8080808080808080ull;
+  const auto zero = [&](std::uint64_t y) { return ~(((y & low7) + low7) | y) & high; };
+  const std::uint64_t up_to_space = ~(((x & low7) + 0x5F5F5F5F5F5F5F5Full) | x) & high;
+  return up_to_space | zero(x ^ 0xC2C2C2C2C2C2C2C2ull) | zero(x ^ 0xE2E2E2E2E2E2E2E2ull);
+}
+
+}  // namespace
+
 void WordCounts::add_line(std::string_view line) {
+  static_assert(std::endian::native == std::endian::little);
+  const char* end = line.data() + line.size();
   std::size_t start = 0;
-  for (std::size_t i = 0; i < line.size();) {
+  const auto add_word = [&](std::size_t stop) {
+    const std::string_view word = line.substr(start, stop - start);
+    add(word, word_head(word, end), 1);
+  };
+  const auto check = [&](std::size_t i) {
     const ByteKind kind = kByteKinds[static_cast<unsigned char>(line[i])];
-    if (kind == kWordByte) {
-      ++i;
-    } else if (kind == kSeparator) {
-      if (i > start) add(line.substr(start, i - start));
-      start = ++i;
-    } else if (const std::size_t n = other_line_boundary(line, i)) {
+    if (kind == kSeparator) {
+      if (i > start) add_word(i);
+      start = i + 1;
+    } else if (const std::size_t n = kind == kMaybeBoundary ? other_line_boundary(line, i) : 0) {
       // Python ends the line after this character and keeps it in the word.
-      i += n;
-      add(line.substr(start, i - start));
-      start = i;
-    } else {
-      ++i;
+      add_word(i + n);
+      start = i + n;
     }
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= line.size(); i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, line.data() + i, 8);
+    for (std::uint64_t m = bytes_to_check(x); m; m &= m - 1) check(i + std::countr_zero(m) / 8);
   }
-  if (line.size() > start) add(line.substr(start));
+  for (; i < line.size(); ++i) check(i);
+  if (line.size() > start) add_word(line.size());
 }
 
 void WordCounts::merge(const WordCounts& other) {
-  for (const auto& [word, count] : other.entries_) add(word, count);
+  for (std::size_t i = 0; i < other.size(); ++i) add(other.words_[i], other.counts_[i]);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> WordCounts::entries() const {
+  std::vector<std::pair<std::string, std::int64_t>> entries;
+  entries.reserve(size());
+  for (std::size_t i = 0; i < size(); ++i) entries.emplace_back(words_[i], counts_[i]);
+  return entries;
 }
 
 std::vector<std::pair<std::string, std::int64_t>> WordCounts::sorted_by_count() const {
-  auto sorted = entries_;
+  auto sorted = entries();
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   return sorted;
@@ -120,6 +179,16 @@ void count_chunk(const std::vector<std::string>& lines, int threads, WordCounts&
   for (const auto& part : parts) total.merge(part);
 }
 
+// reader.next_lines, checked for invalid UTF-8 (InputError naming the line).
+bool next_valid_lines(LineReader& reader, std::string_view& lines) {
+  const std::size_t first = reader.line_number() + 1;
+  if (!reader.next_lines(lines)) return false;
+  if (const auto bad = find_invalid_utf8(lines); bad != std::string_view::npos)
+    throw InputError(display_name(reader.path()), first + std::count(lines.begin(), lines.begin() + bad, '\n'),
+                     "invalid UTF-8");
+  return true;
+}
+
 }  // namespace
 
 WordCounts count_words(const std::string& path, int threads) {
@@ -127,21 +196,18 @@ WordCounts count_words(const std::string& path, int threads) {
   WordCounts counts;
   std::string_view line;
   if (threads <= 1) {
-    while (reader.next(line)) {
-      if (!is_valid_utf8(line)) throw InputError(display_name(path), reader.line_number(), "invalid UTF-8");
-      counts.add_line(line);
-    }
+    while (next_valid_lines(reader, line)) counts.add_line(line);
     return counts;
   }
-  const std::size_t chunk_lines = 65536 * static_cast<std::size_t>(threads);
-  std::vector<std::string> lines;
+  const std::size_t chunk_bytes = (std::size_t(8) << 20) * static_cast<std::size_t>(threads);
+  std::vector<std::string> blocks;
   for (bool more = true; more;) {
-    lines.clear();
-    while (lines.size() < chunk_lines && (more = reader.next(line))) {
-      if (!is_valid_utf8(line)) throw InputError(display_name(path), reader.line_number(), "invalid UTF-8");
-      lines.emplace_back(line);
+    blocks.clear();
+    for (std::size_t bytes = 0; bytes < chunk_bytes && (more = next_valid_lines(reader, line));) {
+      blocks.emplace_back(line);
+      bytes += line.size();
     }
-    count_chunk(lines, threads, counts);
+    count_chunk(blocks, threads, counts);
   }
   return counts;
 }

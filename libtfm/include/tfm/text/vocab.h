@@ -19,26 +19,34 @@ class WordCounts {
  public:
   // Adds `count` occurrences of `word` (appended if new).
   void add(std::string_view word, std::int64_t count = 1);
-  // Adds every word of one input line (Python's splitlines/strip/split rules).
+  // Adds every word of one input line (Python's splitlines/strip/split rules),
+  // or of several: '\n' separates words anyway.
   void add_line(std::string_view line);
   // Adds all counts of `other`, keeping this object's order, then other's.
   void merge(const WordCounts& other);
-  const std::vector<std::pair<std::string, std::int64_t>>& entries() const { return entries_; }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  // (word, count) in order of first occurrence.
+  std::vector<std::pair<std::string, std::int64_t>> entries() const;
+  std::size_t size() const { return words_.size(); }
+  bool empty() const { return words_.empty(); }
   // Entries sorted by count, descending; equal counts keep their order.
   std::vector<std::pair<std::string, std::int64_t>> sorted_by_count() const;
 
  private:
-  // Open addressing on the words' hashes (entries_ holds the words once).
+  // Open addressing; a slot holds a word's first 8 bytes and length, so most
+  // words (8 bytes or less) compare without reading words_.
   struct Slot {
-    std::uint64_t hash = 0;
+    std::uint64_t head = 0;
+    std::uint32_t size = 0;
     std::uint32_t index = kNoEntry;
   };
   static constexpr std::uint32_t kNoEntry = ~std::uint32_t(0);
+  void add(std::string_view word, std::uint64_t head, std::int64_t count);
+  bool same(const Slot& slot, std::string_view word, std::uint64_t head) const;
   void grow();
   std::vector<Slot> slots_;
-  std::vector<std::pair<std::string, std::int64_t>> entries_;
+  int shift_ = 64;  // slot of a hash: its top bits
+  std::vector<std::string> words_;
+  std::vector<std::int64_t> counts_;  // apart from words_: the hot ones stay in cache
 };
 
 // Counts the words of a text file ("-" = stdin) as subword-nmt's get-vocab and
