@@ -15,37 +15,16 @@
 #include "tfm/core/error.h"
 #include "tfm/data/batch_file.h"
 #include "tfm/data/batching.h"
+#include "test_util.h"
 #include "tfm/data/corpus.h"
 #include "tfm/data/vocabulary.h"
 
 using namespace tfm;
+using tfm::test::TempDir;
+using tfm::test::error_of;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("tfm_data_test_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-};
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A random parallel corpus over tokens w0..w29 (w30..w34 missing from the
 // vocabulary), with some empty and some very long lines.
@@ -100,7 +79,7 @@ std::vector<std::uint32_t> random_sizes(std::size_t n, std::uint32_t max, std::m
 }  // namespace
 
 TEST_CASE("vocabulary from a word-count file") {
-  TempDir dir;
+  TempDir dir("tfm_data_test_");
   const auto path = dir.write("vocab.txt", "der 50\nDie 20\n<unk> 9\nGrüße 3\nrare@@ 1\n");
   const auto vocabulary = Vocabulary::from_counts(path, 2);
   CHECK(vocabulary.tokens() == std::vector<std::string>{"<pad>", "<unk>", "<s>", "</s>", "der", "Die", "Grüße"});
@@ -147,7 +126,7 @@ TEST_CASE("clean-corpus-n filtering, example table") {
 }
 
 TEST_CASE("reading a parallel corpus counts every drop and checks its input") {
-  TempDir dir;
+  TempDir dir("tfm_data_test_");
   const auto vocabulary = Vocabulary::from_counts(dir.write("v", "a 3\nb 2\n"));
   const auto source = dir.write("s", "a b\n\na a a a a a\na\nb   a\n");
   const auto target = dir.write("t", "b\nb\na\na b a b\na\n");
@@ -244,7 +223,7 @@ TEST_CASE("shuffled order is deterministic, differs by epoch, is a permutation")
 }
 
 TEST_CASE("batch file round trip: every kept pair once, same tokens, shards, resume") {
-  TempDir dir;
+  TempDir dir("tfm_data_test_");
   const RandomCorpus random(2000, 11);
   const auto source_path = dir.write("src", RandomCorpus::joined(random.source));
   const auto target_path = dir.write("tgt", RandomCorpus::joined(random.target));
@@ -315,7 +294,7 @@ TEST_CASE("batch file round trip: every kept pair once, same tokens, shards, res
 }
 
 TEST_CASE("batch file with separate vocabularies, and files of the wrong kind") {
-  TempDir dir;
+  TempDir dir("tfm_data_test_");
   const auto source_vocabulary = Vocabulary::from_counts(dir.write("vs", "a 2\nb 1\n"));
   const auto target_vocabulary = Vocabulary::from_counts(dir.write("vt", "x 2\n"));
   const auto source = dir.write("s", "a b\nb\n");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "test_util.h"
 #include "tfm/core/error.h"
 #include "tfm/data/vocabulary.h"
 #include "tfm/decode/average.h"
@@ -21,6 +22,7 @@
 #include "tfm/train/checkpoint.h"
 
 using namespace tfm;
+using tfm::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -224,16 +226,6 @@ TEST_CASE("length penalty, output length, batches and option checks") {
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("tfm-decode-test-" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
 Vocabulary tiny_vocabulary(const std::string& last = "c") {
   return Vocabulary({"<pad>", "<unk>", "<s>", "</s>", "a", "b", last}, "test");
 }
@@ -247,7 +239,7 @@ std::vector<float> file_params(const std::string& path, const ParamStore& store)
 }  // namespace
 
 TEST_CASE("averaging: the mean of the inputs, one input bit for bit, mismatches refused") {
-  TempDir dir;
+  TempDir dir("tfm-decode-test-");
   ModelConfig c = tiny();
   std::vector<std::string> files;
   std::vector<std::unique_ptr<Transformer>> models;
@@ -300,7 +292,7 @@ TEST_CASE("averaging: the mean of the inputs, one input bit for bit, mismatches 
 }
 
 TEST_CASE("the translator keeps input order, maps unknown tokens and truncates long lines") {
-  TempDir dir;
+  TempDir dir("tfm-decode-test-");
   ModelConfig c = tiny();
   c.max_positions = 6;
   save_model(dir / "m.h5", *random_model(c, 3), tiny_vocabulary());
@@ -330,7 +322,7 @@ TEST_CASE("the translator keeps input order, maps unknown tokens and truncates l
 }
 
 TEST_CASE("model files of another format or version, or with missing datasets, are refused") {
-  TempDir dir;
+  TempDir dir("tfm-decode-test-");
   auto message = [&](const std::string& path) {
     try {
       load_model(path);

@@ -9,39 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "tfm/core/error.h"
 #include "tfm/io/hdf5.h"
 
 using namespace tfm;
+using tfm::test::TempDir;
+using tfm::test::error_of;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder per test case, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("tfm_io_test_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
-  TempDir dir;
+  TempDir dir("tfm_io_test_");
   const std::string path = dir.file("all.h5");
   const std::vector<float> floats{0.5f, -1.25f, 3e-8f, 1e30f, 0.0f, 7.0f};
   const std::vector<std::uint32_t> u32{0, 1, 4294967295u};
@@ -99,7 +81,7 @@ TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
 }
 
 TEST_CASE("hdf5 reads and writes row ranges of chunked, compressed datasets") {
-  TempDir dir;
+  TempDir dir("tfm_io_test_");
   const std::string path = dir.file("rows.h5");
   std::vector<std::uint32_t> values(10000);
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::uint32_t>(i * 7 % 1000);
@@ -134,7 +116,7 @@ TEST_CASE("hdf5 reads and writes row ranges of chunked, compressed datasets") {
 }
 
 TEST_CASE("hdf5 files appear only when committed") {
-  TempDir dir;
+  TempDir dir("tfm_io_test_");
   const std::string path = dir.file("atomic.h5");
   {
     auto file = hdf5::File::create(path);
@@ -153,7 +135,7 @@ TEST_CASE("hdf5 files appear only when committed") {
 }
 
 TEST_CASE("hdf5 errors are one line naming the file and object") {
-  TempDir dir;
+  TempDir dir("tfm_io_test_");
   const std::string good = dir.file("good.h5");
   {
     auto file = hdf5::File::create(good);
@@ -202,7 +184,7 @@ TEST_CASE("hdf5 errors are one line naming the file and object") {
 }
 
 TEST_CASE("hdf5 without format attributes is named as such") {
-  TempDir dir;
+  TempDir dir("tfm_io_test_");
   const std::string path = dir.file("bare.h5");
   {
     auto file = hdf5::File::create(path);
