@@ -316,20 +316,24 @@ std::string tercom_western(std::string text) {
   return std::string(digit_rules(buf, punct.size()));
 }
 
+// Bytes of Python whitespace starting at text[pos] (0 if none); `length`
+// gets the byte length of the character there.
+std::size_t python_space_at(std::string_view text, std::size_t pos, std::size_t& length) {
+  const auto c = static_cast<unsigned char>(text[pos]);
+  length = 1;
+  if (c < 0x80) return kAsciiSpace[c] ? 1 : 0;
+  length = utf8_sequence_length(c);
+  return space_at(text, pos);
+}
+
 }  // namespace
 
 void python_split(std::string_view text, std::vector<std::string_view>& out) {
   out.clear();
   std::size_t pos = 0, start = std::string_view::npos;
   while (pos < text.size()) {
-    const auto c = static_cast<unsigned char>(text[pos]);
-    std::size_t space, length = 1;
-    if (c < 0x80) {
-      space = kAsciiSpace[c] ? 1 : 0;
-    } else {
-      space = space_at(text, pos);
-      length = utf8_sequence_length(c);
-    }
+    std::size_t length;
+    const std::size_t space = python_space_at(text, pos, length);
     if (space > 0) {
       if (start != std::string_view::npos) out.push_back(text.substr(start, pos - start));
       start = std::string_view::npos;
@@ -408,14 +412,8 @@ std::string python_normalize_spaces(std::string_view text) {
   out.reserve(text.size());
   bool gap = false;
   for (std::size_t pos = 0; pos < text.size();) {
-    const auto c = static_cast<unsigned char>(text[pos]);
-    std::size_t space, length = 1;
-    if (c < 0x80) {
-      space = kAsciiSpace[c] ? 1 : 0;
-    } else {
-      space = space_at(text, pos);
-      length = utf8_sequence_length(c);
-    }
+    std::size_t length;
+    const std::size_t space = python_space_at(text, pos, length);
     if (space > 0) {
       gap = true;
       pos += space;
