@@ -29,6 +29,10 @@ expect_exit 0 "$P" "${args[@]}"
 skipped=$(grep -c "up to date, skipped" "$WORK/err")
 [ "$skipped" = 8 ] || fail "second run skipped $skipped of 8 stages"
 
+# Asking to average more checkpoints than the run kept averages those kept.
+expect_exit 0 "$P" "${args[@]}" --average 50 --force-from average
+grep -q "averaging the [0-9]* checkpoints kept, not 50" "$WORK/w/logs/average.log" || fail "no note on the checkpoints kept: $(cat "$WORK/w/logs/average.log")"
+
 # A broken model stops the decode stage with its name and a non-zero exit.
 head -c 100 "$WORK/w/model.h5" > "$WORK/broken" && mv "$WORK/broken" "$WORK/w/model.h5"
 expect_exit 1 "$P" "${args[@]}" --force-from decode
