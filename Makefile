@@ -21,6 +21,15 @@ DEP_LIBS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 \
             -lboost_program_options -lboost_serialization -lfmt \
             -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -ldnnl -lpthread
 
+# MPI (for data-parallel tfm-train) when Open MPI's wrappers are installed;
+# looked up when used, so a `make deps` in the same run is seen. Only
+# collective.o includes mpi.h; --as-needed keeps libmpi out of the other tools.
+MPI_LINK  = $(shell mpicc --showme:link 2>/dev/null)
+MPI_FLAGS = $(if $(MPI_LINK),-DTFM_HAVE_MPI -DOMPI_SKIP_MPICXX \
+              $(patsubst -I%,-isystem %,$(shell mpicc --showme:compile 2>/dev/null)))
+$(BUILD)/libtfm/src/train/collective.o: CPPFLAGS += $(MPI_FLAGS)
+LINK_MPI  = -Wl,--as-needed $(MPI_LINK)
+
 OPT      ?= -O3 -march=native
 # -Wrestrict misfires on std::string concatenation at -O3 in g++ 12 (GCC bug 105651).
 WARN     := -Wall -Wextra -Werror -Wno-restrict
@@ -80,12 +89,12 @@ $(STATIC_LIB): $(LIB_OBJS)
 $(SHARED_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(MPI_LINK)
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS)
+	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
 
 # Shell tools are copied next to the compiled ones so tests use one folder.
 scripts: $(SCRIPT_TOOLS:tools/%=$(BUILD)/bin/%)
@@ -96,7 +105,7 @@ $(BUILD)/bin/%: tools/%
 $(UNIT_BIN): $(UNIT_OBJS) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) $(DEP_LIBS)
+	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)

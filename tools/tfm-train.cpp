@@ -2,6 +2,7 @@
 // checkpoints, validation and exact resuming, in a run folder.
 //
 //   tfm-train --batches train.h5 --valid valid.h5 --preset base -o run/
+//   mpirun -np 4 tfm-train ...        (data-parallel, one rank per process)
 #include <string>
 
 #include "tfm/core/cli.h"
@@ -72,8 +73,12 @@ tfm::po::options_description declare(Options& o) {
       ("keep-last", po::value(&o.run.keep_last)->default_value(o.run.keep_last), "keep the newest K checkpoints")
       ("log-every", po::value(&o.run.log_every)->default_value(o.run.log_every), "a train.log line every N steps")
       ("progress", po::bool_switch(&o.run.progress), "progress line on stderr even when not a terminal");
+  po::options_description mpi("Several processes (under mpirun)");
+  mpi.add_options()
+      ("mpi-timeout", po::value(&o.run.mpi_timeout)->default_value(o.run.mpi_timeout)->value_name("SECONDS"),
+       "abort the job when the other ranks do not answer for this long");
   po::options_description all;
-  all.add(data).add(model).add(train).add(save);
+  all.add(data).add(model).add(train).add(save).add(mpi);
   return all;
 }
 

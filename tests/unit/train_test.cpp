@@ -272,6 +272,11 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   CHECK(loaded.loop.batch == 3);
   CHECK(loaded.loop.elapsed == 1.25);
   CHECK(loaded.best_valid_loss == 2.5);
+  // A run without validation has no best loss yet (infinity); it must load too.
+  state.best_valid_loss = std::numeric_limits<double>::infinity();
+  save_checkpoint(checkpoint_path(dir.string(), 4), model, trainer.adam(), vocab, state);
+  load_checkpoint(checkpoint_path(dir.string(), 4), copy, adam, loaded);
+  CHECK(std::isinf(loaded.best_valid_loss));
   ModelConfig other = c;
   other.ffn = 64;
   Transformer wrong(other);

@@ -51,12 +51,18 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
                        static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))));
   src_site_ = sites_.take();
   tgt_site_ = sites_.take();
-  for (std::int64_t i = 0; i < config_.encoder_layers; ++i)
+  for (std::int64_t i = 0; i < config_.encoder_layers; ++i) {
+    std::int64_t begin = params_.size();
     encoder_.push_back(std::make_unique<EncoderLayer>(params_, fmt::format("encoder/layer_{}", i),
                                                       config_, sites_));
-  for (std::int64_t i = 0; i < config_.decoder_layers; ++i)
+    encoder_ranges_.emplace_back(begin, params_.size());
+  }
+  for (std::int64_t i = 0; i < config_.decoder_layers; ++i) {
+    std::int64_t begin = params_.size();
     decoder_.push_back(std::make_unique<DecoderLayer>(params_, fmt::format("decoder/layer_{}", i),
                                                       config_, sites_));
+    decoder_ranges_.emplace_back(begin, params_.size());
+  }
   if (config_.pre_norm) {
     encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder/final_norm", d);
     decoder_norm_ = std::make_unique<LayerNorm>(params_, "decoder/final_norm", d);
@@ -158,47 +164,48 @@ float* layer_backward(Arena& arena, float* keep, std::int64_t n, F backward) {
 
 }  // namespace
 
-float* Transformer::decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh) {
+float* Transformer::decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh, const GradsReady* ready) {
   std::int64_t d = config_.d_model, n = b.batch * b.tgt_len * d;
   float* dmemory = ctx.arena.zeros(static_cast<std::size_t>(b.batch * b.src_len * d));
   float* buffers[2] = {ctx.arena.floats(static_cast<std::size_t>(n)), ctx.arena.floats(static_cast<std::size_t>(n))};
   float* g = decoder_norm_ ? decoder_norm_->backward(ctx, dh) : dh;
-  int next = 0;
-  for (auto it = decoder_.rbegin(); it != decoder_.rend(); ++it) {
-    auto& layer = **it;
-    g = layer_backward(ctx.arena, buffers[next++ % 2], n, [&] {
+  for (std::size_t i = decoder_.size(); i-- > 0;) {
+    auto& layer = *decoder_[i];
+    g = layer_backward(ctx.arena, buffers[i % 2], n, [&] {
       float* x = layer.ffn_sub.backward(ctx, g, [&](const float* y) { return layer.ffn.backward(ctx, y); });
       x = layer.cross_sub.backward(ctx, x, [&](const float* y) { return layer.cross.backward(ctx, y, dmemory); });
       return layer.attn_sub.backward(ctx, x, [&](const float* y) { return layer.attn.backward(ctx, y); });
     });
+    if (ready) (*ready)(decoder_ranges_[i].first, decoder_ranges_[i].second);
   }
   embed_backward(ctx, b.tgt_in, g, tgt_mask_);
   return dmemory;
 }
 
-void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory) {
+void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory,
+                                   const GradsReady* ready) {
   std::int64_t n = b.batch * b.src_len * config_.d_model;
   float* buffers[2] = {ctx.arena.floats(static_cast<std::size_t>(n)), ctx.arena.floats(static_cast<std::size_t>(n))};
   float* g = encoder_norm_ ? encoder_norm_->backward(ctx, dmemory) : dmemory;
-  int next = 0;
-  for (auto it = encoder_.rbegin(); it != encoder_.rend(); ++it) {
-    auto& layer = **it;
-    g = layer_backward(ctx.arena, buffers[next++ % 2], n, [&] {
+  for (std::size_t i = encoder_.size(); i-- > 0;) {
+    auto& layer = *encoder_[i];
+    g = layer_backward(ctx.arena, buffers[i % 2], n, [&] {
       float* x = layer.ffn_sub.backward(ctx, g, [&](const float* y) { return layer.ffn.backward(ctx, y); });
       return layer.attn_sub.backward(ctx, x, [&](const float* y) { return layer.attn.backward(ctx, y); });
     });
+    if (ready) (*ready)(encoder_ranges_[i].first, encoder_ranges_[i].second);
   }
   embed_backward(ctx, b.src, g, src_mask_);
 }
 
 LossStats Transformer::train_batch(const TokenBatch& batch, Arena& arena, RngKey rng,
-                                   std::uint32_t micro, float grad_scale) {
+                                   std::uint32_t micro, float grad_scale, const GradsReady* ready) {
   PassContext ctx{params_, arena, true, rng, micro};
   const float* memory = encode(ctx, batch);
   const float* h = decode(ctx, batch, memory);
   float* dh = arena.floats(static_cast<std::size_t>(batch.batch * batch.tgt_len * config_.d_model));
   LossStats stats = output_loss(ctx, batch, h, grad_scale, dh);
-  encoder_backward(ctx, batch, decoder_backward(ctx, batch, dh));
+  encoder_backward(ctx, batch, decoder_backward(ctx, batch, dh, ready), ready);
   return stats;
 }
 

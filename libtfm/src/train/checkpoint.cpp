@@ -6,11 +6,14 @@
 
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
+#include <boost/serialization/version.hpp>
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
 #include "tfm/io/hdf5.h"
 #include "tfm/model/model_file.h"
+
+BOOST_CLASS_VERSION(tfm::TrainingState, 1)
 
 namespace tfm {
 

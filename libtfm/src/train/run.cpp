@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -20,6 +21,8 @@ namespace tfm {
 
 namespace fs = std::filesystem;
 
+static_assert(std::is_trivially_copyable_v<TrainingState>, "TrainingState is broadcast as bytes");
+
 namespace {
 
 // A batch file's sentence pairs as model input; an error names the file and
@@ -33,14 +36,16 @@ void to_token_batch(const SentencePairBatch& pairs, const ModelConfig& config, c
   }
 }
 
-// BatchReader as a BatchStream: epoch e is shuffled from (seed, e).
+// BatchReader (one shard of `ranks`) as a BatchStream: epoch e is shuffled
+// from (seed, e); positions count the batches of all ranks.
 class ReaderStream : public BatchStream {
  public:
-  ReaderStream(BatchReader& reader, const ModelConfig& config, std::uint64_t seed, std::string path)
-      : reader_(reader), config_(config), seed_(seed), path_(std::move(path)) {}
+  ReaderStream(BatchReader& reader, const ModelConfig& config, std::uint64_t seed, std::string path, int ranks)
+      : reader_(reader), config_(config), seed_(seed), path_(std::move(path)), ranks_(ranks) {}
   void seek(std::int64_t epoch, std::int64_t batch) override {
     reader_.start_epoch(seed_, static_cast<std::uint64_t>(epoch));
-    reader_.seek(static_cast<std::size_t>(batch));
+    // A run resumed with another number of ranks goes on from the next whole round.
+    reader_.seek(static_cast<std::size_t>((batch + ranks_ - 1) / ranks_));
   }
   bool next(TokenBatch& out) override {
     if (!reader_.next(pairs_)) return false;
@@ -53,6 +58,7 @@ class ReaderStream : public BatchStream {
   const ModelConfig& config_;
   std::uint64_t seed_;
   std::string path_;
+  std::int64_t ranks_;
   SentencePairBatch pairs_;
 };
 
@@ -85,17 +91,21 @@ struct Window {
 
 class Run {
  public:
-  Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run);
+  Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Collective& job);
   int train();
 
  private:
+  bool lead() const { return job_.rank() == 0; }
   void open_run_dir();
+  void share_start();
+  void check_ranks_agree();
   void validate_now(std::int64_t step, const LoopState& loop);
   void save(const LoopState& loop);
   bool after_step(const StepResult& r, const LoopState& loop);
 
   const RunConfig& run_;
   TrainerConfig tc_;
+  Collective& job_;
   BatchReader reader_;
   std::unique_ptr<BatchReader> valid_;
   ModelConfig config_;
@@ -110,8 +120,10 @@ class Run {
   bool patience_out_ = false;
 };
 
-Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run)
-    : run_(run), tc_(tc), reader_(run.batches), config_(config) {
+Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Collective& job)
+    : run_(run), tc_(tc), job_(job),
+      reader_(run.batches, static_cast<std::size_t>(job.rank()), static_cast<std::size_t>(job.size())),
+      config_(config) {
   if (!reader_.joint_vocabulary())
     throw InputError(run.batches, 0, "tfm-train needs a joint vocabulary (tfm-batch --joint)");
   config_.vocab_size = static_cast<std::int64_t>(reader_.vocabulary().size());
@@ -121,9 +133,42 @@ Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run)
       throw InputError(run.valid, 0, "its vocabulary differs from that of " + run.batches);
   }
   model_ = std::make_unique<Transformer>(config_);
-  trainer_ = std::make_unique<Trainer>(*model_, tc_);
+  trainer_ = std::make_unique<Trainer>(*model_, tc_, &job_);
   state_.seed = tc_.seed;
-  open_run_dir();
+  if (lead()) open_run_dir();
+  share_start();
+}
+
+// Every rank starts from rank 0's parameters, optimizer state and position.
+void Run::share_start() {
+  if (job_.size() == 1) return;
+  ParamStore& params = model_->params();
+  Adam& adam = trainer_->adam();
+  job_.broadcast(&state_, sizeof state_);
+  job_.broadcast(params.values(), static_cast<std::size_t>(params.size()) * sizeof(float));
+  job_.broadcast(adam.m(), static_cast<std::size_t>(adam.size()) * sizeof(float));
+  job_.broadcast(adam.v(), static_cast<std::size_t>(adam.size()) * sizeof(float));
+  if (!lead()) {
+    trainer_->set_steps_done(state_.step);
+    adam.set_steps(state_.adam_steps);
+    last_saved_ = state_.step;
+  }
+}
+
+// Ranks that applied the same updates hold the same bits; anything else is a
+// bug or a broken host, and training on would silently diverge.
+void Run::check_ranks_agree() {
+  if (job_.size() == 1) return;
+  ParamStore& params = model_->params();
+  std::uint64_t mine = hash_floats(params.values(), static_cast<std::size_t>(params.size()));
+  std::uint64_t lead_hash = mine;
+  job_.broadcast(&lead_hash, sizeof lead_hash);
+  double differing = lead_hash == mine ? 0.0 : 1.0;
+  job_.sum(&differing, 1);
+  if (differing > 0)
+    job_.abort(fmt::format("after step {} the parameters differ between ranks ({} of {} differ from rank 0)",
+                           trainer_->steps_done(), differing, job_.size()),
+               1);
 }
 
 void Run::open_run_dir() {
@@ -157,14 +202,23 @@ void Run::open_run_dir() {
 }
 
 void Run::validate_now(std::int64_t step, const LoopState& loop) {
+  // The ranks share the validation batches and sum their statistics.
   LossStats total;
   SentencePairBatch pairs;
   TokenBatch batch;
-  valid_->start_in_order();
-  while (valid_->next(pairs)) {
+  for (std::size_t index = static_cast<std::size_t>(job_.rank()); index < valid_->total_batches();
+       index += static_cast<std::size_t>(job_.size())) {
+    valid_->read(index, pairs);
     to_token_batch(pairs, config_, run_.valid, batch);
     total += trainer_->evaluate(batch);
   }
+  if (job_.size() > 1) {
+    double sums[4] = {total.loss, total.nll, static_cast<double>(total.tokens), static_cast<double>(total.correct)};
+    job_.sum(sums, 4);
+    total = {sums[0], sums[1], static_cast<std::int64_t>(sums[2]), static_cast<std::int64_t>(sums[3])};
+    check_ranks_agree();
+  }
+  if (!lead()) return;
   double n = static_cast<double>(std::max<std::int64_t>(total.tokens, 1));
   double loss = total.loss / n, nll = total.nll / n;
   valid_log_->write(fmt::format("{}\t{}\t{:.4f}\t{:.4f}\t{:.2f}\t{:.4f}", step, loop.epoch, loss, nll,
@@ -180,17 +234,20 @@ void Run::validate_now(std::int64_t step, const LoopState& loop) {
 }
 
 void Run::save(const LoopState& loop) {
+  last_saved_ = trainer_->steps_done();
+  last_save_time_ = loop.elapsed;
+  if (!lead()) return;  // rank 0 alone writes the run folder
   state_.step = trainer_->steps_done();
   state_.adam_steps = trainer_->adam().steps();
   state_.loop = loop;
   save_checkpoint(checkpoint_path(run_.run_dir, state_.step), *model_, trainer_->adam(),
                   reader_.vocabulary(), state_);
   prune_checkpoints(run_.run_dir, run_.keep_last);
-  last_saved_ = state_.step;
-  last_save_time_ = loop.elapsed;
 }
 
 bool Run::after_step(const StepResult& r, const LoopState& loop) {
+  if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
+  if (!lead()) return !stop_signal();
   window_.stats += r.stats;
   ++window_.steps;
   double n = static_cast<double>(std::max<std::int64_t>(window_.stats.tokens, 1));
@@ -208,7 +265,6 @@ bool Run::after_step(const StepResult& r, const LoopState& loop) {
                                   loop.elapsed));
     window_ = Window{{}, 0, loop.elapsed};
   }
-  if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
   bool by_steps = run_.save_every > 0 && r.step % run_.save_every == 0;
   bool by_time = run_.save_every_minutes > 0 && loop.elapsed - last_save_time_ >= run_.save_every_minutes * 60;
   if (by_steps || by_time || stop_signal() || patience_out_) save(loop);
@@ -217,21 +273,27 @@ bool Run::after_step(const StepResult& r, const LoopState& loop) {
 
 int Run::train() {
   progress_ = std::make_unique<ProgressBar>("train", static_cast<std::uint64_t>(run_.limits.max_steps),
-                                            run_.progress);
+                                            run_.progress && lead());
   window_.start = state_.loop.elapsed;
   last_save_time_ = state_.loop.elapsed;
-  ReaderStream stream(reader_, config_, tc_.seed, run_.batches);
+  ReaderStream stream(reader_, config_, tc_.seed, run_.batches, job_.size());
   LoopState loop = state_.loop;
-  train_loop(*trainer_, stream, run_.limits, loop,
-             [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
+  StopReason reason = train_loop(*trainer_, stream, run_.limits, loop,
+                                 [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
   progress_->finish();
   bool validated = run_.valid_every > 0 && trainer_->steps_done() % run_.valid_every == 0;
-  if (valid_ && !stop_signal() && !patience_out_ && !validated) validate_now(trainer_->steps_done(), loop);
+  if (valid_ && reason != StopReason::kRequested && !validated) validate_now(trainer_->steps_done(), loop);
+  check_ranks_agree();
   if (last_saved_ != trainer_->steps_done()) save(loop);
+  if (job_.size() > 1 && lead())
+    note(fmt::format("parameters identical on all {} ranks after step {}", job_.size(), trainer_->steps_done()));
   if (stop_signal()) {
-    note(fmt::format("stopped by signal {} after step {}; checkpoint written", stop_signal(), trainer_->steps_done()));
+    if (lead())
+      note(fmt::format("stopped by signal {} after step {}; checkpoint written", stop_signal(), trainer_->steps_done()));
     return 128 + stop_signal();
   }
+  if (reason == StopReason::kRequested && !patience_out_ && lead())
+    note(fmt::format("stopped after step {} at another rank's request; checkpoint written", trainer_->steps_done()));
   return 0;
 }
 
@@ -239,8 +301,22 @@ int Run::train() {
 
 int run_training(ModelConfig model_config, const TrainerConfig& trainer_config, const RunConfig& run) {
   if (run.keep_last < 1) throw UsageError("--keep-last must be at least 1");
-  Run r(model_config, trainer_config, run);
-  return r.train();
+  std::unique_ptr<Collective> job = join_job(run.mpi_timeout);
+  if (job->size() == 1) {
+    Run r(model_config, trainer_config, run, *job);
+    return r.train();
+  }
+  // One rank's error would leave the others waiting: end them all with it.
+  try {
+    Run r(model_config, trainer_config, run, *job);
+    return r.train();
+  } catch (const UsageError& e) {
+    job->abort(e.what(), kExitUsage);
+  } catch (const std::bad_alloc&) {
+    job->abort("out of memory", kExitFailure);
+  } catch (const std::exception& e) {
+    job->abort(e.what(), kExitFailure);
+  }
 }
 
 double parse_duration(const std::string& text) {

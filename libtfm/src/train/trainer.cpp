@@ -1,5 +1,6 @@
 #include "tfm/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -11,24 +12,53 @@
 
 namespace tfm {
 
-Trainer::Trainer(Transformer& model, const TrainerConfig& config)
-    : model_(model), config_(config), adam_(model.params().size(), config.adam),
+Trainer::Trainer(Transformer& model, const TrainerConfig& config, Collective* job)
+    : model_(model), config_(config), own_job_(job ? nullptr : single_process()),
+      job_(job ? job : own_job_.get()), adam_(model.params().size(), config.adam),
       partials_(static_cast<std::size_t>(sum_squares_blocks(model.params().size()))) {
   if (config_.update_freq < 1) throw UsageError("update-freq must be at least 1");
+}
+
+void Trainer::reduce_ready(std::int64_t begin, std::int64_t end) {
+  job_->start_sum(model_.params().grads() + begin, static_cast<std::size_t>(end - begin));
+  reduced_.emplace_back(begin, end);
+  job_->advance();
 }
 
 StepResult Trainer::step(std::span<const TokenBatch> micro) {
   StepResult r;
   r.step = ++steps_;
-  std::int64_t tokens = 0;
-  for (const auto& b : micro) tokens += b.target_tokens;
+  const bool parallel = job_->size() > 1;
+  double tokens = 0;
+  for (const auto& b : micro) tokens += static_cast<double>(b.target_tokens);
+  job_->sum(&tokens, 1);  // the loss is normalized by the tokens of all ranks
   ParamStore& params = model_.params();
   params.zero_grads();
-  float grad_scale = 1.0f / static_cast<float>(std::max<std::int64_t>(tokens, 1));
+  float grad_scale = 1.0f / static_cast<float>(std::max(tokens, 1.0));
+  const Transformer::GradsReady ready = [this](std::int64_t begin, std::int64_t end) { reduce_ready(begin, end); };
+  reduced_.clear();
   for (std::size_t i = 0; i < micro.size(); ++i) {
     arena_.reset();
     RngKey rng{config_.seed, static_cast<std::uint64_t>(r.step), 0};
-    r.stats += model_.train_batch(micro[i], arena_, rng, static_cast<std::uint32_t>(i), grad_scale);
+    auto key = static_cast<std::uint32_t>(i * static_cast<std::size_t>(job_->size()) +
+                                          static_cast<std::size_t>(job_->rank()));
+    bool last = i + 1 == micro.size();
+    r.stats += model_.train_batch(micro[i], arena_, rng, key, grad_scale, parallel && last ? &ready : nullptr);
+  }
+  if (parallel) {
+    // The rest (embedding, final norms, alignment gaps), then wait for all.
+    std::sort(reduced_.begin(), reduced_.end());
+    std::int64_t at = 0;
+    for (auto [begin, end] : reduced_) {
+      if (at < begin) job_->start_sum(params.grads() + at, static_cast<std::size_t>(begin - at));
+      at = end;
+    }
+    if (at < params.size()) job_->start_sum(params.grads() + at, static_cast<std::size_t>(params.size() - at));
+    double stats[4] = {r.stats.loss, r.stats.nll, static_cast<double>(r.stats.tokens),
+                       static_cast<double>(r.stats.correct)};
+    job_->sum(stats, 4);
+    r.stats = {stats[0], stats[1], static_cast<std::int64_t>(stats[2]), static_cast<std::int64_t>(stats[3])};
+    job_->finish_sums();
   }
   r.grad_norm = std::sqrt(sum_squares(params.grads(), params.size(), partials_.data()));
   r.lr = inverse_sqrt_lr(r.step, model_.config().d_model, config_.warmup, config_.lr_scale);
@@ -58,13 +88,13 @@ namespace {
 // Fills micro with up to n batches, moving to the next epoch when one ends;
 // returns how many it got (fewer only when max_epochs ran out).
 std::size_t gather(BatchStream& stream, std::vector<TokenBatch>& micro, std::size_t n,
-                   const LoopLimits& limits, LoopState& state) {
+                   const LoopLimits& limits, LoopState& state, int ranks) {
   std::size_t got = 0;
   while (got < n) {
     if (limits.max_epochs > 0 && state.epoch > limits.max_epochs) break;
     if (stream.next(micro[got])) {
       ++got;
-      ++state.batch;
+      state.batch += ranks;  // every rank took one
       continue;
     }
     if (state.batch == 0) throw Error(fmt::format("epoch {} has no batches", state.epoch));
@@ -89,11 +119,17 @@ StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& l
     return reason;
   };
   stream.seek(state.epoch, state.batch);
+  Collective& job = trainer.job();
+  bool requested = false;
   for (;;) {
+    // Any rank's stop request or time limit stops every rank at the same step.
+    double stop[2] = {requested ? 1.0 : 0.0, limits.max_time > 0 && elapsed() >= limits.max_time ? 1.0 : 0.0};
+    job.sum(stop, 2);
+    if (stop[0] > 0) return finish(StopReason::kRequested);
     if (limits.max_steps > 0 && trainer.steps_done() >= limits.max_steps)
       return finish(StopReason::kMaxSteps);
-    if (limits.max_time > 0 && elapsed() >= limits.max_time) return finish(StopReason::kMaxTime);
-    std::size_t got = gather(stream, micro, micro.size(), limits, state);
+    if (stop[1] > 0) return finish(StopReason::kMaxTime);
+    std::size_t got = gather(stream, micro, micro.size(), limits, state, job.size());
     if (got == 0) return finish(StopReason::kMaxEpochs);
     StepResult r = trainer.step(std::span<const TokenBatch>(micro.data(), got));
     if (r.skipped) {
@@ -106,7 +142,7 @@ StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& l
     }
     LoopState now = state;
     now.elapsed = elapsed();
-    if (after_step && !after_step(r, now)) return finish(StopReason::kRequested);
+    requested = after_step && !after_step(r, now);
   }
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -57,10 +58,17 @@ class Transformer {
   const ModelConfig& config() const { return config_; }
   ParamStore& params() { return params_; }
 
+  // Called during a backward pass with a range [begin, end) of params().grads()
+  // (offsets in floats) as soon as no later part of the pass changes it: one
+  // layer at a time, so data-parallel training can sum gradients across
+  // processes while the pass goes on. Ranges are disjoint; the embedding and
+  // final norms are never reported.
+  using GradsReady = std::function<void(std::int64_t begin, std::int64_t end)>;
+
   // Forward and backward pass: adds grad_scale · ∂loss/∂θ to params().grads().
   // Dropout from (rng.seed, rng.step, micro). Uses `arena` (reset by the caller).
   LossStats train_batch(const TokenBatch& batch, Arena& arena, RngKey rng, std::uint32_t micro,
-                        float grad_scale);
+                        float grad_scale, const GradsReady* ready = nullptr);
   // Loss without dropout or gradients.
   LossStats evaluate(const TokenBatch& batch, Arena& arena);
 
@@ -75,8 +83,8 @@ class Transformer {
   float* decode(PassContext& ctx, const TokenBatch& b, const float* memory);
   LossStats output_loss(PassContext& ctx, const TokenBatch& b, const float* h, float grad_scale,
                         float* dh);
-  float* decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh);
-  void encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory);
+  float* decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh, const GradsReady* ready);
+  void encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory, const GradsReady* ready);
 
   ModelConfig config_;
   ParamStore params_;
@@ -84,6 +92,8 @@ class Transformer {
   int embed_;
   std::vector<std::unique_ptr<EncoderLayer>> encoder_;
   std::vector<std::unique_ptr<DecoderLayer>> decoder_;
+  // Each layer's range of the parameter vector (floats), for GradsReady.
+  std::vector<std::pair<std::int64_t, std::int64_t>> encoder_ranges_, decoder_ranges_;
   std::unique_ptr<LayerNorm> encoder_norm_, decoder_norm_;  // pre-norm only
   std::uint32_t src_site_, tgt_site_;
   std::uint8_t *src_mask_ = nullptr, *tgt_mask_ = nullptr;

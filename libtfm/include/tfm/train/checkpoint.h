@@ -8,6 +8,7 @@
 // + rename), so an interrupted write or a full disk never damages an earlier one.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -32,10 +33,20 @@ struct TrainingState {
   double best_valid_loss = std::numeric_limits<double>::infinity();
   std::int64_t validations_without_improvement = 0;
 
+  // Version 1 (checkpoint.cpp) stores whether a validation happened: a text
+  // archive writes an infinite best loss as "inf" and cannot read it back.
   template <class Archive>
-  void serialize(Archive& ar, unsigned /*version*/) {
-    ar & step & adam_steps & seed & loop.epoch & loop.batch & loop.elapsed & loop.bad_steps_in_row &
-        best_valid_loss & validations_without_improvement;
+  void serialize(Archive& ar, unsigned version) {
+    ar & step & adam_steps & seed & loop.epoch & loop.batch & loop.elapsed & loop.bad_steps_in_row;
+    if (version == 0) {
+      ar & best_valid_loss;
+    } else {
+      bool validated = std::isfinite(best_valid_loss);
+      double best = validated ? best_valid_loss : 0;
+      ar & validated & best;
+      best_valid_loss = validated ? best : std::numeric_limits<double>::infinity();
+    }
+    ar & validations_without_improvement;
   }
 };
 

@@ -28,12 +28,20 @@ struct RunConfig {
   std::int64_t keep_last = 5;
   std::int64_t log_every = 100;
   bool progress = false;  // progress line on stderr even when it is not a terminal
+  double mpi_timeout = 1800;  // seconds a rank waits for the others before aborting the job
   LoopLimits limits;
 };
 
 // Trains `model_config` (vocab_size is taken from the batches file) with
 // `trainer_config`, as described above. Returns 0, or 128 + N after a stop by
 // signal N (a checkpoint is written first).
+//
+// Started by mpirun, every process is one rank of a data-parallel job
+// (train/collective.h): rank r reads shard r of the training batches, the
+// ranks share validation batches, and rank 0 alone reads and writes the run
+// folder (it loads a checkpoint and broadcasts it, so --resume works for any
+// number of ranks: the position in the epoch is kept in batches of all ranks).
+// A rank that fails aborts the whole job with its message.
 // Throws InputError for unusable inputs (another format, a validation set
 // with another vocabulary, a run folder holding another model's checkpoints,
 // checkpoints present without --resume), IoError when the run folder cannot

@@ -6,16 +6,26 @@
 // Adam at the inverse-sqrt learning rate. A non-finite loss or gradient skips
 // the update. Dropout masks are keyed by (seed, step, micro-batch), so a run
 // is reproducible for any thread count and after a resume.
+//
+// Data-parallel (a Collective of N ranks): each rank runs its own
+// micro-batches, gradients are summed across ranks layer by layer while the
+// backward pass goes on, and the step's target tokens are counted over all
+// ranks, so every rank applies the same update. Rank r's i-th micro-batch
+// has the dropout key of micro-batch i·N + r, which makes N ranks with
+// update_freq u compute what one process computes with update_freq u·N on
+// the ranks' batches interleaved (tfm-batch's sharding), up to rounding.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/tensor.h"
+#include "tfm/train/collective.h"
 #include "tfm/train/optimizer.h"
 
 namespace tfm {
@@ -39,7 +49,8 @@ struct StepResult {
 
 class Trainer {
  public:
-  Trainer(Transformer& model, const TrainerConfig& config);
+  // `job` (kept by reference) defaults to a single process.
+  Trainer(Transformer& model, const TrainerConfig& config, Collective* job = nullptr);
   // One update from 1..update_freq micro-batches.
   StepResult step(std::span<const TokenBatch> micro);
   // Loss of one batch without dropout (validation).
@@ -50,10 +61,17 @@ class Trainer {
   Transformer& model() { return model_; }
   Adam& adam() { return adam_; }
   const TrainerConfig& config() const { return config_; }
+  Collective& job() { return *job_; }
 
  private:
+  // Sums the gradients of the layers the backward pass has finished.
+  void reduce_ready(std::int64_t begin, std::int64_t end);
+
   Transformer& model_;
   TrainerConfig config_;
+  std::unique_ptr<Collective> own_job_;
+  Collective* job_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> reduced_;  // ranges started this step
   Adam adam_;
   Arena arena_;
   std::vector<double> partials_;
@@ -85,7 +103,7 @@ class MemoryBatchStream : public BatchStream {
 // Where a run stands; saved in checkpoints so a resumed run goes on exactly.
 struct LoopState {
   std::int64_t epoch = 1;  // current epoch, 1-based
-  std::int64_t batch = 0;  // batches of this epoch already used
+  std::int64_t batch = 0;  // batches of this epoch already used, by all ranks together
   double elapsed = 0;      // seconds of training before this process
   std::int64_t bad_steps_in_row = 0;
 };
@@ -103,7 +121,9 @@ enum class StopReason { kMaxSteps, kMaxEpochs, kMaxTime, kRequested };
 // false to stop (e.g. on a signal or early stopping).
 using AfterStep = std::function<bool(const StepResult&, const LoopState&)>;
 
-// Runs updates until a limit is reached or after_step asks to stop. A skipped
+// Runs updates until a limit is reached or after_step asks to stop; with
+// several ranks the decision to stop is taken together (any rank's request
+// or time limit stops all). A skipped
 // update is reported by warn(); more than max_bad_steps in a row throws Error
 // naming the step. Throws Error when an epoch yields no batch.
 StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& limits,
