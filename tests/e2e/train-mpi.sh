@@ -128,6 +128,14 @@ grep -q "rank 0: no answer from the other ranks for 3 s" "$WORK/hung.out" ||
 [ $((SECONDS - start)) -lt 60 ] || fail "a hung rank: the job took $((SECONDS - start)) s to end"
 loads hung
 
+# Ranks whose batch files have different vocabularies are refused by name.
+sed 's/^w1 /w1x /' vocab.txt > vocab2.txt
+"$BIN/tfm-batch" --src src.txt --tgt tgt.txt --vocab vocab2.txt -o other.h5 --max-tokens 64 --max-len 20 2>/dev/null
+expect_exit 1 "${MPIRUN[@]}" -np 1 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o mixed --max-steps 5 : \
+  -np 1 "$BIN/tfm-train" --batches other.h5 "${MODEL[@]}" -o mixed --max-steps 5
+grep -q "rank 1: other.h5: its vocabulary or the model options differ from those of rank 0" "$WORK/err" ||
+  fail "different vocabularies: $(cat "$WORK/err")"
+
 # A batch file with fewer batches than ranks is refused by name.
 head -n 2 src.txt > s2.txt; head -n 2 tgt.txt > t2.txt
 "$BIN/tfm-batch" --src s2.txt --tgt t2.txt --vocab vocab.txt -o one-batch.h5 2>/dev/null

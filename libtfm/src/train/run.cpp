@@ -144,6 +144,15 @@ void Run::share_start() {
   if (job_.size() == 1) return;
   ParamStore& params = model_->params();
   Adam& adam = trainer_->adam();
+  // The same command on every host, but batch files could still differ.
+  std::uint64_t vocabulary_hash = 14695981039346656037ull;
+  for (const std::string& token : reader_.vocabulary().tokens())
+    for (const char c : token + '\n') vocabulary_hash = (vocabulary_hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  std::uint64_t mine[2] = {static_cast<std::uint64_t>(params.size()), vocabulary_hash};
+  std::uint64_t lead_model[2] = {mine[0], mine[1]};
+  job_.broadcast(lead_model, sizeof lead_model);
+  if (lead_model[0] != mine[0] || lead_model[1] != mine[1])
+    job_.abort(run_.batches + ": its vocabulary or the model options differ from those of rank 0", 1);
   job_.broadcast(&state_, sizeof state_);
   job_.broadcast(params.values(), static_cast<std::size_t>(params.size()) * sizeof(float));
   job_.broadcast(adam.m(), static_cast<std::size_t>(adam.size()) * sizeof(float));
