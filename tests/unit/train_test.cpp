@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/random.h"
 #include "tfm/train/checkpoint.h"
+#include "tfm/train/collective.h"
 #include "tfm/train/optimizer.h"
 #include "tfm/train/trainer.h"
 
@@ -283,4 +285,96 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   Adam wrong_adam(wrong.params().size(), AdamConfig{});
   CHECK_THROWS_AS(load_checkpoint(files[1].path, wrong, wrong_adam, loaded), InputError);
   fs::remove_all(dir);
+}
+
+TEST_CASE("each layer's gradient range is reported once, when the backward pass is done with it") {
+  for (bool pre_norm : {false, true}) {
+    ModelConfig c = reverse_model();
+    c.pre_norm = pre_norm;
+    Transformer model(c);
+    model.params().initialize(3);
+    TokenBatch batch = reverse_task(c, 1, 8, 3)[0];
+    Arena arena;
+    std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+    std::vector<std::vector<float>> at_report;
+    const float* grads = model.params().grads();
+    Transformer::GradsReady ready = [&](std::int64_t begin, std::int64_t end) {
+      ranges.emplace_back(begin, end);
+      at_report.emplace_back(grads + begin, grads + end);
+    };
+    model.params().zero_grads();
+    model.train_batch(batch, arena, RngKey{1, 1, 0}, 0, 1.0f, &ready);
+    REQUIRE(ranges.size() == static_cast<std::size_t>(c.encoder_layers + c.decoder_layers));
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      auto [begin, end] = ranges[i];
+      CHECK(std::memcmp(at_report[i].data(), grads + begin, static_cast<std::size_t>(end - begin) * sizeof(float)) == 0);
+    }
+    // Disjoint, and every layer parameter lies in one of them.
+    auto sorted = ranges;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 1; i < sorted.size(); ++i) CHECK(sorted[i - 1].second <= sorted[i].first);
+    for (const ParamInfo& p : model.params().params()) {
+      bool in_layer = p.name.find("/layer_") != std::string::npos;
+      bool covered = std::any_of(ranges.begin(), ranges.end(), [&](auto r) {
+        return r.first <= p.offset && p.offset + p.size <= r.second;
+      });
+      CHECK_MESSAGE(covered == in_layer, p.name);
+    }
+  }
+}
+
+namespace {
+
+// Two ranks where the other one had exactly this rank's batches: every sum
+// doubles; a gradient float summed twice or never shows in the update.
+class MirroredPair : public Collective {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  void sum(double* values, std::size_t n) override {
+    for (std::size_t i = 0; i < n; ++i) values[i] *= 2;
+  }
+  void start_sum(float* values, std::size_t n) override {
+    started.emplace_back(values, n);
+  }
+  void advance() override {}
+  void finish_sums() override {
+    for (auto [values, n] : started)
+      for (std::size_t i = 0; i < n; ++i) values[i] *= 2;
+    started.clear();
+  }
+  void broadcast(void*, std::size_t) override {}
+  std::vector<std::pair<float*, std::size_t>> started;
+
+ protected:
+  void end_job(const std::string&, int) override {}
+};
+
+}  // namespace
+
+TEST_CASE("two ranks with the same batch make the update of one process with it twice") {
+  ModelConfig c = reverse_model();  // no dropout: both micro-batches see the same masks
+  c.pre_norm = true;  // final norms after the layers: a gap at each end of the reported ranges
+  TokenBatch batch = reverse_task(c, 1, 8, 9)[0];
+  Transformer one(c), ranked(c);
+  one.params().initialize(2);
+  ranked.params().initialize(2);
+  Trainer single(one, reverse_trainer());
+  MirroredPair job;
+  Trainer parallel(ranked, reverse_trainer(), &job);
+  for (int step = 0; step < 3; ++step) {
+    std::vector<TokenBatch> twice = {batch, batch};
+    StepResult a = single.step(twice);
+    StepResult b = parallel.step(std::span<const TokenBatch>(&batch, 1));
+    CHECK(b.stats.tokens == a.stats.tokens);
+    CHECK(b.stats.loss == doctest::Approx(a.stats.loss).epsilon(1e-6));
+    CHECK(b.grad_norm == doctest::Approx(a.grad_norm).epsilon(1e-5));
+    // Gradients equal to rounding: each float was summed exactly once.
+    float largest = 0, worst = 0;
+    for (std::int64_t i = 0; i < one.params().size(); ++i) {
+      largest = std::max(largest, std::abs(one.params().grads()[i]));
+      worst = std::max(worst, std::abs(one.params().grads()[i] - ranked.params().grads()[i]));
+    }
+    CHECK(worst <= 1e-5f * largest);
+  }
 }
