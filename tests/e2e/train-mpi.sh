@@ -10,6 +10,7 @@ cd "$WORK"
 # Open MPI refuses root unless told; CI containers run as root. Leak checks
 # of sanitizer builds would report Open MPI's own allocations at exit.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
+MPI_EXTRA=()
 MPIRUN=(timeout 300 mpirun --oversubscribe --mca btl self,vader,tcp --mca btl_tcp_if_include lo
         --mca oob_tcp_if_include lo)
 
@@ -74,11 +75,12 @@ expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[
 grep -q "resuming from cross/ckpt-12.h5 (step 12" "$WORK/err" || fail "2 ranks resuming 1: $(cat "$WORK/err")"
 [ -f cross/ckpt-18.h5 ] || fail "no checkpoint after the resumed 2-rank run: $(ls cross)"
 
-# Starts an endless 2-rank run writing a checkpoint every 20 steps in folder
-# $1; sets mpirun_pid and rank1_pid once its first checkpoint exists.
+# Starts an endless 2-rank run (more mpirun options in MPI_EXTRA) writing
+# a checkpoint every 20 steps in folder $1; sets mpirun_pid and rank1_pid
+# once its first checkpoint exists.
 start_endless() {
   local dir=$1; shift
-  "${MPIRUN[@]}" -np 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o "$dir" --max-steps 100000000 \
+  "${MPIRUN[@]}" "${MPI_EXTRA[@]}" -np 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o "$dir" --max-steps 100000000 \
     --save-every 20 "$@" >"$WORK/$dir.out" 2>&1 &
   mpirun_pid=$!
   for _ in $(seq 300); do ls "$dir"/ckpt-*.h5 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -95,7 +97,11 @@ loads() {
 }
 
 # SIGTERM to mpirun: every rank ends its step, rank 0 writes a checkpoint.
+# mpirun kills ranks odls_base_sigkill_timeout seconds after forwarding the
+# signal (1 by default): a loaded machine's fsync can take longer than that.
+MPI_EXTRA=(--mca odls_base_sigkill_timeout 5)
 start_endless term
+MPI_EXTRA=()
 kill -TERM "$mpirun_pid"
 wait "$mpirun_pid"
 grep -q "stopped by signal 15 after step [0-9]*; checkpoint written" "$WORK/term.out" ||

@@ -86,7 +86,9 @@ class TsvLog {
 struct Window {
   LossStats stats;
   std::int64_t steps = 0;
-  double start = 0;
+  double start = 0, end = 0;  // elapsed seconds
+  std::int64_t last_step = 0, last_epoch = 0;
+  double last_lr = 0;
 };
 
 class Run {
@@ -102,6 +104,7 @@ class Run {
   void validate_now(std::int64_t step, const LoopState& loop);
   void save(const LoopState& loop);
   bool after_step(const StepResult& r, const LoopState& loop);
+  void log_window();
 
   const RunConfig& run_;
   TrainerConfig tc_;
@@ -254,6 +257,16 @@ void Run::save(const LoopState& loop) {
   prune_checkpoints(run_.run_dir, run_.keep_last);
 }
 
+// A train.log line for the steps since the last one.
+void Run::log_window() {
+  double n = static_cast<double>(std::max<std::int64_t>(window_.stats.tokens, 1));
+  train_log_->write(fmt::format("{}\t{}\t{:.6g}\t{:.4f}\t{:.2f}\t{:.0f}\t{:.1f}", window_.last_step,
+                                window_.last_epoch, window_.last_lr, window_.stats.loss / n,
+                                std::exp(window_.stats.nll / n), n / std::max(window_.end - window_.start, 1e-9),
+                                window_.end));
+  window_ = Window{{}, 0, window_.end, window_.end, 0, 0, 0};
+}
+
 bool Run::after_step(const StepResult& r, const LoopState& loop) {
   if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
   if (!lead()) return !stop_signal();
@@ -268,12 +281,8 @@ bool Run::after_step(const StepResult& r, const LoopState& loop) {
   progress_->update(static_cast<std::uint64_t>(r.step),
                     fmt::format("epoch {} loss {:.3f} ppl {:.1f} lr {:.2e} {:.0f} tok/s ETA {}", loop.epoch,
                                 window_.stats.loss / n, std::exp(window_.stats.nll / n), r.lr, tokens_per_s, eta));
-  if (window_.steps >= run_.log_every) {
-    train_log_->write(fmt::format("{}\t{}\t{:.6g}\t{:.4f}\t{:.2f}\t{:.0f}\t{:.1f}", r.step, loop.epoch, r.lr,
-                                  window_.stats.loss / n, std::exp(window_.stats.nll / n), tokens_per_s,
-                                  loop.elapsed));
-    window_ = Window{{}, 0, loop.elapsed};
-  }
+  window_.last_step = r.step, window_.last_epoch = loop.epoch, window_.last_lr = r.lr, window_.end = loop.elapsed;
+  if (window_.steps >= run_.log_every) log_window();
   bool by_steps = run_.save_every > 0 && r.step % run_.save_every == 0;
   bool by_time = run_.save_every_minutes > 0 && loop.elapsed - last_save_time_ >= run_.save_every_minutes * 60;
   if (by_steps || by_time || stop_signal() || patience_out_) save(loop);
@@ -290,6 +299,7 @@ int Run::train() {
   StopReason reason = train_loop(*trainer_, stream, run_.limits, loop,
                                  [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
   progress_->finish();
+  if (lead() && window_.steps > 0) log_window();  // the last steps, so the log ends where training did
   bool validated = run_.valid_every > 0 && trainer_->steps_done() % run_.valid_every == 0;
   if (valid_ && reason != StopReason::kRequested && !validated) validate_now(trainer_->steps_done(), loop);
   check_ranks_agree();
