@@ -133,7 +133,7 @@ StopReason train_loop(Trainer& trainer, BatchStream& stream, const LoopLimits& l
     if (got == 0) return finish(StopReason::kMaxEpochs);
     StepResult r = trainer.step(std::span<const TokenBatch>(micro.data(), got));
     if (r.skipped) {
-      warn(fmt::format("step {}: non-finite loss or gradient, update skipped", r.step));
+      if (job.rank() == 0) warn(fmt::format("step {}: non-finite loss or gradient, update skipped", r.step));
       if (++state.bad_steps_in_row > limits.max_bad_steps)
         throw Error(fmt::format("step {}: {} updates in a row had a non-finite loss or gradient",
                                 r.step, state.bad_steps_in_row));
