@@ -130,7 +130,7 @@ class MpiJob : public Collective {
       check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), what);
       if (done) return;
       std::this_thread::yield();
-      if (polls % 4096 == 0) {
+      if (polls % 256 == 0) {
         double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
         if (waited > timeout_)
           abort(fmt::format("no answer from the other ranks for {:.0f} s while {} (a rank died or hangs; "
