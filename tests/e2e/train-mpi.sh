@@ -85,7 +85,8 @@ start_endless() {
   mpirun_pid=$!
   for _ in $(seq 300); do ls "$dir"/ckpt-*.h5 >/dev/null 2>&1 && break; sleep 0.1; done
   rank1_pid=
-  for p in $(pgrep -f "tfm-train --batches train.h5 .* -o $dir "); do
+  # The ranks are children of mpirun, itself the child of timeout.
+  for p in $(pgrep -P "$(pgrep -P "$mpirun_pid" | head -n 1)"); do
     tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && rank1_pid=$p
   done
   [ -n "$rank1_pid" ] || fail "$dir: rank 1 not found"
