@@ -2,6 +2,7 @@
 // segmentations come from subword-nmt 0.3.8 run on the same input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -88,6 +89,56 @@ TEST_CASE("word counts: long words, shared 8-byte heads, NUL bytes; files as lin
   CHECK(count_words(file.path, 3).entries() == expected);
   TempFile bad("a b\nc\n\nd \xC3\n", "bad");
   CHECK_THROWS_WITH_AS(count_words(bad.path), doctest::Contains(":4: invalid UTF-8"), InputError);
+}
+
+namespace {
+
+// Text of several MB (the parallel counter's chunks are about 1 MB): new
+// words keep appearing, with ties, Unicode, empty lines, '\r\n' and other
+// Python line boundaries, and no '\n' at the end.
+std::string many_chunks_text() {
+  std::mt19937 random(7);
+  std::string text;
+  for (int line = 0; text.size() < (std::size_t(3) << 20); ++line) {
+    if (line % 97 == 0) text += line % 2 ? "\n" : " \r\n";
+    const int words = static_cast<int>(random() % 12);
+    for (int i = 0; i < words; ++i) {
+      const unsigned kind = random() % 8;
+      const int id = kind < 4 ? static_cast<int>(random() % 50) : line - static_cast<int>(random() % 100);
+      text += (kind == 7 ? "w\xC3\xA9" : "w") + std::to_string(id) + (kind == 6 ? "\x0b" : "") + (i + 1 < words ? " " : "");
+    }
+    text += line % 5 ? "\n" : "\r\n";
+  }
+  return text + "last";
+}
+
+}  // namespace
+
+TEST_CASE("parallel word counts: same counts in the same order for any thread count") {
+  for (const std::string& text : {many_chunks_text(), std::string(), std::string("one line"), std::string("\n\n\n"),
+                                 std::string("b a\n\nc a b\n")}) {
+    TempFile file(text, "parallel");
+    const auto expected = words_of(text).entries();
+    for (int threads = 1; threads <= 4; ++threads) {
+      CAPTURE(threads);
+      CHECK(count_words(file.path, threads).entries() == expected);
+    }
+  }
+}
+
+TEST_CASE("parallel word counts: the first invalid UTF-8 in the input is the one reported") {
+  std::string text = many_chunks_text();
+  const auto line_at = [&](std::size_t pos) { return std::count(text.begin(), text.begin() + pos, '\n') + 1; };
+  const std::size_t late = text.size() - 100, early = text.find('\n', text.size() / 2) + 1;
+  text[late] = '\xFF';
+  text[early] = '\xC3';
+  TempFile file(text, "bad_parallel");
+  const std::string message = ":" + std::to_string(line_at(early)) + ": invalid UTF-8";
+  for (int threads = 1; threads <= 4; ++threads) {
+    CAPTURE(threads);
+    CHECK_THROWS_WITH_AS(count_words(file.path, threads),
+                         doctest::Contains(message.c_str()), InputError);
+  }
 }
 
 TEST_CASE("word-count lines parse strictly, with file and line in errors") {
