@@ -47,14 +47,14 @@ class Learner {
   void stats_set(std::uint32_t pair, std::int64_t value);
   void stats_add(std::uint32_t pair, std::int64_t delta);
   void index_add(std::uint32_t pair, std::uint32_t word, int delta);
-  std::int32_t index_count(std::uint32_t pair, std::uint32_t word) const;
-  void index_remove(std::uint32_t pair, std::uint32_t word);
+  std::int32_t index_take(std::uint32_t pair, std::uint32_t word);
   void add_delta(std::uint32_t pair, std::int64_t delta);
   void prune();
   std::uint32_t reload_from_big(long i);
   void merge_pair(std::uint32_t pair);
   static void merge_in_place(Word& word, Symbol left, Symbol right, Symbol merged);
   Word merge_like_regex(const Word& word, Symbol left, Symbol right);
+  void prefetch_word(std::uint32_t word, bool contents) const;
   void count_old_word(std::uint32_t word, const Word& old, Symbol first, Symbol second, std::int64_t freq);
   void count_new_word(std::uint32_t word, const Word& now, Symbol merged, std::int64_t freq);
 
@@ -92,7 +92,6 @@ class Learner {
   std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
   std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
   std::vector<char> is_touched_;
-  Word old_word_;  // scratch: the word being merged, as it was
 };
 
 std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
@@ -227,20 +226,17 @@ void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
   pairs_[pair].words.push_back(word);
 }
 
-std::int32_t Learner::index_count(std::uint32_t pair, std::uint32_t word) const {
-  for (const IndexEntry& entry : words_[word].index)
-    if (entry.pair == pair) return entry.count;
-  return 0;
-}
-
-void Learner::index_remove(std::uint32_t pair, std::uint32_t word) {
+// Removes indices[pair][word], returning its count (0 when absent).
+std::int32_t Learner::index_take(std::uint32_t pair, std::uint32_t word) {
   auto& entries = words_[word].index;
   for (std::size_t i = 0; i < entries.size(); ++i)
     if (entries[i].pair == pair) {
+      const std::int32_t count = entries[i].count;
       entries[i] = entries.back();
       entries.pop_back();
-      return;
+      return count;
     }
+  return 0;
 }
 
 // prune_stats: drops pairs below the threshold (those of low_) from `stats`
@@ -379,30 +375,41 @@ void Learner::count_new_word(std::uint32_t w, const Word& now, Symbol merged, st
   }
 }
 
+// Words are visited in no useful order, so each visit would wait for its
+// state and then its symbols and index from memory: fetch them ahead.
+void Learner::prefetch_word(std::uint32_t word, bool contents) const {
+  const WordState& state = words_[word];
+  if (!contents) return __builtin_prefetch(&state);
+  __builtin_prefetch(state.symbols.data());
+  __builtin_prefetch(state.index.data());
+}
+
 // replace_pair then update_pair_statistics, word by word: each word's update
 // touches only its own index entries, and stats changes are summed per pair
 // and applied at the end (nothing reads them in between), so the result is
 // subword-nmt's. The pair's own index is reset first, as subword-nmt does.
+// The decrements are counted on the word before it is merged in place.
 void Learner::merge_pair(std::uint32_t pair) {
+  constexpr std::size_t kAhead = 8;  // words whose state is fetched ahead; contents half as far
   const Symbol first = pairs_[pair].left, second = pairs_[pair].right;
   const Symbol merged = intern(symbol_text_[first] + symbol_text_[second]);
   const std::vector<std::uint32_t> words = std::move(pairs_[pair].words);
   pairs_[pair].words.clear();
   ++merge_stamp_;
-  for (const std::uint32_t w : words) {
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    if (k + kAhead < words.size()) prefetch_word(words[k + kAhead], false);
+    if (k + kAhead / 2 < words.size()) prefetch_word(words[k + kAhead / 2], true);
     // A word may be listed twice; once updated, its new entries must stay.
+    const std::uint32_t w = words[k];
     WordState& word = words_[w];
     if (word.stamp == merge_stamp_) continue;
-    const std::int32_t count = index_count(pair, w);
-    index_remove(pair, w);
-    if (count < 1) continue;
+    if (index_take(pair, w) < 1) continue;
     word.stamp = merge_stamp_;
-    old_word_ = word.symbols;
+    count_old_word(w, word.symbols, first, second, word.freq);
     if (word.has_inner_whitespace)
-      word.symbols = merge_like_regex(old_word_, first, second);
+      word.symbols = merge_like_regex(word.symbols, first, second);
     else
       merge_in_place(word.symbols, first, second, merged);
-    count_old_word(w, old_word_, first, second, word.freq);
     count_new_word(w, word.symbols, merged, word.freq);
   }
   for (const std::uint32_t p : touched_) {
