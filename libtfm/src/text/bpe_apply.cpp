@@ -83,7 +83,7 @@ class BpeSegmentCache {
   }
   struct Shard {
     std::atomic_flag busy;
-    FlatMap<Entry> index;
+    FlatMap<Entry> index{64};  // grows as needed: unused slots would cost page faults at start-up
     std::vector<char> arena;
   };
   struct Lock {
@@ -159,16 +159,25 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
   const auto intern = [&](const std::string& text) {
     return symbol_ids_.try_emplace(text, static_cast<std::int32_t>(symbol_ids_.size())).first->second;
   };
-  std::unordered_map<std::uint64_t, std::int32_t> last_rank;
+  symbol_ids_.reserve(2 * codes.merges.size());
   for (std::size_t i = 0; i < codes.merges.size(); ++i) {
     const auto& [left, right] = codes.merges[i];
     const std::int32_t l = intern(left), r = intern(right), m = intern(left + right);
     bool added;
     merges_->get(key(l, r), Merge{static_cast<std::int32_t>(i), m}, added);  // the first duplicate wins
-    last_rank[key(l, r)] = static_cast<std::int32_t>(i);
   }
-  // subword-nmt's reverse table: of pairs that concatenate to the same unit,
-  // the one whose last occurrence comes first.
+  if (!vocabulary_.empty()) build_reverse(codes);
+  if (const auto it = symbol_ids_.find(kEndOfWord); it != symbol_ids_.end()) end_of_word_id_ = it->second;
+}
+
+// subword-nmt's reverse table (for the vocabulary filter only): of pairs that
+// concatenate to the same unit, the one whose last occurrence comes first.
+void BpeApplier::build_reverse(const BpeCodes& codes) {
+  std::unordered_map<std::uint64_t, std::int32_t> last_rank;
+  for (std::size_t i = 0; i < codes.merges.size(); ++i) {
+    const auto& [left, right] = codes.merges[i];
+    last_rank[key(symbol_ids_.at(left), symbol_ids_.at(right))] = static_cast<std::int32_t>(i);
+  }
   std::unordered_map<std::string, std::int32_t> reverse_rank;
   for (std::size_t i = 0; i < codes.merges.size(); ++i) {
     const auto& [left, right] = codes.merges[i];
@@ -179,7 +188,6 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       reverse_[left + right] = codes.merges[i];
     }
   }
-  if (const auto it = symbol_ids_.find(kEndOfWord); it != symbol_ids_.end()) end_of_word_id_ = it->second;
 }
 
 BpeApplier::~BpeApplier() = default;

@@ -66,6 +66,7 @@ class BpeApplier {
     std::int32_t id;  // symbol id, -1 when not in the codes
   };
   class Random;
+  void build_reverse(const BpeCodes& codes);
   void apply_spaced_line(std::string_view line, Random* random, std::string& out) const;
   void append_token(std::string_view token, Random* random, std::string& out) const;
   std::vector<std::string> encode(std::string_view word, Random* random) const;
@@ -91,7 +92,8 @@ public:
   std::unordered_set<std::string, Hash, std::equal_to<>> vocabulary_;
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> symbol_ids_;
   std::unique_ptr<FlatMap<Merge>> merges_;  // (left id, right id) -> merge
-  std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;  // merged text -> pair
+  // merged text -> pair; only with a vocabulary
+  std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;
   std::int32_t end_of_word_id_ = -1;  // the lone `</w>` symbol of version 0.1
   std::unique_ptr<BpeSegmentCache> cache_;
 };
