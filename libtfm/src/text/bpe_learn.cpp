@@ -25,8 +25,10 @@ struct PairEntry {
   Symbol left, right;
   std::uint64_t left_prefix, right_prefix;  // first 8 bytes, big-endian: most ties end there
   std::int64_t stats = 0, big = 0;
+  std::int64_t delta = 0;  // the current merge's change to stats, applied at its end
   bool in_stats = false, in_big = false;
   bool in_order = false;  // in stats_order_ (stats >= threshold), else in low_
+  bool touched = false;   // listed in touched_ (its delta may be zero)
   std::vector<std::uint32_t> words;  // words with an index entry for this pair
 };
 
@@ -89,9 +91,7 @@ class Learner {
   double threshold_ = 0;
   std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
   std::vector<std::uint32_t> low_;  // may list a pair that has moved since
-  std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
-  std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
-  std::vector<char> is_touched_;
+  std::vector<std::uint32_t> touched_;  // pairs with a delta (possibly zero)
 };
 
 std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
@@ -160,20 +160,22 @@ std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
   bool added;
   const std::uint32_t id = pair_ids_.get(key(left, right), static_cast<std::uint32_t>(pairs_.size()), added);
   if (added) {
-    pairs_.push_back(
-        PairEntry{left, right, prefix_key(symbol_text_[left]), prefix_key(symbol_text_[right]), 0, 0, false, false, false, {}});
-    deltas_.push_back(0);
-    is_touched_.push_back(0);
+    PairEntry& entry = pairs_.emplace_back();
+    entry.left = left;
+    entry.right = right;
+    entry.left_prefix = prefix_key(symbol_text_[left]);
+    entry.right_prefix = prefix_key(symbol_text_[right]);
   }
   return id;
 }
 
 void Learner::add_delta(std::uint32_t pair, std::int64_t delta) {
-  if (!is_touched_[pair]) {
-    is_touched_[pair] = 1;
+  PairEntry& entry = pairs_[pair];
+  if (!entry.touched) {
+    entry.touched = true;
     touched_.push_back(pair);
   }
-  deltas_[pair] += delta;
+  entry.delta += delta;
 }
 
 // subword-nmt's order: (frequency, left, right), strings compared by code
@@ -413,9 +415,9 @@ void Learner::merge_pair(std::uint32_t pair) {
     count_new_word(w, word.symbols, merged, word.freq);
   }
   for (const std::uint32_t p : touched_) {
-    stats_add(p, deltas_[p]);  // a zero net change still creates the entry
-    deltas_[p] = 0;
-    is_touched_[p] = 0;
+    stats_add(p, pairs_[p].delta);  // a zero net change still creates the entry
+    pairs_[p].delta = 0;
+    pairs_[p].touched = false;
   }
   touched_.clear();
 }
