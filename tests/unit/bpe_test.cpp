@@ -226,6 +226,37 @@ TEST_CASE("applying: merges in code order, separators, spaces, one-character wor
   CHECK(apply(BpeApplier(read_bpe_codes(codes.path, 3), plus), "lowest") == "lo+ we+ st");
 }
 
+TEST_CASE("applying without dropout (merges by kept ranks) gives what merging round by round gives") {
+  // A dropout too small to drop anything takes the round-by-round path.
+  std::mt19937 random(11);
+  const std::vector<std::string> letters = {"a", "b", "c", "\xC3\xA9", "\xE6\x97\xA5"};
+  const auto random_words = [&](int count) {
+    std::string text;
+    for (int w = 0; w < count; ++w) {
+      for (auto n = 1 + random() % 12; n > 0; --n) text += letters[random() % letters.size()];
+      text += ' ';
+    }
+    return text;
+  };
+  BpeLearnConfig learn;
+  learn.symbols = 300;
+  learn.min_frequency = 1;
+  std::vector<std::pair<std::string, std::string>> merges = learn_bpe(words_of(random_words(2000)), learn).merges;
+  // Pairs that make the same unit, a duplicate, a merge of a unit with itself.
+  for (const auto& [left, right] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "b"}, {"b", "c"}, {"ab", "c"}, {"a", "bc"}, {"abc", "abc"}, {"c", "a"}, {"a", "b"}, {"ca", "ca"}})
+    merges.emplace_back(left, right);
+  const std::string text = random_words(3000) + "abcabcabc cacacaca abcabc";
+  for (const int version : {2, 1}) {
+    CAPTURE(version);
+    BpeApplyConfig round_by_round;
+    round_by_round.dropout = 1e-300;
+    const BpeApplier kept(BpeCodes{version, merges}, BpeApplyConfig{}), rounds(BpeCodes{version, merges}, round_by_round);
+    CHECK(apply(kept, text) == apply(rounds, text));
+    CHECK(apply(kept, text) != text);
+  }
+}
+
 TEST_CASE("applying with a vocabulary undoes merges into unknown units") {
   TempFile codes(kLowCodes);
   const BpeApplier applier(read_bpe_codes(codes.path), BpeApplyConfig{},

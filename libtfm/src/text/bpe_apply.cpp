@@ -1,5 +1,6 @@
 #include "tfm/text/bpe_apply.h"
 
+#include <algorithm>
 #include <climits>
 #include <atomic>
 #include <thread>
@@ -252,11 +253,49 @@ bool BpeApplier::merge_best_pair(std::vector<Piece>& pieces, Random* random) con
   return true;
 }
 
+// The same rounds as merge_best_pair without dropout, all of them: the rank
+// of each adjacent pair is kept and looked up again only next to merged
+// units, instead of for every pair in every round.
+void BpeApplier::merge_all(std::vector<Piece>& pieces) const {
+  constexpr std::int32_t kNone = INT32_MAX;
+  const auto rank_at = [&](std::size_t i) {
+    if (pieces[i].id < 0 || pieces[i + 1].id < 0) return kNone;
+    const Merge* merge = merges_->find(key(pieces[i].id, pieces[i + 1].id));
+    return merge ? merge->rank : kNone;
+  };
+  std::vector<std::int32_t> ranks(pieces.size());  // ranks[i]: of pieces i and i + 1
+  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) ranks[i] = rank_at(i);
+  for (std::size_t n = pieces.size(); n > 1; n = pieces.size()) {
+    const auto best_i = static_cast<std::size_t>(std::min_element(ranks.begin(), ranks.begin() + (n - 1)) - ranks.begin());
+    if (ranks[best_i] == kNone) return;
+    const std::int32_t left = pieces[best_i].id, right = pieces[best_i + 1].id;
+    const std::int32_t result = merges_->find(key(left, right))->result;
+    std::size_t out = best_i;
+    for (std::size_t i = best_i; i < n; ++out) {
+      const bool merge = i + 1 < n && pieces[i].id == left && pieces[i + 1].id == right;
+      const bool after_merge = out > best_i && pieces[out - 1].id == result;
+      if (merge) {
+        pieces[out] = Piece{pieces[i].begin, pieces[i + 1].end, result};
+        i += 2;
+      } else {
+        pieces[out] = pieces[i];
+        ranks[out] = ranks[i];  // stays right unless the next piece is merged: then redone below
+        ++i;
+      }
+      if (out > 0 && (merge || after_merge)) ranks[out - 1] = rank_at(out - 1);
+    }
+    pieces.resize(out);
+  }
+}
+
 std::vector<std::string> BpeApplier::encode(std::string_view word, Random* random) const {
   if (glossaries_.matches(word) || utf8_length(word) == 1) return {std::string(word)};
   std::vector<Piece> pieces = initial_pieces(word);
-  while (pieces.size() > 1 && merge_best_pair(pieces, random)) {
-  }
+  if (random)
+    while (pieces.size() > 1 && merge_best_pair(pieces, random)) {
+    }
+  else
+    merge_all(pieces);
   if (pieces.back().begin == pieces.back().end) pieces.pop_back();  // a lone `</w>` (0.1)
   std::vector<std::string> units;
   for (const Piece& piece : pieces) units.emplace_back(word.substr(piece.begin, piece.end - piece.begin));

@@ -72,6 +72,7 @@ class BpeApplier {
   std::vector<std::string> encode(std::string_view word, Random* random) const;
   std::vector<Piece> initial_pieces(std::string_view word) const;
   bool merge_best_pair(std::vector<Piece>& pieces, Random* random) const;
+  void merge_all(std::vector<Piece>& pieces) const;
   std::int32_t symbol_id(std::string_view text) const;
   std::vector<std::string> check_vocabulary(std::vector<std::string> units) const;
   void recursive_split(const std::string& unit, bool final, std::vector<std::string>& out) const;
