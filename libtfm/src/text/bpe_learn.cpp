@@ -1,6 +1,6 @@
 #include "tfm/text/bpe_learn.h"
 
-#include <set>
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,7 +27,7 @@ struct PairEntry {
   std::int64_t stats = 0, big = 0;
   std::int64_t delta = 0;  // the current merge's change to stats, applied at its end
   bool in_stats = false, in_big = false;
-  bool in_order = false;  // in stats_order_ (stats >= threshold), else in low_
+  bool in_order = false;  // in ranked_ (stats >= threshold), else in low_
   bool touched = false;   // listed in touched_ (its delta may be zero)
   std::vector<std::uint32_t> words;  // words with an index entry for this pair
 };
@@ -38,14 +38,23 @@ class Learner {
   BpeLearnResult run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer);
 
  private:
+  // A pair with its stats when pushed on ranked_: stale once they changed.
+  struct Ranked {
+    std::int64_t stats;
+    std::uint32_t pair;
+  };
   struct ByStats {
     const Learner* learner;
-    bool operator()(std::uint32_t a, std::uint32_t b) const { return learner->less(a, b, false); }
+    bool operator()(const Ranked& a, const Ranked& b) const {
+      return a.stats != b.stats ? a.stats < b.stats : learner->less_text(a.pair, b.pair);
+    }
   };
 
   Symbol intern(std::string_view text);
   std::uint32_t pair_id(Symbol left, Symbol right);
   bool less(std::uint32_t a, std::uint32_t b, bool by_big) const;
+  bool less_text(std::uint32_t a, std::uint32_t b) const;
+  std::uint32_t best_ranked();
   void stats_set(std::uint32_t pair, std::int64_t value);
   void stats_add(std::uint32_t pair, std::int64_t delta);
   void index_add(std::uint32_t pair, std::uint32_t word, int delta);
@@ -84,12 +93,13 @@ class Learner {
   std::uint32_t merge_stamp_ = 0;
   std::vector<PairEntry> pairs_;
   FlatMap<std::uint32_t> pair_ids_;
-  // `stats` split at the threshold: pairs at or above it ordered (the best
-  // pair is the last), those below it only listed, as they can never be
-  // picked (the best pair below the threshold means a reload) and only wait
-  // for the next prune. This keeps most updates out of the ordered set.
+  // `stats` split at the threshold: pairs at or above it in a max-heap,
+  // those below it only listed, as they can never be picked (the best pair
+  // below the threshold means a reload) and only wait for the next prune.
+  // This keeps most updates out of the heap. A change pushes the pair again;
+  // entries whose stats are no longer the pair's are dropped when on top.
   double threshold_ = 0;
-  std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
+  std::vector<Ranked> ranked_;
   std::vector<std::uint32_t> low_;  // may list a pair that has moved since
   std::vector<std::uint32_t> touched_;  // pairs with a delta (possibly zero)
 };
@@ -107,8 +117,10 @@ std::uint64_t prefix_key(std::string_view text) {
 Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
   std::unordered_set<Symbol> internal, final_chars;
   std::vector<Symbol> ascii(256, kNoSymbol), ascii_final(256, kNoSymbol);  // most characters
+  words_.reserve(counts.size());
   for (const auto& [text, freq] : counts.entries()) {
     Word word;
+    word.reserve(text.size());  // one allocation: a word has at most one symbol per byte
     bool whitespace = false;
     for (std::size_t pos = 0; pos < text.size();) {
       const std::size_t start = pos;
@@ -126,7 +138,7 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
       }
     }
     const auto w = static_cast<std::uint32_t>(words_.size());
-    words_.emplace_back();
+    words_.emplace_back().index.reserve(word.size());
     for (std::size_t i = 1; i < word.size(); ++i) {
       const std::uint32_t p = pair_id(word[i - 1], word[i]);
       pairs_[p].stats += freq;
@@ -184,7 +196,12 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
   const PairEntry& x = pairs_[a];
   const PairEntry& y = pairs_[b];
   const std::int64_t fx = by_big ? x.big : x.stats, fy = by_big ? y.big : y.stats;
-  if (fx != fy) return fx < fy;
+  return fx != fy ? fx < fy : less_text(a, b);
+}
+
+bool Learner::less_text(std::uint32_t a, std::uint32_t b) const {
+  const PairEntry& x = pairs_[a];
+  const PairEntry& y = pairs_[b];
   if (x.left != y.left)
     return x.left_prefix != y.left_prefix ? x.left_prefix < y.left_prefix
                                           : symbol_text_[x.left] < symbol_text_[y.left];
@@ -195,14 +212,28 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
 void Learner::stats_set(std::uint32_t pair, std::int64_t value) {
   PairEntry& entry = pairs_[pair];
   const bool was_low = entry.in_stats && !entry.in_order;
-  if (entry.in_order) stats_order_.erase(pair);
   entry.stats = value;
   entry.in_stats = true;
   entry.in_order = static_cast<double>(value) >= threshold_;
-  if (entry.in_order)
-    stats_order_.insert(pair);
-  else if (!was_low)
+  if (entry.in_order) {
+    ranked_.push_back(Ranked{value, pair});
+    std::push_heap(ranked_.begin(), ranked_.end(), ByStats{this});
+  } else if (!was_low) {
     low_.push_back(pair);
+  }
+}
+
+// The best pair at or above the threshold (UINT32_MAX when there is none):
+// the top of the heap once stale entries are dropped. A pair may have two
+// current entries (its stats went back to an earlier value): either will do.
+std::uint32_t Learner::best_ranked() {
+  for (; !ranked_.empty(); ranked_.pop_back()) {
+    const Ranked& top = ranked_.front();
+    const PairEntry& entry = pairs_[top.pair];
+    if (entry.in_order && entry.stats == top.stats) return top.pair;
+    std::pop_heap(ranked_.begin(), ranked_.end(), ByStats{this});
+  }
+  return UINT32_MAX;
 }
 
 // stats[pair] += delta on a defaultdict: a pruned pair comes back with only
@@ -427,7 +458,7 @@ BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const Me
   if (pairs_.empty()) return result;
   ProgressBar progress("merges", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
   for (long i = 0; i < symbols; ++i) {
-    std::uint32_t best = stats_order_.empty() ? UINT32_MAX : *stats_order_.rbegin();
+    std::uint32_t best = best_ranked();
     if (best == UINT32_MAX) {  // every pair in `stats` is below the threshold
       prune();
       best = reload_from_big(i);
