@@ -169,6 +169,11 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
   }
   if (!vocabulary_.empty()) build_reverse(codes);
   if (const auto it = symbol_ids_.find(kEndOfWord); it != symbol_ids_.end()) end_of_word_id_ = it->second;
+  for (std::size_t c = 0; c < ascii_ids_.size(); ++c) {
+    const std::string text(1, static_cast<char>(c));
+    ascii_ids_[c] = symbol_id(text);
+    ascii_final_ids_[c] = version_ == 2 ? symbol_id(text + std::string(kEndOfWord)) : ascii_ids_[c];
+  }
 }
 
 // subword-nmt's reverse table (for the vocabulary filter only): of pairs that
@@ -202,13 +207,18 @@ std::int32_t BpeApplier::symbol_id(std::string_view text) const {
 // followed by a `</w>` unit of its own (version 0.1, empty range).
 std::vector<BpeApplier::Piece> BpeApplier::initial_pieces(std::string_view word) const {
   std::vector<Piece> pieces;
+  pieces.reserve(word.size() + 1);
   for (std::size_t pos = 0; pos < word.size();) {
     const auto begin = static_cast<std::uint32_t>(pos);
-    pos += utf8_sequence_length(static_cast<unsigned char>(word[pos]));
+    const auto byte = static_cast<unsigned char>(word[pos]);
+    pos += utf8_sequence_length(byte);
     const std::string_view text = word.substr(begin, pos - begin);
     const bool last = pos >= word.size();
-    const std::int32_t id = last && version_ == 2 ? symbol_id(std::string(text) + std::string(kEndOfWord))
-                                                  : symbol_id(text);
+    std::int32_t id;
+    if (byte < 0x80)
+      id = (last ? ascii_final_ids_ : ascii_ids_)[byte];
+    else
+      id = last && version_ == 2 ? symbol_id(std::string(text) + std::string(kEndOfWord)) : symbol_id(text);
     pieces.push_back(Piece{begin, static_cast<std::uint32_t>(pos), id});
   }
   if (version_ == 1) {

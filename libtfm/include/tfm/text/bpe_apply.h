@@ -7,6 +7,7 @@
 // recursively), glossaries and BPE-dropout. Links nothing of the learner.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -96,6 +97,9 @@ public:
   // merged text -> pair; only with a vocabulary
   std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;
   std::int32_t end_of_word_id_ = -1;  // the lone `</w>` symbol of version 0.1
+  // Ids of the one-byte characters inside a word and at its end (with `</w>`
+  // in version 0.2): most characters, looked up without hashing.
+  std::array<std::int32_t, 128> ascii_ids_{}, ascii_final_ids_{};
   std::unique_ptr<BpeSegmentCache> cache_;
 };
 
