@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <atomic>
+#include <bit>
 #include <thread>
 
 #include "tfm/core/error.h"
@@ -154,7 +155,8 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       config_(std::move(config)),
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
-      merges_(std::make_unique<FlatMap<Merge>>()),
+      // Sparse (a quarter full at most): most lookups are of pairs not in the codes.
+      merges_(std::make_unique<FlatMap<Merge>>(std::bit_ceil(4 * codes.merges.size() + 1))),
       cache_(std::make_unique<BpeSegmentCache>(config_.concurrent)) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {
@@ -267,19 +269,20 @@ bool BpeApplier::merge_best_pair(std::vector<Piece>& pieces, Random* random) con
 // of each adjacent pair is kept and looked up again only next to merged
 // units, instead of for every pair in every round.
 void BpeApplier::merge_all(std::vector<Piece>& pieces) const {
-  constexpr std::int32_t kNone = INT32_MAX;
-  const auto rank_at = [&](std::size_t i) {
+  constexpr Merge kNone{INT32_MAX, -1};
+  const auto merge_at = [&](std::size_t i) {
     if (pieces[i].id < 0 || pieces[i + 1].id < 0) return kNone;
     const Merge* merge = merges_->find(key(pieces[i].id, pieces[i + 1].id));
-    return merge ? merge->rank : kNone;
+    return merge ? *merge : kNone;
   };
-  std::vector<std::int32_t> ranks(pieces.size());  // ranks[i]: of pieces i and i + 1
-  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) ranks[i] = rank_at(i);
+  std::vector<Merge> merges(pieces.size());  // merges[i]: of pieces i and i + 1
+  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) merges[i] = merge_at(i);
+  const auto by_rank = [](const Merge& a, const Merge& b) { return a.rank < b.rank; };
   for (std::size_t n = pieces.size(); n > 1; n = pieces.size()) {
-    const auto best_i = static_cast<std::size_t>(std::min_element(ranks.begin(), ranks.begin() + (n - 1)) - ranks.begin());
-    if (ranks[best_i] == kNone) return;
-    const std::int32_t left = pieces[best_i].id, right = pieces[best_i + 1].id;
-    const std::int32_t result = merges_->find(key(left, right))->result;
+    const auto best_i =
+        static_cast<std::size_t>(std::min_element(merges.begin(), merges.begin() + (n - 1), by_rank) - merges.begin());
+    if (merges[best_i].rank == kNone.rank) return;
+    const std::int32_t left = pieces[best_i].id, right = pieces[best_i + 1].id, result = merges[best_i].result;
     std::size_t out = best_i;
     for (std::size_t i = best_i; i < n; ++out) {
       const bool merge = i + 1 < n && pieces[i].id == left && pieces[i + 1].id == right;
@@ -289,10 +292,10 @@ void BpeApplier::merge_all(std::vector<Piece>& pieces) const {
         i += 2;
       } else {
         pieces[out] = pieces[i];
-        ranks[out] = ranks[i];  // stays right unless the next piece is merged: then redone below
+        merges[out] = merges[i];  // stays right unless the next piece is merged: then redone below
         ++i;
       }
-      if (out > 0 && (merge || after_merge)) ranks[out - 1] = rank_at(out - 1);
+      if (out > 0 && (merge || after_merge)) merges[out - 1] = merge_at(out - 1);
     }
     pieces.resize(out);
   }
