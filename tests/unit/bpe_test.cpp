@@ -126,7 +126,7 @@ TEST_CASE("parallel word counts: same counts in the same order for any thread co
   }
 }
 
-TEST_CASE("parallel word counts: the first invalid UTF-8 in the input is the one reported") {
+TEST_CASE("parallel word counts: the first invalid UTF-8 in the input is the one reported; read errors") {
   std::string text = many_chunks_text();
   const auto line_at = [&](std::size_t pos) { return std::count(text.begin(), text.begin() + pos, '\n') + 1; };
   const std::size_t late = text.size() - 100, early = text.find('\n', text.size() / 2) + 1;
@@ -138,6 +138,8 @@ TEST_CASE("parallel word counts: the first invalid UTF-8 in the input is the one
     CAPTURE(threads);
     CHECK_THROWS_WITH_AS(count_words(file.path, threads),
                          doctest::Contains(message.c_str()), InputError);
+    CHECK_THROWS_AS(count_words(std::filesystem::temp_directory_path().string(), threads), IoError);  // read fails
+    CHECK_THROWS_AS(count_words(file.path + ".missing", threads), IoError);
   }
 }
 

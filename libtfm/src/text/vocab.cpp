@@ -213,18 +213,22 @@ class ChunkSource {
   std::exception_ptr error_;
 };
 
+// One counting thread: chunks until the input ends or a thread fails.
 void count_chunks(ChunkSource& source, CountShard& shard) {
   std::string text;
-  std::size_t chunk, first_line;
-  while (source.next(text, chunk, first_line)) {
-    if (const auto bad = find_invalid_utf8(text); bad != std::string_view::npos) {
-      const auto line = first_line + static_cast<std::size_t>(std::count(text.begin(), text.begin() + bad, '\n'));
-      source.fail(chunk, std::make_exception_ptr(InputError(display_name(source.path()), line, "invalid UTF-8")));
-      return;
+  std::size_t chunk = 0, first_line;
+  try {
+    while (source.next(text, chunk, first_line)) {
+      if (const auto bad = find_invalid_utf8(text); bad != std::string_view::npos) {
+        const auto line = first_line + static_cast<std::size_t>(std::count(text.begin(), text.begin() + bad, '\n'));
+        throw InputError(display_name(source.path()), line, "invalid UTF-8");
+      }
+      const std::size_t begin = shard.counts.size();
+      shard.counts.add_line(text);
+      shard.runs.push_back({chunk, begin, shard.counts.size()});
     }
-    const std::size_t begin = shard.counts.size();
-    shard.counts.add_line(text);
-    shard.runs.push_back({chunk, begin, shard.counts.size()});
+  } catch (...) {  // out of memory, too
+    source.fail(chunk, std::current_exception());
   }
 }
 
