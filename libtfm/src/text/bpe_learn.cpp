@@ -97,7 +97,9 @@ class Learner {
   // those below it only listed, as they can never be picked (the best pair
   // below the threshold means a reload) and only wait for the next prune.
   // This keeps most updates out of the heap. A change pushes the pair again;
-  // entries whose stats are no longer the pair's are dropped when on top.
+  // entries whose stats are no longer the pair's are dropped when on top (the
+  // heap holds an entry per change, bounded by the merge work on the word
+  // dictionary; on Multi30k fewer entries than there are pairs).
   double threshold_ = 0;
   std::vector<Ranked> ranked_;
   std::vector<std::uint32_t> low_;  // may list a pair that has moved since
