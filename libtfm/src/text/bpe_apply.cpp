@@ -155,8 +155,7 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       config_(std::move(config)),
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
-      // Sparse (a quarter full at most): most lookups are of pairs not in the codes.
-      merges_(std::make_unique<FlatMap<Merge>>(std::bit_ceil(4 * codes.merges.size() + 1))),
+      merges_(std::make_unique<FlatMap<Merge>>(std::bit_ceil(2 * codes.merges.size() + 2))),  // no rehash
       cache_(std::make_unique<BpeSegmentCache>(config_.concurrent)) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {
