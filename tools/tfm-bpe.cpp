@@ -42,16 +42,20 @@ struct Subcommand {
   void (*run)(Options&);
 };
 
-void declare_common(po::options_description& d, Options& o, bool many_inputs) {
+// learn and vocab count words on all cores by default (the counts do not
+// depend on it); apply uses one thread unless told.
+void declare_common(po::options_description& d, Options& o, bool many_inputs, bool all_cores) {
   auto* inputs = po::value(&o.inputs)->value_name("FILE");
+  if (all_cores) o.threads = 0;
   d.add_options()("input,i", many_inputs ? inputs->multitoken() : inputs, "input text (default: stdin)")(
       "output,o", po::value(&o.output)->value_name("FILE"), "output file (default: stdout)")(
-      "threads", po::value(&o.threads)->value_name("N"), "threads (default 1; 0 or -1: all cores)")(
+      "threads", po::value(&o.threads)->value_name("N"),
+      all_cores ? "threads (default 0: all cores)" : "threads (default 1; 0 or -1: all cores)")(
       "num-workers", po::value(&o.threads)->value_name("N"), "same as --threads (subword-nmt's name)");
 }
 
 void declare_learn(po::options_description& d, Options& o) {
-  declare_common(d, o, true);
+  declare_common(d, o, true, true);
   d.add_options()("symbols,s", po::value(&o.learn.symbols)->default_value(o.learn.symbols)->value_name("N"), "merges to learn")(
       "min-frequency", po::value(&o.learn.min_frequency)->default_value(2)->value_name("FREQ"),
       "stop when no pair occurs FREQ times")("dict-input", po::bool_switch(&o.dict_input),
@@ -65,7 +69,7 @@ void declare_learn(po::options_description& d, Options& o) {
 }
 
 void declare_apply(po::options_description& d, Options& o) {
-  declare_common(d, o, false);
+  declare_common(d, o, false, false);
   d.add_options()("codes,c", po::value(&o.codes)->required()->value_name("FILE"), "BPE codes (from learn)")(
       "merges,m", po::value(&o.merges)->value_name("N"), "use only the first N merges (default: all)")(
       "separator,s", po::value(&o.apply.separator)->default_value("@@")->value_name("STR"),
@@ -80,7 +84,7 @@ void declare_apply(po::options_description& d, Options& o) {
       "random seed for --dropout")("unbuffered,b", po::bool_switch(&o.unbuffered), "flush every line");
 }
 
-void declare_vocab(po::options_description& d, Options& o) { declare_common(d, o, false); }
+void declare_vocab(po::options_description& d, Options& o) { declare_common(d, o, false, true); }
 
 void declare_undo(po::options_description& d, Options& o) {
   d.add_options()("input,i", po::value(&o.inputs)->value_name("FILE"), "input text (default: stdin)")(

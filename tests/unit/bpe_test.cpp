@@ -2,6 +2,7 @@
 // segmentations come from subword-nmt 0.3.8 run on the same input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -90,6 +91,58 @@ TEST_CASE("word counts: long words, shared 8-byte heads, NUL bytes; files as lin
   CHECK_THROWS_WITH_AS(count_words(bad.path), doctest::Contains(":4: invalid UTF-8"), InputError);
 }
 
+namespace {
+
+// Text of several MB (the parallel counter's chunks are about 1 MB): new
+// words keep appearing, with ties, Unicode, empty lines, '\r\n' and other
+// Python line boundaries, and no '\n' at the end.
+std::string many_chunks_text() {
+  std::mt19937 random(7);
+  std::string text;
+  for (int line = 0; text.size() < (std::size_t(3) << 20); ++line) {
+    if (line % 97 == 0) text += line % 2 ? "\n" : " \r\n";
+    const int words = static_cast<int>(random() % 12);
+    for (int i = 0; i < words; ++i) {
+      const unsigned kind = random() % 8;
+      const int id = kind < 4 ? static_cast<int>(random() % 50) : line - static_cast<int>(random() % 100);
+      text += (kind == 7 ? "w\xC3\xA9" : "w") + std::to_string(id) + (kind == 6 ? "\x0b" : "") + (i + 1 < words ? " " : "");
+    }
+    text += line % 5 ? "\n" : "\r\n";
+  }
+  return text + "last";
+}
+
+}  // namespace
+
+TEST_CASE("parallel word counts: same counts in the same order for any thread count") {
+  for (const std::string& text : {many_chunks_text(), std::string(), std::string("one line"), std::string("\n\n\n"),
+                                 std::string("b a\n\nc a b\n")}) {
+    TempFile file(text, "parallel");
+    const auto expected = words_of(text).entries();
+    for (int threads = 1; threads <= 4; ++threads) {
+      CAPTURE(threads);
+      CHECK(count_words(file.path, threads).entries() == expected);
+    }
+  }
+}
+
+TEST_CASE("parallel word counts: the first invalid UTF-8 in the input is the one reported; read errors") {
+  std::string text = many_chunks_text();
+  const auto line_at = [&](std::size_t pos) { return std::count(text.begin(), text.begin() + pos, '\n') + 1; };
+  const std::size_t late = text.size() - 100, early = text.find('\n', text.size() / 2) + 1;
+  text[late] = '\xFF';
+  text[early] = '\xC3';
+  TempFile file(text, "bad_parallel");
+  const std::string message = ":" + std::to_string(line_at(early)) + ": invalid UTF-8";
+  for (int threads = 1; threads <= 4; ++threads) {
+    CAPTURE(threads);
+    CHECK_THROWS_WITH_AS(count_words(file.path, threads),
+                         doctest::Contains(message.c_str()), InputError);
+    CHECK_THROWS_AS(count_words(std::filesystem::temp_directory_path().string(), threads), IoError);  // read fails
+    CHECK_THROWS_AS(count_words(file.path + ".missing", threads), IoError);
+  }
+}
+
 TEST_CASE("word-count lines parse strictly, with file and line in errors") {
   CHECK(parse_word_count("word 12\r", "v", 1) == std::pair<std::string_view, std::int64_t>{"word", 12});
   CHECK_THROWS_WITH_AS(parse_word_count("word", "v.txt", 3), "v.txt:3: expected 'word count' (a word, one space, a count)",
@@ -173,6 +226,37 @@ TEST_CASE("applying: merges in code order, separators, spaces, one-character wor
   BpeApplyConfig plus;
   plus.separator = "+";
   CHECK(apply(BpeApplier(read_bpe_codes(codes.path, 3), plus), "lowest") == "lo+ we+ st");
+}
+
+TEST_CASE("applying without dropout (merges by kept ranks) gives what merging round by round gives") {
+  // A dropout too small to drop anything takes the round-by-round path.
+  std::mt19937 random(11);
+  const std::vector<std::string> letters = {"a", "b", "c", "\xC3\xA9", "\xE6\x97\xA5"};
+  const auto random_words = [&](int count) {
+    std::string text;
+    for (int w = 0; w < count; ++w) {
+      for (auto n = 1 + random() % 12; n > 0; --n) text += letters[random() % letters.size()];
+      text += ' ';
+    }
+    return text;
+  };
+  BpeLearnConfig learn;
+  learn.symbols = 300;
+  learn.min_frequency = 1;
+  std::vector<std::pair<std::string, std::string>> merges = learn_bpe(words_of(random_words(2000)), learn).merges;
+  // Pairs that make the same unit, a duplicate, a merge of a unit with itself.
+  for (const auto& [left, right] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "b"}, {"b", "c"}, {"ab", "c"}, {"a", "bc"}, {"abc", "abc"}, {"c", "a"}, {"a", "b"}, {"ca", "ca"}})
+    merges.emplace_back(left, right);
+  const std::string text = random_words(3000) + "abcabcabc cacacaca abcabc";
+  for (const int version : {2, 1}) {
+    CAPTURE(version);
+    BpeApplyConfig round_by_round;
+    round_by_round.dropout = 1e-300;
+    const BpeApplier kept(BpeCodes{version, merges}, BpeApplyConfig{}), rounds(BpeCodes{version, merges}, round_by_round);
+    CHECK(apply(kept, text) == apply(rounds, text));
+    CHECK(apply(kept, text) != text);
+  }
 }
 
 TEST_CASE("applying with a vocabulary undoes merges into unknown units") {

@@ -1,7 +1,9 @@
 #include "tfm/text/bpe_apply.h"
 
+#include <algorithm>
 #include <climits>
 #include <atomic>
+#include <bit>
 #include <thread>
 
 #include "tfm/core/error.h"
@@ -83,7 +85,7 @@ class BpeSegmentCache {
   }
   struct Shard {
     std::atomic_flag busy;
-    FlatMap<Entry> index;
+    FlatMap<Entry> index{64};  // grows as needed: unused slots would cost page faults at start-up
     std::vector<char> arena;
   };
   struct Lock {
@@ -153,22 +155,36 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       config_(std::move(config)),
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
-      merges_(std::make_unique<FlatMap<Merge>>()),
+      merges_(std::make_unique<FlatMap<Merge>>(std::bit_ceil(2 * codes.merges.size() + 2))),  // no rehash
       cache_(std::make_unique<BpeSegmentCache>(config_.concurrent)) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {
     return symbol_ids_.try_emplace(text, static_cast<std::int32_t>(symbol_ids_.size())).first->second;
   };
-  std::unordered_map<std::uint64_t, std::int32_t> last_rank;
+  symbol_ids_.reserve(2 * codes.merges.size());
   for (std::size_t i = 0; i < codes.merges.size(); ++i) {
     const auto& [left, right] = codes.merges[i];
     const std::int32_t l = intern(left), r = intern(right), m = intern(left + right);
     bool added;
     merges_->get(key(l, r), Merge{static_cast<std::int32_t>(i), m}, added);  // the first duplicate wins
-    last_rank[key(l, r)] = static_cast<std::int32_t>(i);
   }
-  // subword-nmt's reverse table: of pairs that concatenate to the same unit,
-  // the one whose last occurrence comes first.
+  if (!vocabulary_.empty()) build_reverse(codes);
+  if (const auto it = symbol_ids_.find(kEndOfWord); it != symbol_ids_.end()) end_of_word_id_ = it->second;
+  for (std::size_t c = 0; c < ascii_ids_.size(); ++c) {
+    const std::string text(1, static_cast<char>(c));
+    ascii_ids_[c] = symbol_id(text);
+    ascii_final_ids_[c] = version_ == 2 ? symbol_id(text + std::string(kEndOfWord)) : ascii_ids_[c];
+  }
+}
+
+// subword-nmt's reverse table (for the vocabulary filter only): of pairs that
+// concatenate to the same unit, the one whose last occurrence comes first.
+void BpeApplier::build_reverse(const BpeCodes& codes) {
+  std::unordered_map<std::uint64_t, std::int32_t> last_rank;
+  for (std::size_t i = 0; i < codes.merges.size(); ++i) {
+    const auto& [left, right] = codes.merges[i];
+    last_rank[key(symbol_ids_.at(left), symbol_ids_.at(right))] = static_cast<std::int32_t>(i);
+  }
   std::unordered_map<std::string, std::int32_t> reverse_rank;
   for (std::size_t i = 0; i < codes.merges.size(); ++i) {
     const auto& [left, right] = codes.merges[i];
@@ -179,7 +195,6 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       reverse_[left + right] = codes.merges[i];
     }
   }
-  if (const auto it = symbol_ids_.find(kEndOfWord); it != symbol_ids_.end()) end_of_word_id_ = it->second;
 }
 
 BpeApplier::~BpeApplier() = default;
@@ -193,13 +208,18 @@ std::int32_t BpeApplier::symbol_id(std::string_view text) const {
 // followed by a `</w>` unit of its own (version 0.1, empty range).
 std::vector<BpeApplier::Piece> BpeApplier::initial_pieces(std::string_view word) const {
   std::vector<Piece> pieces;
+  pieces.reserve(word.size() + 1);
   for (std::size_t pos = 0; pos < word.size();) {
     const auto begin = static_cast<std::uint32_t>(pos);
-    pos += utf8_sequence_length(static_cast<unsigned char>(word[pos]));
+    const auto byte = static_cast<unsigned char>(word[pos]);
+    pos += utf8_sequence_length(byte);
     const std::string_view text = word.substr(begin, pos - begin);
     const bool last = pos >= word.size();
-    const std::int32_t id = last && version_ == 2 ? symbol_id(std::string(text) + std::string(kEndOfWord))
-                                                  : symbol_id(text);
+    std::int32_t id;
+    if (byte < 0x80)
+      id = (last ? ascii_final_ids_ : ascii_ids_)[byte];
+    else
+      id = last && version_ == 2 ? symbol_id(std::string(text) + std::string(kEndOfWord)) : symbol_id(text);
     pieces.push_back(Piece{begin, static_cast<std::uint32_t>(pos), id});
   }
   if (version_ == 1) {
@@ -244,11 +264,50 @@ bool BpeApplier::merge_best_pair(std::vector<Piece>& pieces, Random* random) con
   return true;
 }
 
+// The same rounds as merge_best_pair without dropout, all of them: the rank
+// of each adjacent pair is kept and looked up again only next to merged
+// units, instead of for every pair in every round.
+void BpeApplier::merge_all(std::vector<Piece>& pieces) const {
+  constexpr Merge kNone{INT32_MAX, -1};
+  const auto merge_at = [&](std::size_t i) {
+    if (pieces[i].id < 0 || pieces[i + 1].id < 0) return kNone;
+    const Merge* merge = merges_->find(key(pieces[i].id, pieces[i + 1].id));
+    return merge ? *merge : kNone;
+  };
+  std::vector<Merge> merges(pieces.size());  // merges[i]: of pieces i and i + 1
+  for (std::size_t i = 0; i + 1 < pieces.size(); ++i) merges[i] = merge_at(i);
+  const auto by_rank = [](const Merge& a, const Merge& b) { return a.rank < b.rank; };
+  for (std::size_t n = pieces.size(); n > 1; n = pieces.size()) {
+    const auto best_i =
+        static_cast<std::size_t>(std::min_element(merges.begin(), merges.begin() + (n - 1), by_rank) - merges.begin());
+    if (merges[best_i].rank == kNone.rank) return;
+    const std::int32_t left = pieces[best_i].id, right = pieces[best_i + 1].id, result = merges[best_i].result;
+    std::size_t out = best_i;
+    for (std::size_t i = best_i; i < n; ++out) {
+      const bool merge = i + 1 < n && pieces[i].id == left && pieces[i + 1].id == right;
+      const bool after_merge = out > best_i && pieces[out - 1].id == result;
+      if (merge) {
+        pieces[out] = Piece{pieces[i].begin, pieces[i + 1].end, result};
+        i += 2;
+      } else {
+        pieces[out] = pieces[i];
+        merges[out] = merges[i];  // stays right unless the next piece is merged: then redone below
+        ++i;
+      }
+      if (out > 0 && (merge || after_merge)) merges[out - 1] = merge_at(out - 1);
+    }
+    pieces.resize(out);
+  }
+}
+
 std::vector<std::string> BpeApplier::encode(std::string_view word, Random* random) const {
   if (glossaries_.matches(word) || utf8_length(word) == 1) return {std::string(word)};
   std::vector<Piece> pieces = initial_pieces(word);
-  while (pieces.size() > 1 && merge_best_pair(pieces, random)) {
-  }
+  if (random)
+    while (pieces.size() > 1 && merge_best_pair(pieces, random)) {
+    }
+  else
+    merge_all(pieces);
   if (pieces.back().begin == pieces.back().end) pieces.pop_back();  // a lone `</w>` (0.1)
   std::vector<std::string> units;
   for (const Piece& piece : pieces) units.emplace_back(word.substr(piece.begin, piece.end - piece.begin));

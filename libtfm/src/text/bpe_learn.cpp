@@ -1,6 +1,6 @@
 #include "tfm/text/bpe_learn.h"
 
-#include <set>
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,8 +25,10 @@ struct PairEntry {
   Symbol left, right;
   std::uint64_t left_prefix, right_prefix;  // first 8 bytes, big-endian: most ties end there
   std::int64_t stats = 0, big = 0;
+  std::int64_t delta = 0;  // the current merge's change to stats, applied at its end
   bool in_stats = false, in_big = false;
-  bool in_order = false;  // in stats_order_ (stats >= threshold), else in low_
+  bool in_order = false;  // in ranked_ (stats >= threshold), else in low_
+  bool touched = false;   // listed in touched_ (its delta may be zero)
   std::vector<std::uint32_t> words;  // words with an index entry for this pair
 };
 
@@ -36,25 +38,34 @@ class Learner {
   BpeLearnResult run(const BpeLearnConfig& config, long symbols, const MergeObserver& observer);
 
  private:
+  // A pair with its stats when pushed on ranked_: stale once they changed.
+  struct Ranked {
+    std::int64_t stats;
+    std::uint32_t pair;
+  };
   struct ByStats {
     const Learner* learner;
-    bool operator()(std::uint32_t a, std::uint32_t b) const { return learner->less(a, b, false); }
+    bool operator()(const Ranked& a, const Ranked& b) const {
+      return a.stats != b.stats ? a.stats < b.stats : learner->less_text(a.pair, b.pair);
+    }
   };
 
   Symbol intern(std::string_view text);
   std::uint32_t pair_id(Symbol left, Symbol right);
   bool less(std::uint32_t a, std::uint32_t b, bool by_big) const;
+  bool less_text(std::uint32_t a, std::uint32_t b) const;
+  std::uint32_t best_ranked();
   void stats_set(std::uint32_t pair, std::int64_t value);
   void stats_add(std::uint32_t pair, std::int64_t delta);
   void index_add(std::uint32_t pair, std::uint32_t word, int delta);
-  std::int32_t index_count(std::uint32_t pair, std::uint32_t word) const;
-  void index_remove(std::uint32_t pair, std::uint32_t word);
+  std::int32_t index_take(std::uint32_t pair, std::uint32_t word);
   void add_delta(std::uint32_t pair, std::int64_t delta);
   void prune();
   std::uint32_t reload_from_big(long i);
   void merge_pair(std::uint32_t pair);
   static void merge_in_place(Word& word, Symbol left, Symbol right, Symbol merged);
   Word merge_like_regex(const Word& word, Symbol left, Symbol right);
+  void prefetch_word(std::uint32_t word, bool contents) const;
   void count_old_word(std::uint32_t word, const Word& old, Symbol first, Symbol second, std::int64_t freq);
   void count_new_word(std::uint32_t word, const Word& now, Symbol merged, std::int64_t freq);
 
@@ -82,17 +93,17 @@ class Learner {
   std::uint32_t merge_stamp_ = 0;
   std::vector<PairEntry> pairs_;
   FlatMap<std::uint32_t> pair_ids_;
-  // `stats` split at the threshold: pairs at or above it ordered (the best
-  // pair is the last), those below it only listed, as they can never be
-  // picked (the best pair below the threshold means a reload) and only wait
-  // for the next prune. This keeps most updates out of the ordered set.
+  // `stats` split at the threshold: pairs at or above it in a max-heap,
+  // those below it only listed, as they can never be picked (the best pair
+  // below the threshold means a reload) and only wait for the next prune.
+  // This keeps most updates out of the heap. A change pushes the pair again;
+  // entries whose stats are no longer the pair's are dropped when on top (the
+  // heap holds an entry per change, bounded by the merge work on the word
+  // dictionary; on Multi30k fewer entries than there are pairs).
   double threshold_ = 0;
-  std::set<std::uint32_t, ByStats> stats_order_{ByStats{this}};
+  std::vector<Ranked> ranked_;
   std::vector<std::uint32_t> low_;  // may list a pair that has moved since
-  std::vector<std::int64_t> deltas_;       // one merge's stats changes, by pair
-  std::vector<std::uint32_t> touched_;     // pairs with a delta (possibly zero)
-  std::vector<char> is_touched_;
-  Word old_word_;  // scratch: the word being merged, as it was
+  std::vector<std::uint32_t> touched_;  // pairs with a delta (possibly zero)
 };
 
 std::uint64_t key(std::uint32_t high, std::uint32_t low) { return (std::uint64_t(high) << 32) | low; }
@@ -108,8 +119,10 @@ std::uint64_t prefix_key(std::string_view text) {
 Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
   std::unordered_set<Symbol> internal, final_chars;
   std::vector<Symbol> ascii(256, kNoSymbol), ascii_final(256, kNoSymbol);  // most characters
+  words_.reserve(counts.size());
   for (const auto& [text, freq] : counts.entries()) {
     Word word;
+    word.reserve(text.size());  // one allocation: a word has at most one symbol per byte
     bool whitespace = false;
     for (std::size_t pos = 0; pos < text.size();) {
       const std::size_t start = pos;
@@ -127,7 +140,7 @@ Learner::Learner(const WordCounts& counts, BpeLearnResult& result) {
       }
     }
     const auto w = static_cast<std::uint32_t>(words_.size());
-    words_.emplace_back();
+    words_.emplace_back().index.reserve(word.size());
     for (std::size_t i = 1; i < word.size(); ++i) {
       const std::uint32_t p = pair_id(word[i - 1], word[i]);
       pairs_[p].stats += freq;
@@ -161,20 +174,22 @@ std::uint32_t Learner::pair_id(Symbol left, Symbol right) {
   bool added;
   const std::uint32_t id = pair_ids_.get(key(left, right), static_cast<std::uint32_t>(pairs_.size()), added);
   if (added) {
-    pairs_.push_back(
-        PairEntry{left, right, prefix_key(symbol_text_[left]), prefix_key(symbol_text_[right]), 0, 0, false, false, false, {}});
-    deltas_.push_back(0);
-    is_touched_.push_back(0);
+    PairEntry& entry = pairs_.emplace_back();
+    entry.left = left;
+    entry.right = right;
+    entry.left_prefix = prefix_key(symbol_text_[left]);
+    entry.right_prefix = prefix_key(symbol_text_[right]);
   }
   return id;
 }
 
 void Learner::add_delta(std::uint32_t pair, std::int64_t delta) {
-  if (!is_touched_[pair]) {
-    is_touched_[pair] = 1;
+  PairEntry& entry = pairs_[pair];
+  if (!entry.touched) {
+    entry.touched = true;
     touched_.push_back(pair);
   }
-  deltas_[pair] += delta;
+  entry.delta += delta;
 }
 
 // subword-nmt's order: (frequency, left, right), strings compared by code
@@ -183,7 +198,12 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
   const PairEntry& x = pairs_[a];
   const PairEntry& y = pairs_[b];
   const std::int64_t fx = by_big ? x.big : x.stats, fy = by_big ? y.big : y.stats;
-  if (fx != fy) return fx < fy;
+  return fx != fy ? fx < fy : less_text(a, b);
+}
+
+bool Learner::less_text(std::uint32_t a, std::uint32_t b) const {
+  const PairEntry& x = pairs_[a];
+  const PairEntry& y = pairs_[b];
   if (x.left != y.left)
     return x.left_prefix != y.left_prefix ? x.left_prefix < y.left_prefix
                                           : symbol_text_[x.left] < symbol_text_[y.left];
@@ -194,14 +214,28 @@ bool Learner::less(std::uint32_t a, std::uint32_t b, bool by_big) const {
 void Learner::stats_set(std::uint32_t pair, std::int64_t value) {
   PairEntry& entry = pairs_[pair];
   const bool was_low = entry.in_stats && !entry.in_order;
-  if (entry.in_order) stats_order_.erase(pair);
   entry.stats = value;
   entry.in_stats = true;
   entry.in_order = static_cast<double>(value) >= threshold_;
-  if (entry.in_order)
-    stats_order_.insert(pair);
-  else if (!was_low)
+  if (entry.in_order) {
+    ranked_.push_back(Ranked{value, pair});
+    std::push_heap(ranked_.begin(), ranked_.end(), ByStats{this});
+  } else if (!was_low) {
     low_.push_back(pair);
+  }
+}
+
+// The best pair at or above the threshold (UINT32_MAX when there is none):
+// the top of the heap once stale entries are dropped. A pair may have two
+// current entries (its stats went back to an earlier value): either will do.
+std::uint32_t Learner::best_ranked() {
+  for (; !ranked_.empty(); ranked_.pop_back()) {
+    const Ranked& top = ranked_.front();
+    const PairEntry& entry = pairs_[top.pair];
+    if (entry.in_order && entry.stats == top.stats) return top.pair;
+    std::pop_heap(ranked_.begin(), ranked_.end(), ByStats{this});
+  }
+  return UINT32_MAX;
 }
 
 // stats[pair] += delta on a defaultdict: a pruned pair comes back with only
@@ -227,20 +261,17 @@ void Learner::index_add(std::uint32_t pair, std::uint32_t word, int delta) {
   pairs_[pair].words.push_back(word);
 }
 
-std::int32_t Learner::index_count(std::uint32_t pair, std::uint32_t word) const {
-  for (const IndexEntry& entry : words_[word].index)
-    if (entry.pair == pair) return entry.count;
-  return 0;
-}
-
-void Learner::index_remove(std::uint32_t pair, std::uint32_t word) {
+// Removes indices[pair][word], returning its count (0 when absent).
+std::int32_t Learner::index_take(std::uint32_t pair, std::uint32_t word) {
   auto& entries = words_[word].index;
   for (std::size_t i = 0; i < entries.size(); ++i)
     if (entries[i].pair == pair) {
+      const std::int32_t count = entries[i].count;
       entries[i] = entries.back();
       entries.pop_back();
-      return;
+      return count;
     }
+  return 0;
 }
 
 // prune_stats: drops pairs below the threshold (those of low_) from `stats`
@@ -379,36 +410,47 @@ void Learner::count_new_word(std::uint32_t w, const Word& now, Symbol merged, st
   }
 }
 
+// Words are visited in no useful order, so each visit would wait for its
+// state and then its symbols and index from memory: fetch them ahead.
+void Learner::prefetch_word(std::uint32_t word, bool contents) const {
+  const WordState& state = words_[word];
+  if (!contents) return __builtin_prefetch(&state);
+  __builtin_prefetch(state.symbols.data());
+  __builtin_prefetch(state.index.data());
+}
+
 // replace_pair then update_pair_statistics, word by word: each word's update
 // touches only its own index entries, and stats changes are summed per pair
 // and applied at the end (nothing reads them in between), so the result is
 // subword-nmt's. The pair's own index is reset first, as subword-nmt does.
+// The decrements are counted on the word before it is merged in place.
 void Learner::merge_pair(std::uint32_t pair) {
+  constexpr std::size_t kAhead = 8;  // words whose state is fetched ahead; contents half as far
   const Symbol first = pairs_[pair].left, second = pairs_[pair].right;
   const Symbol merged = intern(symbol_text_[first] + symbol_text_[second]);
   const std::vector<std::uint32_t> words = std::move(pairs_[pair].words);
   pairs_[pair].words.clear();
   ++merge_stamp_;
-  for (const std::uint32_t w : words) {
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    if (k + kAhead < words.size()) prefetch_word(words[k + kAhead], false);
+    if (k + kAhead / 2 < words.size()) prefetch_word(words[k + kAhead / 2], true);
     // A word may be listed twice; once updated, its new entries must stay.
+    const std::uint32_t w = words[k];
     WordState& word = words_[w];
     if (word.stamp == merge_stamp_) continue;
-    const std::int32_t count = index_count(pair, w);
-    index_remove(pair, w);
-    if (count < 1) continue;
+    if (index_take(pair, w) < 1) continue;
     word.stamp = merge_stamp_;
-    old_word_ = word.symbols;
+    count_old_word(w, word.symbols, first, second, word.freq);
     if (word.has_inner_whitespace)
-      word.symbols = merge_like_regex(old_word_, first, second);
+      word.symbols = merge_like_regex(word.symbols, first, second);
     else
       merge_in_place(word.symbols, first, second, merged);
-    count_old_word(w, old_word_, first, second, word.freq);
     count_new_word(w, word.symbols, merged, word.freq);
   }
   for (const std::uint32_t p : touched_) {
-    stats_add(p, deltas_[p]);  // a zero net change still creates the entry
-    deltas_[p] = 0;
-    is_touched_[p] = 0;
+    stats_add(p, pairs_[p].delta);  // a zero net change still creates the entry
+    pairs_[p].delta = 0;
+    pairs_[p].touched = false;
   }
   touched_.clear();
 }
@@ -418,7 +460,7 @@ BpeLearnResult Learner::run(const BpeLearnConfig& config, long symbols, const Me
   if (pairs_.empty()) return result;
   ProgressBar progress("merges", static_cast<std::uint64_t>(std::max(symbols, 0L)), config.progress);
   for (long i = 0; i < symbols; ++i) {
-    std::uint32_t best = stats_order_.empty() ? UINT32_MAX : *stats_order_.rbegin();
+    std::uint32_t best = best_ranked();
     if (best == UINT32_MAX) {  // every pair in `stats` is below the threshold
       prune();
       best = reload_from_big(i);

@@ -46,7 +46,8 @@ inline std::uint64_t hash_bytes(std::string_view text) {
 template <class Value>
 class FlatMap {
  public:
-  FlatMap() { rehash(1024); }
+  // `capacity`: the initial number of slots, a power of two.
+  explicit FlatMap(std::size_t capacity = 1024) { rehash(capacity); }
   Value* find(std::uint64_t key) { return const_cast<Value*>(std::as_const(*this).find(key)); }
   const Value* find(std::uint64_t key) const {
     for (std::size_t i = slot(key);; i = (i + 1) & mask_) {

@@ -5,6 +5,8 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 #include "tfm/core/error.h"
@@ -140,8 +142,10 @@ void WordCounts::add_line(std::string_view line) {
   if (line.size() > start) add_word(line.size());
 }
 
-void WordCounts::merge(const WordCounts& other) {
-  for (std::size_t i = 0; i < other.size(); ++i) add(other.words_[i], other.counts_[i]);
+void WordCounts::merge(const WordCounts& other) { merge(other, 0, other.size()); }
+
+void WordCounts::merge(const WordCounts& other, std::size_t begin, std::size_t end) {
+  for (std::size_t i = begin; i < end; ++i) add(other.words_[i], other.counts_[i]);
 }
 
 std::vector<std::pair<std::string, std::int64_t>> WordCounts::entries() const {
@@ -160,23 +164,85 @@ std::vector<std::pair<std::string, std::int64_t>> WordCounts::sorted_by_count() 
 
 namespace {
 
-void count_range(const std::vector<std::string>& lines, std::size_t begin, std::size_t end,
-                 WordCounts& counts) {
-  for (std::size_t i = begin; i < end; ++i) counts.add_line(lines[i]);
+// One counting thread's own table, kept for the whole input, and the chunks
+// it counted: (chunk number, first and past-the-last index of the words that
+// chunk added to the table).
+struct CountShard {
+  WordCounts counts;
+  struct Run {
+    std::size_t chunk, begin, end;
+  };
+  std::vector<Run> runs;
+};
+
+// Hands out the input in chunks of whole lines, numbered in input order, to
+// threads that take turns; the first error (invalid UTF-8, read failure) by
+// input order wins, and no chunk after it is handed out.
+class ChunkSource {
+ public:
+  explicit ChunkSource(const std::string& path) : reader_(path) {}
+  // Copies the next chunk into `text`; false at the end or after an error.
+  bool next(std::string& text, std::size_t& chunk, std::size_t& first_line) {
+    const std::lock_guard lock(mutex_);
+    if (error_) return false;
+    first_line = reader_.line_number() + 1;
+    std::string_view lines;
+    try {
+      if (!reader_.next_lines(lines)) return false;
+    } catch (...) {
+      error_ = std::current_exception(), error_chunk_ = chunks_;
+      return false;
+    }
+    text.assign(lines);
+    chunk = chunks_++;
+    return true;
+  }
+  void fail(std::size_t chunk, std::exception_ptr error) {
+    const std::lock_guard lock(mutex_);
+    if (!error_ || chunk < error_chunk_) error_ = error, error_chunk_ = chunk;
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+  const std::string& path() const { return reader_.path(); }
+
+ private:
+  std::mutex mutex_;
+  LineReader reader_;
+  std::size_t chunks_ = 0, error_chunk_ = 0;
+  std::exception_ptr error_;
+};
+
+// One counting thread: chunks until the input ends or a thread fails.
+void count_chunks(ChunkSource& source, CountShard& shard) {
+  std::string text;
+  std::size_t chunk = 0, first_line;
+  try {
+    while (source.next(text, chunk, first_line)) {
+      if (const auto bad = find_invalid_utf8(text); bad != std::string_view::npos) {
+        const auto line = first_line + static_cast<std::size_t>(std::count(text.begin(), text.begin() + bad, '\n'));
+        throw InputError(display_name(source.path()), line, "invalid UTF-8");
+      }
+      const std::size_t begin = shard.counts.size();
+      shard.counts.add_line(text);
+      shard.runs.push_back({chunk, begin, shard.counts.size()});
+    }
+  } catch (...) {  // out of memory, too
+    source.fail(chunk, std::current_exception());
+  }
 }
 
-// Counts one chunk of lines on `threads` threads and merges in line order.
-void count_chunk(const std::vector<std::string>& lines, int threads, WordCounts& total) {
-  const std::size_t n = lines.size();
-  const std::size_t workers = std::clamp<std::size_t>(static_cast<std::size_t>(threads), 1, n);
-  if (workers == 1) return count_range(lines, 0, n, total);
-  std::vector<WordCounts> parts(workers);
-  {
-    std::vector<std::jthread> pool;
-    for (std::size_t w = 0; w < workers; ++w)
-      pool.emplace_back([&, w] { count_range(lines, n * w / workers, n * (w + 1) / workers, parts[w]); });
-  }
-  for (const auto& part : parts) total.merge(part);
+// The shards' counts in order of first occurrence in the input: chunk by
+// chunk, the words each chunk added to its shard's table (those already in
+// the total are only counted), each with all of its shard's occurrences.
+WordCounts merge_shards(const std::vector<CountShard>& shards) {
+  std::vector<std::pair<const CountShard*, const CountShard::Run*>> runs;
+  for (const CountShard& shard : shards)
+    for (const auto& run : shard.runs) runs.emplace_back(&shard, &run);
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.second->chunk < b.second->chunk; });
+  WordCounts total;
+  for (const auto& [shard, run] : runs) total.merge(shard->counts, run->begin, run->end);
+  return total;
 }
 
 // reader.next_lines, checked for invalid UTF-8 (InputError naming the line).
@@ -192,24 +258,21 @@ bool next_valid_lines(LineReader& reader, std::string_view& lines) {
 }  // namespace
 
 WordCounts count_words(const std::string& path, int threads) {
-  LineReader reader(path);
-  WordCounts counts;
-  std::string_view line;
   if (threads <= 1) {
-    while (next_valid_lines(reader, line)) counts.add_line(line);
+    LineReader reader(path);
+    WordCounts counts;
+    std::string_view lines;
+    while (next_valid_lines(reader, lines)) counts.add_line(lines);
     return counts;
   }
-  const std::size_t chunk_bytes = (std::size_t(8) << 20) * static_cast<std::size_t>(threads);
-  std::vector<std::string> blocks;
-  for (bool more = true; more;) {
-    blocks.clear();
-    for (std::size_t bytes = 0; bytes < chunk_bytes && (more = next_valid_lines(reader, line));) {
-      blocks.emplace_back(line);
-      bytes += line.size();
-    }
-    count_chunk(blocks, threads, counts);
+  ChunkSource source(path);
+  std::vector<CountShard> shards(static_cast<std::size_t>(threads));
+  {
+    std::vector<std::jthread> pool;
+    for (auto& shard : shards) pool.emplace_back([&source, &shard] { count_chunks(source, shard); });
   }
-  return counts;
+  source.rethrow();
+  return merge_shards(shards);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 // recursively), glossaries and BPE-dropout. Links nothing of the learner.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,11 +67,13 @@ class BpeApplier {
     std::int32_t id;  // symbol id, -1 when not in the codes
   };
   class Random;
+  void build_reverse(const BpeCodes& codes);
   void apply_spaced_line(std::string_view line, Random* random, std::string& out) const;
   void append_token(std::string_view token, Random* random, std::string& out) const;
   std::vector<std::string> encode(std::string_view word, Random* random) const;
   std::vector<Piece> initial_pieces(std::string_view word) const;
   bool merge_best_pair(std::vector<Piece>& pieces, Random* random) const;
+  void merge_all(std::vector<Piece>& pieces) const;
   std::int32_t symbol_id(std::string_view text) const;
   std::vector<std::string> check_vocabulary(std::vector<std::string> units) const;
   void recursive_split(const std::string& unit, bool final, std::vector<std::string>& out) const;
@@ -91,8 +94,12 @@ public:
   std::unordered_set<std::string, Hash, std::equal_to<>> vocabulary_;
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> symbol_ids_;
   std::unique_ptr<FlatMap<Merge>> merges_;  // (left id, right id) -> merge
-  std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;  // merged text -> pair
+  // merged text -> pair; only with a vocabulary
+  std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;
   std::int32_t end_of_word_id_ = -1;  // the lone `</w>` symbol of version 0.1
+  // Ids of the one-byte characters inside a word and at its end (with `</w>`
+  // in version 0.2): most characters, looked up without hashing.
+  std::array<std::int32_t, 128> ascii_ids_{}, ascii_final_ids_{};
   std::unique_ptr<BpeSegmentCache> cache_;
 };
 

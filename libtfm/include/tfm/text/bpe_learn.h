@@ -9,7 +9,7 @@
 // quirks that change results in rare cases (a pair pruned and then updated
 // keeps only the later change; a word that already held the merged symbol gets
 // its neighbours counted twice), so the learner reproduces both tables and the
-// update rules exactly, with an ordered set as the priority structure and an
+// update rules exactly, with a max-heap as the priority structure and an
 // index from pairs to the words that hold them (no recount per merge).
 // Memory is proportional to the number of distinct words and their length.
 #pragma once

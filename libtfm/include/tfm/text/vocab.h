@@ -24,6 +24,8 @@ class WordCounts {
   void add_line(std::string_view line);
   // Adds all counts of `other`, keeping this object's order, then other's.
   void merge(const WordCounts& other);
+  // The same for other's entries [begin, end) only (in order of first occurrence).
+  void merge(const WordCounts& other, std::size_t begin, std::size_t end);
   // (word, count) in order of first occurrence.
   std::vector<std::pair<std::string, std::int64_t>> entries() const;
   std::size_t size() const { return words_.size(); }
@@ -50,8 +52,9 @@ class WordCounts {
 };
 
 // Counts the words of a text file ("-" = stdin) as subword-nmt's get-vocab and
-// learn-bpe do. `threads` > 1 counts chunks of lines in parallel; the result
-// (order included) is the same for any thread count. Throws InputError on
+// learn-bpe do. `threads` > 1 counts chunks of lines in parallel, each thread
+// in a table of its own, merged at the end in order of first occurrence: the
+// result (order included) is the same for any thread count. Throws InputError on
 // invalid UTF-8, IoError when the file cannot be read.
 WordCounts count_words(const std::string& path, int threads = 1);
 
