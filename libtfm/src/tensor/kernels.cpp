@@ -303,4 +303,13 @@ void scale_values(float* x, std::int64_t n, float s) {
   });
 }
 
+void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
+    bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    std::uint32_t rounded = (u + 0x7fffu + (u >> 16 & 1)) >> 16;
+    out[i] = static_cast<std::uint16_t>(nan ? u >> 16 | 0x40 : rounded);
+  }
+}
+
 }  // namespace tfm

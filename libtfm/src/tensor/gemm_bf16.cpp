@@ -1,0 +1,113 @@
+#include "gemm_bf16.h"
+
+#include <bit>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "tfm/tensor/kernels.h"
+
+namespace tfm::detail {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+// Everything a primitive depends on; operands are repacked densely, so their
+// leading dimensions follow from the shape and transposes.
+struct Key {
+  std::int64_t m, n, k, ldc;
+  bool ta, tb;
+  float alpha, beta;
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& key) const {
+    std::size_t h = 0;
+    for (std::int64_t v : {key.m, key.n, key.k, key.ldc, std::int64_t{key.ta} << 1 | key.tb,
+                           std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
+                           std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}})
+      h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ull;
+    return h;
+  }
+};
+
+struct Product {
+  dnnl::matmul matmul;
+  dnnl::memory a, b, c;
+};
+
+// Each engine thread has its own engine, stream and primitives, so nothing
+// is shared between concurrent calls.
+struct ThreadState {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::unordered_map<Key, Product, KeyHash> products;
+  std::vector<std::uint16_t> a, b;  // bf16 copies of the operands
+};
+
+// A [rows, cols] matrix stored with leading dimension ld, as a dense
+// row-major bf16 descriptor of op(X) (strides swap for a transpose).
+dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, bool transposed) {
+  return transposed ? dnnl::memory::desc({rows, cols}, dt::bf16, dims{1, rows})
+                    : dnnl::memory::desc({rows, cols}, dt::bf16, dims{cols, 1});
+}
+
+Product make_product(ThreadState& state, const Key& key) {
+  auto a_md = operand_desc(key.m, key.k, key.ta);
+  auto b_md = operand_desc(key.k, key.n, key.tb);
+  dnnl::memory::desc c_md({key.m, key.n}, dt::f32, dims{key.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
+  if (key.beta != 0.0f) {
+    dnnl::post_ops ops;
+    ops.append_sum(key.beta);
+    attr.set_post_ops(ops);
+  }
+  dnnl::matmul::primitive_desc pd({a_md, b_md, c_md}, attr, state.engine);
+  return {dnnl::matmul(pd), dnnl::memory(a_md, state.engine, nullptr),
+          dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr)};
+}
+
+// Copies the stored rows × cols block of X (leading dimension ld) densely as bf16.
+void to_bf16_dense(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                   std::vector<std::uint16_t>& out) {
+  out.resize(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, out.data() + r * cols);
+}
+
+}  // namespace
+
+const char* native_bf16_isa() {
+  static const char* isa = [] {
+    auto found = dnnl::get_effective_cpu_isa();
+    if (found >= dnnl::cpu_isa::avx512_core_amx) return "AMX";
+    if (found >= dnnl::cpu_isa::avx512_core_bf16) return "AVX512-BF16";
+    return "";
+  }();
+  return isa;
+}
+
+void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                     const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                     float beta, float* c, std::int64_t ldc) {
+  thread_local ThreadState state;
+  Key key{m, n, k, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
+  auto it = state.products.find(key);
+  if (it == state.products.end()) it = state.products.emplace(key, make_product(state, key)).first;
+  Product& p = it->second;
+  if (ta == Op::kN) to_bf16_dense(a, m, k, lda, state.a);
+  else to_bf16_dense(a, k, m, lda, state.a);
+  if (tb == Op::kN) to_bf16_dense(b, k, n, ldb, state.b);
+  else to_bf16_dense(b, n, k, ldb, state.b);
+  p.a.set_data_handle(state.a.data());
+  p.b.set_data_handle(state.b.data());
+  p.c.set_data_handle(c);
+  p.matmul.execute(state.stream, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
+  state.stream.wait();
+}
+
+}  // namespace tfm::detail
