@@ -149,6 +149,32 @@ TEST_CASE("bf16 gemm really rounds its operands when the CPU has bf16") {
   CHECK(c == 1.0f);
 }
 
+TEST_CASE("bf16 shadows of weights are read until refreshed") {
+  if (!*bf16_isa()) return;  // fp32 fallback: no bf16 products
+  const int m = 9, n = 11, k = 21, offset = 5;  // B is [n, k] (kT) inside a larger array
+  std::vector<float> values = random_vector(offset + n * k + 3, 21);
+  auto a = random_vector(m * k, 22);
+  auto product = [&](std::vector<float>& c) {
+    gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, values.data() + offset, k, 0.0f, c.data(), n);
+  };
+  set_gemm_precision(Precision::kBf16);
+  std::vector<float> plain(m * n), shadowed(m * n), stale(m * n), fresh(m * n);
+  product(plain);
+  add_bf16_shadow(values.data(), static_cast<std::int64_t>(values.size()));
+  product(shadowed);
+  for (float& v : values) v *= 2;
+  product(stale);
+  refresh_bf16_shadows();
+  product(fresh);
+  clear_bf16_shadows();
+  set_gemm_precision(Precision::kFp32);
+  for (int i = 0; i < m * n; ++i) {
+    CHECK(shadowed[i] == doctest::Approx(plain[i]).epsilon(1e-5));
+    CHECK(stale[i] == shadowed[i]);
+    CHECK(fresh[i] == 2 * shadowed[i]);  // doubling is exact in bf16
+  }
+}
+
 TEST_CASE("bf16 batched gemm computes each head's product") {
   const int b = 3, t = 5, s = 6, h = 2, dh = 7, d = h * dh;
   auto q = random_vector(b * t * d, 4), kk = random_vector(b * s * d, 5);

@@ -8,6 +8,7 @@
 #include <dnnl.hpp>
 
 #include "tfm/tensor/kernels.h"
+#include "tfm/tensor/threads.h"
 
 namespace tfm::detail {
 namespace {
@@ -15,10 +16,10 @@ namespace {
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
 
-// Everything a primitive depends on; operands are repacked densely, so their
-// leading dimensions follow from the shape and transposes.
+// Everything a primitive depends on (lda and ldb as the primitive reads them:
+// dense copies or shadows).
 struct Key {
-  std::int64_t m, n, k, ldc;
+  std::int64_t m, n, k, lda, ldb, ldc;
   bool ta, tb;
   float alpha, beta;
   bool operator==(const Key&) const = default;
@@ -27,7 +28,7 @@ struct Key {
 struct KeyHash {
   std::size_t operator()(const Key& key) const {
     std::size_t h = 0;
-    for (std::int64_t v : {key.m, key.n, key.k, key.ldc, std::int64_t{key.ta} << 1 | key.tb,
+    for (std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc, std::int64_t{key.ta} << 1 | key.tb,
                            std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
                            std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}})
       h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ull;
@@ -49,16 +50,17 @@ struct ThreadState {
   std::vector<std::uint16_t> a, b;  // bf16 copies of the operands
 };
 
-// A [rows, cols] matrix stored with leading dimension ld, as a dense
-// row-major bf16 descriptor of op(X) (strides swap for a transpose).
-dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, bool transposed) {
-  return transposed ? dnnl::memory::desc({rows, cols}, dt::bf16, dims{1, rows})
-                    : dnnl::memory::desc({rows, cols}, dt::bf16, dims{cols, 1});
+// The bf16 descriptor of op(X) [rows, cols], X stored row-major with
+// leading dimension ld (strides swap for a transpose).
+dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                                bool transposed) {
+  return transposed ? dnnl::memory::desc({rows, cols}, dt::bf16, dims{1, ld})
+                    : dnnl::memory::desc({rows, cols}, dt::bf16, dims{ld, 1});
 }
 
 Product make_product(ThreadState& state, const Key& key) {
-  auto a_md = operand_desc(key.m, key.k, key.ta);
-  auto b_md = operand_desc(key.k, key.n, key.tb);
+  auto a_md = operand_desc(key.m, key.k, key.lda, key.ta);
+  auto b_md = operand_desc(key.k, key.n, key.ldb, key.tb);
   dnnl::memory::desc c_md({key.m, key.n}, dt::f32, dims{key.ldc, 1});
   dnnl::primitive_attr attr;
   if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
@@ -72,14 +74,33 @@ Product make_product(ThreadState& state, const Key& key) {
           dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr)};
 }
 
-// Copies the stored rows × cols block of X (leading dimension ld) densely as bf16.
-void to_bf16_dense(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld,
-                   std::vector<std::uint16_t>& out) {
-  out.resize(static_cast<std::size_t>(rows * cols));
-  for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, out.data() + r * cols);
+// X stored as rows × cols with leading dimension ld, in bf16: its shadow
+// (ld kept) or a dense copy rounded into `scratch` (ld becomes cols).
+const std::uint16_t* bf16_operand(const float* x, std::int64_t rows, std::int64_t cols,
+                                  std::int64_t& ld, std::vector<std::uint16_t>& scratch) {
+  if (const std::uint16_t* shadow = find_bf16_shadow(x, (rows - 1) * ld + cols)) return shadow;
+  scratch.resize(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, scratch.data() + r * cols);
+  ld = cols;
+  return scratch.data();
 }
 
+struct Shadow {
+  const float* values;
+  std::int64_t n;
+  std::vector<std::uint16_t> copy;
+};
+std::vector<Shadow> shadows;
+
 }  // namespace
+
+const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent) {
+  auto at = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  for (const Shadow& s : shadows)
+    if (at(x) >= at(s.values) && at(x + extent) <= at(s.values + s.n))
+      return s.copy.data() + (x - s.values);
+  return nullptr;
+}
 
 const char* native_bf16_isa() {
   static const char* isa = [] {
@@ -95,19 +116,40 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
                      const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
                      float beta, float* c, std::int64_t ldc) {
   thread_local ThreadState state;
-  Key key{m, n, k, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
+  const std::uint16_t* a16 = ta == Op::kN ? bf16_operand(a, m, k, lda, state.a)
+                                          : bf16_operand(a, k, m, lda, state.a);
+  const std::uint16_t* b16 = tb == Op::kN ? bf16_operand(b, k, n, ldb, state.b)
+                                          : bf16_operand(b, n, k, ldb, state.b);
+  Key key{m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
   auto it = state.products.find(key);
   if (it == state.products.end()) it = state.products.emplace(key, make_product(state, key)).first;
   Product& p = it->second;
-  if (ta == Op::kN) to_bf16_dense(a, m, k, lda, state.a);
-  else to_bf16_dense(a, k, m, lda, state.a);
-  if (tb == Op::kN) to_bf16_dense(b, k, n, ldb, state.b);
-  else to_bf16_dense(b, n, k, ldb, state.b);
-  p.a.set_data_handle(state.a.data());
-  p.b.set_data_handle(state.b.data());
+  p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
+  p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
   p.c.set_data_handle(c);
   p.matmul.execute(state.stream, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
   state.stream.wait();
 }
 
 }  // namespace tfm::detail
+
+namespace tfm {
+
+using detail::Shadow;
+using detail::shadows;
+
+void add_bf16_shadow(const float* values, std::int64_t n) {
+  shadows.push_back({values, n, std::vector<std::uint16_t>(static_cast<std::size_t>(n))});
+  round_to_bf16(values, n, shadows.back().copy.data());
+}
+
+void refresh_bf16_shadows() {
+  for (Shadow& s : shadows)
+    parallel_range(s.n, 1 << 16, [&](std::int64_t lo, std::int64_t hi) {
+      round_to_bf16(s.values + lo, hi - lo, s.copy.data() + lo);
+    });
+}
+
+void clear_bf16_shadows() { shadows.clear(); }
+
+}  // namespace tfm

@@ -38,6 +38,17 @@ Precision gemm_precision();
 // environment variable DNNL_MAX_CPU_ISA (e.g. AVX512_CORE) caps it.
 const char* bf16_isa();
 
+// bf16 copies of weights, so that bf16 products round them once per update
+// instead of at every call: after add_bf16_shadow(values, n), an operand of
+// gemm() or gemm_batched() lying within [values, values + n) is read from the
+// copy (same offsets). refresh_bf16_shadows() re-rounds every copy from its
+// values: call it after any change of the values and before the next
+// product (training: once per optimizer step). Not thread-safe: call both
+// between products. clear_bf16_shadows() forgets them all.
+void add_bf16_shadow(const float* values, std::int64_t n);
+void refresh_bf16_shadows();
+void clear_bf16_shadows();
+
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
 // op(A) is A [m, lda≥k] when kN, A [k, lda≥m] stored when kT; likewise B.
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
