@@ -9,6 +9,7 @@
 #include <dnnl.h>
 
 #include "gemm_bf16.h"
+#include "tfm/core/error.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -71,6 +72,12 @@ Precision set_gemm_precision(Precision p) {
   return p;
 }
 Precision gemm_precision() { return precision; }
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  throw UsageError("--precision must be fp32 or bf16, not '" + name + "'");
+}
 const char* bf16_isa() { return detail::native_bf16_isa(); }
 
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tfm {
 
@@ -33,6 +34,8 @@ enum class Precision { kFp32, kBf16 };
 // when kBf16 is asked for on a CPU without native bf16 (see bf16_isa()).
 Precision set_gemm_precision(Precision precision);
 Precision gemm_precision();
+// "fp32" or "bf16" (a --precision value); throws UsageError otherwise.
+Precision parse_precision(const std::string& name);
 // The instructions that run bf16 products here, as oneDNN sees the CPU:
 // "AMX", "AVX512-BF16", or "" (none: bf16 falls back to fp32). The
 // environment variable DNNL_MAX_CPU_ISA (e.g. AVX512_CORE) caps it.
