@@ -127,7 +127,11 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
   p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
   p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
   p.c.set_data_handle(c);
-  p.matmul.execute(state.stream, {{DNNL_ARG_SRC, p.a}, {DNNL_ARG_WEIGHTS, p.b}, {DNNL_ARG_DST, p.c}});
+  // The C API takes the arguments as an array: no allocation per call.
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p.a.get()}, {DNNL_ARG_WEIGHTS, p.b.get()},
+                            {DNNL_ARG_DST, p.c.get()}};
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), 3, args),
+                          "bf16 matmul failed");
   state.stream.wait();
 }
 
