@@ -190,12 +190,17 @@ TEST_CASE("bf16 batched gemm computes each head's product") {
   CHECK(relative_error(out, std::vector<double>(out32.begin(), out32.end())) <= 1e-2);
 }
 
-TEST_CASE("round_to_bf16 rounds to nearest even and keeps NaN") {
+TEST_CASE("round_to_bf16 rounds to nearest even, keeps NaN, flushes subnormals") {
   auto bits = [](std::uint32_t u) { return std::bit_cast<float>(u); };
   std::vector<float> x = {1.0f, bits(0x3f808000u), bits(0x3f818000u), bits(0x3f808001u), -2.5f,
-                          std::numeric_limits<float>::quiet_NaN(), bits(0x7f7fffffu)};
-  std::vector<std::uint16_t> y(x.size());
+                          std::numeric_limits<float>::quiet_NaN(), bits(0x7f7fffffu), bits(0x807fffffu)};
+  // Each value alone (the scalar loop) and 16 times over (vector instructions where compiled in).
+  std::vector<float> many;
+  for (float v : x) many.insert(many.end(), 16, v);
+  std::vector<std::uint16_t> y(x.size()), y16(many.size());
   round_to_bf16(x.data(), static_cast<std::int64_t>(x.size()), y.data());
+  round_to_bf16(many.data(), static_cast<std::int64_t>(many.size()), y16.data());
+  for (std::size_t i = 0; i < many.size(); ++i) CHECK(y16[i] == y[i / 16]);
   CHECK(y[0] == 0x3f80);
   CHECK(y[1] == 0x3f80);  // tie → even
   CHECK(y[2] == 0x3f82);  // tie → even (up)
@@ -204,6 +209,7 @@ TEST_CASE("round_to_bf16 rounds to nearest even and keeps NaN") {
   CHECK((y[5] & 0x7f80) == 0x7f80);
   CHECK((y[5] & 0x7f) != 0);
   CHECK(y[6] == 0x7f80);  // FLT_MAX rounds to infinity, as in IEEE
+  CHECK(y[7] == 0x8000);  // subnormal → signed zero
 }
 
 TEST_CASE("strided batched gemm computes each head's product") {
