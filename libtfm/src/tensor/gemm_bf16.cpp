@@ -36,6 +36,8 @@ struct KeyHash {
   }
 };
 
+constexpr std::size_t kMaxProducts = 2048;  // primitives cached per thread
+
 struct Product {
   dnnl::matmul matmul;
   dnnl::memory a, b, c;
@@ -122,7 +124,12 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
                                           : bf16_operand(b, n, k, ldb, state.b);
   Key key{m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
   auto it = state.products.find(key);
-  if (it == state.products.end()) it = state.products.emplace(key, make_product(state, key)).first;
+  if (it == state.products.end()) {
+    // Length-bucketed batches repeat their shapes, but a long run may see
+    // many; each primitive holds JIT code, so the cache is bounded.
+    if (state.products.size() >= kMaxProducts) state.products.clear();
+    it = state.products.emplace(key, make_product(state, key)).first;
+  }
   Product& p = it->second;
   p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
   p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
