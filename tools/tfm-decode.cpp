@@ -12,6 +12,7 @@
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/decode/translator.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/threads.h"
 
 namespace {
@@ -21,6 +22,7 @@ struct Options {
   std::string input = "-";
   tfm::DecodeOptions decode;
   int threads = 1;
+  std::string precision = "fp32";
 };
 
 tfm::po::options_description declare(Options& o) {
@@ -46,7 +48,9 @@ tfm::po::options_description declare(Options& o) {
        "lines read and sorted by length together")
       ("unbuffered,b", po::bool_switch(&o.decode.unbuffered), "translate and flush line by line")
       ("strict", po::bool_switch(&o.decode.strict), "a line longer than the model allows is an error (else truncated)")
-      ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)");
+      ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
+      ("precision", po::value(&o.precision)->default_value(o.precision),
+       "matrix products in fp32, or bf16 (bf16 operands, fp32 sums; needs AVX512-BF16 or AMX)");
   return options;
 }
 
@@ -61,6 +65,9 @@ int run(int argc, char** argv) {
   if (o.threads < 1) throw tfm::UsageError("--threads must be at least 1");
   tfm::validate(o.decode);
   tfm::set_engine_threads(o.threads);
+  tfm::Precision precision = tfm::parse_precision(o.precision);
+  if (tfm::set_gemm_precision(precision) != precision)
+    tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
   tfm::Translator translator(o.models, o.decode);
   tfm::LineReader reader(o.input);
   translator.translate_stream(reader, stdout);

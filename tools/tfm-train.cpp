@@ -8,6 +8,7 @@
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/model/config.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/threads.h"
 #include "tfm/train/run.h"
 #include "tfm/train/trainer.h"
@@ -17,6 +18,7 @@ namespace {
 struct Options {
   std::string preset = "base", max_time = "0";
   int threads = 1;
+  std::string precision = "fp32";
   tfm::ModelConfig model;  // defaults shown in --help; the preset's apply unless given
   tfm::TrainerConfig trainer;
   tfm::RunConfig run;
@@ -59,6 +61,9 @@ tfm::po::options_description declare(Options& o) {
        "clip the gradient norm to this (0: off)")
       ("seed", po::value(&o.trainer.seed)->default_value(o.trainer.seed), "initialization, dropout, batch order")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
+      ("precision", po::value(&o.precision)->default_value(o.precision),
+       "matrix products in fp32, or bf16 (bf16 operands, fp32 sums, weights and Adam state; "
+       "needs AVX512-BF16 or AMX)")
       ("max-steps", po::value(&o.run.limits.max_steps)->default_value(0), "stop after this many updates (0: no limit)")
       ("max-epochs", po::value(&o.run.limits.max_epochs)->default_value(0), "stop after this many epochs (0: no limit)")
       ("max-time", po::value(&o.max_time)->default_value(o.max_time), "stop after this long: 90s, 30m, 12h (0: no limit)")
@@ -111,6 +116,9 @@ int run(int argc, char** argv) {
   tfm::ModelConfig config = model_config(o, vm);
   tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
   tfm::set_engine_threads(o.threads);
+  tfm::Precision precision = tfm::parse_precision(o.precision);
+  if (tfm::set_gemm_precision(precision) != precision)
+    tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
   return tfm::run_training(config, o.trainer, o.run);
 }
 

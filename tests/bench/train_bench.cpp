@@ -1,6 +1,7 @@
 // Training throughput of libtfm on synthetic length-bucketed batches shaped
 // like tests/bench/train_torch.py's: per batch Ls, Lt ~ U[20, 30], sentence
-// lengths in [L−3, L], 4096 // Lt sentences. Prints one TSV line:
+// lengths in [L−3, L], 4096 // Lt sentences, with matrix products in fp32
+// or bf16 (PRECISION, default fp32). Prints one TSV line:
 // preset threads tokens_per_s gflop_per_s peak_rss_mb step_s
 #include <sys/resource.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "tfm/model/transformer.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/random.h"
 #include "tfm/tensor/threads.h"
 #include "tfm/train/trainer.h"
@@ -56,13 +58,15 @@ double train_flops(const ModelConfig& c, const TokenBatch& b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: train_bench PRESET THREADS STEPS\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: train_bench PRESET THREADS STEPS [fp32|bf16]\n");
     return 2;
   }
   std::string preset = argv[1];
   int threads = std::atoi(argv[2]), steps = std::atoi(argv[3]);
   set_engine_threads(threads);
+  Precision precision = parse_precision(argc == 5 ? argv[4] : "fp32");
+  if (set_gemm_precision(precision) != precision) std::fprintf(stderr, "no bf16 on this CPU: fp32\n");
   ModelConfig c = preset_config(preset);
   c.vocab_size = vocab_for(preset);
   Transformer model(c);

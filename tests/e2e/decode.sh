@@ -42,6 +42,19 @@ expect_same greedy-text.txt greedy1.txt "greedy, one sentence a batch"
 "$BIN/tfm-decode" -m model.h5 -m run/ckpt-300.h5 < test.txt > ensemble.txt || fail "ensemble"
 [ "$(wc -l < ensemble.txt)" = 100 ] || fail "ensemble output"
 
+# bf16: still copies, identical for any thread count; fp32 with a note where
+# the CPU has no bf16 instructions (DNNL_MAX_CPU_ISA hides them here).
+"$BIN/tfm-decode" -m model.h5 --precision bf16 < test.txt > bf16.txt 2>err.txt || fail "bf16: $(cat err.txt)"
+right=$(paste -d'|' bf16.txt test.txt | awk -F'|' '$1 == $2 { c++ } END { print c + 0 }')
+[ "$right" -ge 90 ] || fail "bf16: only $right of 100 lines copied"
+"$BIN/tfm-decode" -m model.h5 --precision bf16 --threads 2 --batch-size 7 < test.txt > other.txt || fail "bf16, 2 threads"
+expect_same bf16.txt other.txt "bf16 with 2 threads"
+DNNL_MAX_CPU_ISA=AVX2 "$BIN/tfm-decode" -m model.h5 --precision bf16 < test.txt > other.txt 2>err.txt || fail "bf16 fallback"
+expect_same hyp.txt other.txt "bf16 without bf16 instructions (fp32)"
+grep -q "tfm-decode: this CPU has neither AVX512-BF16 nor AMX: computing in fp32" err.txt || fail "fallback note: $(cat err.txt)"
+expect_exit 2 "$BIN/tfm-decode" -m model.h5 --precision fp16 < test.txt
+grep -q "precision must be fp32 or bf16" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+
 # Formats: --scores, --nbest (Moses), --alignment (Marian), empty lines, <unk>.
 printf 'w1 w2 w3\n\nw4 zzz w5\n' > small.txt
 "$BIN/tfm-decode" -m model.h5 --scores < small.txt > out.txt || fail "scores"
@@ -73,7 +86,8 @@ grep -q "stdin:1: 40 tokens" "$WORK/err" || fail "--strict: $(cat "$WORK/err")"
 # Bad input.
 printf 'w1\nw2 \xff\n' | expect_exit 1 "$BIN/tfm-decode" -m model.h5
 grep -q "stdin:2: invalid UTF-8" "$WORK/err" || fail "invalid UTF-8: $(cat "$WORK/err")"
-expect_exit 0 "$BIN/tfm-decode" -m model.h5 < /dev/null
+: > empty.txt
+expect_exit 0 "$BIN/tfm-decode" -m model.h5 < empty.txt
 [ -s "$WORK/out" ] && fail "empty input gave output"
 expect_exit 1 "$BIN/tfm-decode" -m train.h5 < small.txt
 grep -q "expected a tfm-model file" "$WORK/err" || fail "wrong format: $(cat "$WORK/err")"

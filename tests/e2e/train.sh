@@ -33,6 +33,20 @@ expect_exit 0 train -o part --max-steps 30 --resume
 grep -q "resuming from part/ckpt-12.h5 (step 12" "$WORK/err" || fail "resume note: $(cat "$WORK/err")"
 expect_exit 0 train -o threads2 --max-steps 30 --threads 2
 
+# bf16: learns, resumes exactly, same for any thread count; fp32 with a note
+# where the CPU lacks bf16 instructions (DNNL_MAX_CPU_ISA hides them here).
+expect_exit 0 train -o bf16 --max-steps 30 --precision bf16
+awk -F'\t' 'NR == 2 { first = $3 } END { exit !($3 < first) }' bf16/valid.log || fail "bf16 validation loss did not fall"
+expect_exit 0 train -o bf16part --max-steps 12 --precision bf16
+expect_exit 0 train -o bf16part --max-steps 30 --precision bf16 --resume
+expect_exit 0 train -o bf16threads2 --max-steps 30 --precision bf16 --threads 2
+DNNL_MAX_CPU_ISA=AVX2 expect_exit 0 train -o nobf16 --max-steps 30 --precision bf16
+grep -q "tfm-train: this CPU has neither AVX512-BF16 nor AMX: computing in fp32" "$WORK/err" ||
+  fail "fallback note: $(cat "$WORK/err")"
+DNNL_MAX_CPU_ISA=AVX2 expect_exit 0 train -o nobf16fp32 --max-steps 30  # the same sgemm kernels
+expect_exit 2 train -o bad0 --precision fp8
+grep -q "precision must be fp32 or bf16" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+
 # SIGTERM: the current step ends, a checkpoint is written, exit 128 + 15.
 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o stopped --log-every 5 --max-steps 1000000 2>"$WORK/stop.err" &
 pid=$!
@@ -66,7 +80,7 @@ expect_exit 2 "$BIN/tfm-train" --batches train.h5 -o bad4 --max-time 5x
 
 # Bit-identical tensors: resumed vs uninterrupted, 2 threads vs 1.
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
-  /usr/bin/python3 - full/ckpt-30.h5 part/ckpt-30.h5 threads2/ckpt-30.h5 <<'PY' || fail "checkpoints differ"
+  cat > same.py <<'PY'
 import sys, h5py, numpy as np
 def tensors(path):
     out = {}
@@ -82,6 +96,9 @@ for other in sys.argv[2:]:
     for k in a:
         assert a[k].tobytes() == b[k].tobytes(), (other, k)
 PY
+  /usr/bin/python3 same.py full/ckpt-30.h5 part/ckpt-30.h5 threads2/ckpt-30.h5 || fail "fp32 checkpoints differ"
+  /usr/bin/python3 same.py nobf16fp32/ckpt-30.h5 nobf16/ckpt-30.h5 || fail "bf16 fallback is not fp32"
+  /usr/bin/python3 same.py bf16/ckpt-30.h5 bf16part/ckpt-30.h5 bf16threads2/ckpt-30.h5 || fail "bf16 checkpoints differ"
 else
   echo "h5py not found: bit-identity of checkpoints not checked"
 fi

@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -116,6 +121,30 @@ TEST_CASE("LineReader::next_lines returns whole lines, then a last one without n
 TEST_CASE("LineReader on a missing file is an IoError naming it") {
   CHECK_THROWS_WITH_AS(LineReader("/nonexistent/x.txt"),
                        doctest::Contains("/nonexistent/x.txt: cannot open"), IoError);
+}
+
+TEST_CASE("AtomicFile writes into a FIFO instead of renaming over it") {
+  // Renaming over a device as root would replace it (-o /dev/null turned
+  // /dev/null into a regular file); a FIFO stands in for devices here.
+  const auto dir = std::filesystem::temp_directory_path() / "tfm_core_test_fifo";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "pipe").string();
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  const int reader = ::open(path.c_str(), O_RDWR | O_NONBLOCK);  // keeps the FIFO open
+  REQUIRE(reader >= 0);
+  {
+    AtomicFile file(path);
+    file.write("through the pipe\n");
+    file.commit();
+  }
+  char buffer[64] = {};
+  CHECK(::read(reader, buffer, sizeof buffer) == 17);
+  CHECK(std::string(buffer) == "through the pipe\n");
+  ::close(reader);
+  CHECK(std::filesystem::is_fifo(path));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), {}) == 1);  // no temporary left
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("AtomicFile appears only on commit") {

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -98,6 +100,116 @@ TEST_CASE("gemm matches a naive product for every transpose, backend and thread 
       CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
       set_gemm_backend(GemmBackend::kOneDnn);
     }
+}
+
+// Largest |c − want| relative to the largest |want| (bf16 keeps 8 bits of mantissa).
+double relative_error(const std::vector<float>& c, const std::vector<double>& want) {
+  double scale = 0;
+  for (double w : want) scale = std::max(scale, std::abs(w));
+  return max_abs_diff(c, want) / std::max(scale, 1e-30);
+}
+
+TEST_CASE("bf16 gemm is within bf16 rounding of fp32 and thread-independent") {
+  struct Shape {
+    int m, n, k;
+  };
+  // Awkward sizes, including ones that split into blocks (m·n·k ≥ 2^20).
+  for (Shape sh : {Shape{1, 1, 1}, Shape{7, 13, 5}, Shape{65, 33, 129}, Shape{300, 257, 31}})
+    for (Op ta : {Op::kN, Op::kT})
+      for (Op tb : {Op::kN, Op::kT})
+        for (float beta : {0.0f, 1.0f}) {
+          const int m = sh.m, n = sh.n, k = sh.k;
+          int lda = (ta == Op::kN ? k : m) + 2, ldb = (tb == Op::kN ? n : k) + 1, ldc = n + 3;
+          auto a = random_vector((ta == Op::kN ? m : k) * lda, 11);
+          auto b = random_vector((tb == Op::kN ? k : n) * ldb, 12);
+          auto c0 = random_vector(m * ldc, 13, 0.5f, 1.0f);
+          auto want = naive_gemm(ta, tb, m, n, k, a, lda, b, ldb, c0, ldc, 0.5f, beta);
+          Precision used = set_gemm_precision(Precision::kBf16);
+          CHECK((used == Precision::kBf16) == (*bf16_isa() != '\0'));
+          std::vector<float> c1 = c0, c2 = c0;
+          gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c1.data(), ldc);
+          with_threads(2, [&] {
+            gemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c2.data(), ldc);
+          });
+          set_gemm_precision(Precision::kFp32);
+          CAPTURE(m);
+          CAPTURE(k);
+          CHECK(relative_error(c1, want) <= 1e-2);
+          CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+        }
+}
+
+TEST_CASE("bf16 gemm really rounds its operands when the CPU has bf16") {
+  if (!*bf16_isa()) return;  // fp32 fallback: nothing to see
+  // 1 + 2^-10 is not a bf16 number: it rounds to 1, so the product loses it.
+  float a = 1.0f + 1.0f / 1024, b = 1.0f, c = 0;
+  set_gemm_precision(Precision::kBf16);
+  gemm(Op::kN, Op::kN, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
+  set_gemm_precision(Precision::kFp32);
+  CHECK(c == 1.0f);
+}
+
+TEST_CASE("bf16 shadows of weights are read until refreshed") {
+  if (!*bf16_isa()) return;  // fp32 fallback: no bf16 products
+  const int m = 9, n = 11, k = 21, offset = 5;  // B is [n, k] (kT) inside a larger array
+  std::vector<float> values = random_vector(offset + n * k + 3, 21);
+  auto a = random_vector(m * k, 22);
+  auto product = [&](std::vector<float>& c) {
+    gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, values.data() + offset, k, 0.0f, c.data(), n);
+  };
+  set_gemm_precision(Precision::kBf16);
+  std::vector<float> plain(m * n), shadowed(m * n), stale(m * n), fresh(m * n);
+  product(plain);
+  add_bf16_shadow(values.data(), static_cast<std::int64_t>(values.size()));
+  product(shadowed);
+  for (float& v : values) v *= 2;
+  product(stale);
+  refresh_bf16_shadows();
+  product(fresh);
+  clear_bf16_shadows();
+  set_gemm_precision(Precision::kFp32);
+  for (int i = 0; i < m * n; ++i) {
+    CHECK(shadowed[i] == doctest::Approx(plain[i]).epsilon(1e-5));
+    CHECK(stale[i] == shadowed[i]);
+    CHECK(fresh[i] == 2 * shadowed[i]);  // doubling is exact in bf16
+  }
+}
+
+TEST_CASE("bf16 batched gemm computes each head's product") {
+  const int b = 3, t = 5, s = 6, h = 2, dh = 7, d = h * dh;
+  auto q = random_vector(b * t * d, 4), kk = random_vector(b * s * d, 5);
+  std::vector<float> out(b * h * t * s), out32(b * h * t * s);
+  gemm_batched(Op::kN, Op::kT, t, s, dh, 1.0f, q.data(), d, {t * d, dh}, kk.data(), d, {s * d, dh},
+               0.0f, out32.data(), s, {h * t * s, t * s}, b, h);
+  set_gemm_precision(Precision::kBf16);
+  with_threads(2, [&] {
+    gemm_batched(Op::kN, Op::kT, t, s, dh, 1.0f, q.data(), d, {t * d, dh}, kk.data(), d,
+                 {s * d, dh}, 0.0f, out.data(), s, {h * t * s, t * s}, b, h);
+  });
+  set_gemm_precision(Precision::kFp32);
+  CHECK(relative_error(out, std::vector<double>(out32.begin(), out32.end())) <= 1e-2);
+}
+
+TEST_CASE("round_to_bf16 rounds to nearest even, keeps NaN, flushes subnormals") {
+  auto bits = [](std::uint32_t u) { return std::bit_cast<float>(u); };
+  std::vector<float> x = {1.0f, bits(0x3f808000u), bits(0x3f818000u), bits(0x3f808001u), -2.5f,
+                          std::numeric_limits<float>::quiet_NaN(), bits(0x7f7fffffu), bits(0x807fffffu)};
+  // Each value alone (the scalar loop) and 16 times over (vector instructions where compiled in).
+  std::vector<float> many;
+  for (float v : x) many.insert(many.end(), 16, v);
+  std::vector<std::uint16_t> y(x.size()), y16(many.size());
+  round_to_bf16(x.data(), static_cast<std::int64_t>(x.size()), y.data());
+  round_to_bf16(many.data(), static_cast<std::int64_t>(many.size()), y16.data());
+  for (std::size_t i = 0; i < many.size(); ++i) CHECK(y16[i] == y[i / 16]);
+  CHECK(y[0] == 0x3f80);
+  CHECK(y[1] == 0x3f80);  // tie → even
+  CHECK(y[2] == 0x3f82);  // tie → even (up)
+  CHECK(y[3] == 0x3f81);  // above the tie
+  CHECK(y[4] == 0xc020);
+  CHECK((y[5] & 0x7f80) == 0x7f80);
+  CHECK((y[5] & 0x7f) != 0);
+  CHECK(y[6] == 0x7f80);  // FLT_MAX rounds to infinity, as in IEEE
+  CHECK(y[7] == 0x8000);  // subnormal → signed zero
 }
 
 TEST_CASE("strided batched gemm computes each head's product") {

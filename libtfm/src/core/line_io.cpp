@@ -1,6 +1,7 @@
 #include "tfm/core/line_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,6 +114,33 @@ std::string temp_name_for(const std::string& path) {
   return (p.parent_path() / fmt::format(".{}.tmp{}", p.filename().string(), rng() % 1000000)).string();
 }
 
+namespace {
+
+// A device or FIFO (-o /dev/null, a named pipe) is written into, never
+// renamed over: as root, rename() would replace /dev/null by a regular file.
+void copy_into_special(const std::string& temp_path, const std::string& path) {
+  const int in = ::open(temp_path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int out = in < 0 ? -1 : ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  int err = errno;
+  bool ok = in >= 0 && out >= 0;
+  char buffer[1 << 16];
+  for (ssize_t got; ok && (got = ::read(in, buffer, sizeof buffer)) != 0;) {
+    for (ssize_t put = 0; ok && got > 0 && put < got;) {
+      ssize_t n = ::write(out, buffer + put, static_cast<std::size_t>(got - put));
+      ok = n > 0;
+      put += n;
+    }
+    ok = ok && got > 0;
+    err = errno;
+  }
+  if (in >= 0) ::close(in);
+  if (out >= 0) ::close(out);
+  std::remove(temp_path.c_str());
+  if (!ok) throw IoError(path, "cannot write", err);
+}
+
+}  // namespace
+
 void commit_file(const std::string& temp_path, const std::string& path) {
   const int fd = ::open(temp_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw IoError(temp_path, "cannot reopen", errno);
@@ -120,6 +148,9 @@ void commit_file(const std::string& temp_path, const std::string& path) {
   const int sync_errno = errno;
   ::close(fd);
   if (synced != 0) throw IoError(path, "cannot write", sync_errno);
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode) && !S_ISDIR(target.st_mode))
+    return copy_into_special(temp_path, path);
   if (std::rename(temp_path.c_str(), path.c_str()) != 0) throw IoError(path, "cannot rename into place", errno);
   auto dir = std::filesystem::path(path).parent_path();
   const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -10,6 +10,7 @@
 #include "tfm/core/utf8.h"
 #include "tfm/io/hdf5.h"
 #include "tfm/model/model_file.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/train/checkpoint.h"
 
 namespace tfm {
@@ -63,9 +64,13 @@ Translator::Translator(const std::vector<std::string>& model_paths, const Decode
   vocabulary_ = models_.front().vocabulary;
   max_source_ = models_.front().model->config().max_positions - 1;
   for (const auto& m : models_) max_source_ = std::min(max_source_, m.model->config().max_positions - 1);
+  if (gemm_precision() == Precision::kBf16)  // weights rounded once, not at every product
+    for (const auto& m : models_) add_bf16_shadow(m.model->params().values(), m.model->params().size());
 }
 
-Translator::~Translator() = default;
+Translator::~Translator() {
+  if (gemm_precision() == Precision::kBf16) clear_bf16_shadows();
+}
 
 std::vector<std::int32_t> Translator::to_ids(std::string_view line, std::size_t number,
                                             const std::string& source) const {

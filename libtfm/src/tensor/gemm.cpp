@@ -8,12 +8,15 @@
 #include <cblas.h>
 #include <dnnl.h>
 
+#include "gemm_bf16.h"
+#include "tfm/core/error.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
 namespace {
 
 std::atomic<GemmBackend> backend{GemmBackend::kOneDnn};
+std::atomic<Precision> precision{Precision::kFp32};
 
 CBLAS_TRANSPOSE blas_op(Op op) { return op == Op::kN ? CblasNoTrans : CblasTrans; }
 
@@ -33,6 +36,10 @@ void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
                 float* c, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if (precision.load(std::memory_order_relaxed) == Precision::kBf16 && k > 0) {
+    one_openmp_thread();
+    return detail::gemm_block_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
   if (backend.load(std::memory_order_relaxed) == GemmBackend::kOneDnn) {
     one_openmp_thread();
     dnnl_sgemm(ta == Op::kN ? 'N' : 'T', tb == Op::kN ? 'N' : 'T', m, n, k, alpha, a, lda, b, ldb,
@@ -58,6 +65,20 @@ std::int64_t block_count(std::int64_t m, std::int64_t n, std::int64_t k) {
 
 void set_gemm_backend(GemmBackend b) { backend = b; }
 GemmBackend gemm_backend() { return backend; }
+
+Precision set_gemm_precision(Precision p) {
+  if (p == Precision::kBf16 && !*bf16_isa()) p = Precision::kFp32;
+  precision = p;
+  return p;
+}
+Precision gemm_precision() { return precision; }
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  throw UsageError("--precision must be fp32 or bf16, not '" + name + "'");
+}
+const char* bf16_isa() { return detail::native_bf16_isa(); }
 
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,

@@ -8,6 +8,7 @@
 
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/kernels.h"
 
 namespace tfm {
@@ -17,6 +18,18 @@ Trainer::Trainer(Transformer& model, const TrainerConfig& config, Collective* jo
       job_(job ? job : own_job_.get()), adam_(model.params().size(), config.adam),
       partials_(static_cast<std::size_t>(sum_squares_blocks(model.params().size()))) {
   if (config_.update_freq < 1) throw UsageError("update-freq must be at least 1");
+  bf16_ = gemm_precision() == Precision::kBf16;
+  if (bf16_) add_bf16_shadow(model.params().values(), model.params().size());
+}
+
+Trainer::~Trainer() {
+  if (bf16_) clear_bf16_shadows();
+}
+
+void Trainer::refresh_shadow() {
+  if (!bf16_ || shadow_fresh_) return;
+  refresh_bf16_shadows();
+  shadow_fresh_ = true;
 }
 
 void Trainer::reduce_ready(std::int64_t begin, std::int64_t end) {
@@ -33,6 +46,8 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
   for (const auto& b : micro) tokens += static_cast<double>(b.target_tokens);
   job_->sum(&tokens, 1);  // the loss is normalized by the tokens of all ranks
   ParamStore& params = model_.params();
+  shadow_fresh_ = false;  // the weights may have been loaded or changed since
+  refresh_shadow();
   params.zero_grads();
   float grad_scale = 1.0f / static_cast<float>(std::max(tokens, 1.0));
   const Transformer::GradsReady ready = [this](std::int64_t begin, std::int64_t end) { reduce_ready(begin, end); };
@@ -69,10 +84,12 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
   if (config_.clip_norm > 0 && r.grad_norm > config_.clip_norm)
     scale_values(params.grads(), params.size(), static_cast<float>(config_.clip_norm / r.grad_norm));
   adam_.update(params.values(), params.grads(), r.lr);
+  shadow_fresh_ = false;
   return r;
 }
 
 LossStats Trainer::evaluate(const TokenBatch& batch) {
+  refresh_shadow();
   arena_.reset();
   return model_.evaluate(batch, arena_);
 }

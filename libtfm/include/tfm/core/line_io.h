@@ -73,7 +73,9 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-// Publishes `temp_path` as `path`: fsync, rename, fsync of the folder.
+// Publishes `temp_path` as `path`: fsync, rename, fsync of the folder. When
+// `path` is a device or FIFO (/dev/null, a named pipe), copies the data into
+// it and removes the temporary instead of renaming over it.
 void commit_file(const std::string& temp_path, const std::string& path);
 
 // A unique temporary name next to `path` (same file system, so rename works).

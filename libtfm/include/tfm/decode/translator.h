@@ -57,6 +57,8 @@ void validate(const DecodeOptions& options);
 class Translator {
  public:
   // Loads every model; throws InputError when their vocabularies differ.
+  // Under gemm precision kBf16 (gemm.h), keeps bf16 shadows of the models'
+  // weights for its lifetime (dropping all shadows when destroyed).
   Translator(const std::vector<std::string>& model_paths, const DecodeOptions& options);
   ~Translator();
 

@@ -7,12 +7,17 @@
 // gemm() cuts C into blocks whose boundaries depend on the shape only and
 // runs them on the engine threads (threads.h): every element of C comes from
 // the same library call whatever the thread count, so results are
-// bit-identical for any --threads. A bf16 path (fp32 master weights, bf16
-// operands, fp32 accumulation, e.g. oneDNN's AMX matmul) is one more backend
-// in gemm.cpp, without touching callers.
+// bit-identical for any --threads.
+//
+// Precision kBf16 rounds both operands to bf16 and multiplies them with
+// oneDNN matmul primitives (fp32 accumulation and output; one primitive per
+// block shape, created once and cached per thread). Which CPUs run it:
+// AMX (Sapphire Rapids and later) and AVX512-BF16 (Cooper Lake, AMD Zen 4
+// and later) natively; any other CPU runs kBf16 requests in fp32.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tfm {
 
@@ -22,6 +27,30 @@ enum class GemmBackend { kOneDnn, kOpenBlas };
 // Process-wide choice (default kOneDnn); set it before work starts.
 void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
+
+enum class Precision { kFp32, kBf16 };
+// Process-wide operand precision of gemm() and gemm_batched() (default
+// kFp32); set it before work starts. Returns the precision in effect: kFp32
+// when kBf16 is asked for on a CPU without native bf16 (see bf16_isa()).
+Precision set_gemm_precision(Precision precision);
+Precision gemm_precision();
+// "fp32" or "bf16" (a --precision value); throws UsageError otherwise.
+Precision parse_precision(const std::string& name);
+// The instructions that run bf16 products here, as oneDNN sees the CPU:
+// "AMX", "AVX512-BF16", or "" (none: bf16 falls back to fp32). The
+// environment variable DNNL_MAX_CPU_ISA (e.g. AVX512_CORE) caps it.
+const char* bf16_isa();
+
+// bf16 copies of weights, so that bf16 products round them once per update
+// instead of at every call: after add_bf16_shadow(values, n), an operand of
+// gemm() or gemm_batched() lying within [values, values + n) is read from the
+// copy (same offsets). refresh_bf16_shadows() re-rounds every copy from its
+// values: call it after any change of the values and before the next
+// product (training: once per optimizer step). Not thread-safe: call both
+// between products. clear_bf16_shadows() forgets them all.
+void add_bf16_shadow(const float* values, std::int64_t n);
+void refresh_bf16_shadows();
+void clear_bf16_shadows();
 
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
 // op(A) is A [m, lda≥k] when kN, A [k, lda≥m] stored when kT; likewise B.

@@ -93,4 +93,11 @@ double sum_squares(const float* x, std::int64_t n, double* partials);
 // x ← s·x
 void scale_values(float* x, std::int64_t n, float s);
 
+// --- bf16 --------------------------------------------------------------------
+// out[i] = x[i] rounded to bf16 (the upper 16 bits of an fp32), to nearest,
+// ties to even; NaN stays NaN and subnormals become signed zeros (as the
+// AVX512-BF16 instruction, used when compiled for it, does). Runs on the
+// calling thread.
+void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out);
+
 }  // namespace tfm

@@ -49,8 +49,14 @@ struct StepResult {
 
 class Trainer {
  public:
-  // `job` (kept by reference) defaults to a single process.
+  // `job` (kept by reference) defaults to a single process. Under gemm
+  // precision kBf16 (gemm.h) the trainer keeps a bf16 shadow of the model's
+  // weights, rounded again before each step and after each update (the
+  // weights and Adam's moments stay fp32); its destructor drops all shadows.
   Trainer(Transformer& model, const TrainerConfig& config, Collective* job = nullptr);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
   // One update from 1..update_freq micro-batches.
   StepResult step(std::span<const TokenBatch> micro);
   // Loss of one batch without dropout (validation).
@@ -66,6 +72,8 @@ class Trainer {
  private:
   // Sums the gradients of the layers the backward pass has finished.
   void reduce_ready(std::int64_t begin, std::int64_t end);
+  // Rounds the bf16 shadow of the weights again when they may have changed.
+  void refresh_shadow();
 
   Transformer& model_;
   TrainerConfig config_;
@@ -76,6 +84,7 @@ class Trainer {
   Arena arena_;
   std::vector<double> partials_;
   std::int64_t steps_ = 0;
+  bool bf16_ = false, shadow_fresh_ = false;
 };
 
 // Batches for training, epoch after epoch. seek(e, i) positions the stream at

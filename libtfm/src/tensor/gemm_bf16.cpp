@@ -1,0 +1,166 @@
+#include "gemm_bf16.h"
+
+#include <bit>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "tfm/tensor/kernels.h"
+#include "tfm/tensor/threads.h"
+
+namespace tfm::detail {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+// Everything a primitive depends on (lda and ldb as the primitive reads them:
+// dense copies or shadows).
+struct Key {
+  std::int64_t m, n, k, lda, ldb, ldc;
+  bool ta, tb;
+  float alpha, beta;
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  std::size_t operator()(const Key& key) const {
+    std::size_t h = 0;
+    for (std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc, std::int64_t{key.ta} << 1 | key.tb,
+                           std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
+                           std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}})
+      h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ull;
+    return h;
+  }
+};
+
+constexpr std::size_t kMaxProducts = 2048;  // primitives cached per thread
+
+struct Product {
+  dnnl::matmul matmul;
+  dnnl::memory a, b, c;
+};
+
+// Each engine thread has its own engine, stream and primitives, so nothing
+// is shared between concurrent calls.
+struct ThreadState {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::unordered_map<Key, Product, KeyHash> products;
+  std::vector<std::uint16_t> a, b;  // bf16 copies of the operands
+};
+
+// The bf16 descriptor of op(X) [rows, cols], X stored row-major with
+// leading dimension ld (strides swap for a transpose).
+dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                                bool transposed) {
+  return transposed ? dnnl::memory::desc({rows, cols}, dt::bf16, dims{1, ld})
+                    : dnnl::memory::desc({rows, cols}, dt::bf16, dims{ld, 1});
+}
+
+Product make_product(ThreadState& state, const Key& key) {
+  auto a_md = operand_desc(key.m, key.k, key.lda, key.ta);
+  auto b_md = operand_desc(key.k, key.n, key.ldb, key.tb);
+  dnnl::memory::desc c_md({key.m, key.n}, dt::f32, dims{key.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
+  if (key.beta != 0.0f) {
+    dnnl::post_ops ops;
+    ops.append_sum(key.beta);
+    attr.set_post_ops(ops);
+  }
+  dnnl::matmul::primitive_desc pd({a_md, b_md, c_md}, attr, state.engine);
+  return {dnnl::matmul(pd), dnnl::memory(a_md, state.engine, nullptr),
+          dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr)};
+}
+
+// X stored as rows × cols with leading dimension ld, in bf16: its shadow
+// (ld kept) or a dense copy rounded into `scratch` (ld becomes cols).
+const std::uint16_t* bf16_operand(const float* x, std::int64_t rows, std::int64_t cols,
+                                  std::int64_t& ld, std::vector<std::uint16_t>& scratch) {
+  if (const std::uint16_t* shadow = find_bf16_shadow(x, (rows - 1) * ld + cols)) return shadow;
+  scratch.resize(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, scratch.data() + r * cols);
+  ld = cols;
+  return scratch.data();
+}
+
+struct Shadow {
+  const float* values;
+  std::int64_t n;
+  std::vector<std::uint16_t> copy;
+};
+std::vector<Shadow> shadows;
+
+}  // namespace
+
+const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent) {
+  auto at = [](const float* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  for (const Shadow& s : shadows)
+    if (at(x) >= at(s.values) && at(x + extent) <= at(s.values + s.n))
+      return s.copy.data() + (x - s.values);
+  return nullptr;
+}
+
+const char* native_bf16_isa() {
+  static const char* isa = [] {
+    auto found = dnnl::get_effective_cpu_isa();
+    if (found >= dnnl::cpu_isa::avx512_core_amx) return "AMX";
+    if (found >= dnnl::cpu_isa::avx512_core_bf16) return "AVX512-BF16";
+    return "";
+  }();
+  return isa;
+}
+
+void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                     const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                     float beta, float* c, std::int64_t ldc) {
+  thread_local ThreadState state;
+  const std::uint16_t* a16 = ta == Op::kN ? bf16_operand(a, m, k, lda, state.a)
+                                          : bf16_operand(a, k, m, lda, state.a);
+  const std::uint16_t* b16 = tb == Op::kN ? bf16_operand(b, k, n, ldb, state.b)
+                                          : bf16_operand(b, n, k, ldb, state.b);
+  Key key{m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
+  auto it = state.products.find(key);
+  if (it == state.products.end()) {
+    // Length-bucketed batches repeat their shapes, but a long run may see
+    // many; each primitive holds JIT code, so the cache is bounded.
+    if (state.products.size() >= kMaxProducts) state.products.clear();
+    it = state.products.emplace(key, make_product(state, key)).first;
+  }
+  Product& p = it->second;
+  p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
+  p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
+  p.c.set_data_handle(c);
+  // The C API takes the arguments as an array: no allocation per call.
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p.a.get()}, {DNNL_ARG_WEIGHTS, p.b.get()},
+                            {DNNL_ARG_DST, p.c.get()}};
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), 3, args),
+                          "bf16 matmul failed");
+  state.stream.wait();
+}
+
+}  // namespace tfm::detail
+
+namespace tfm {
+
+using detail::Shadow;
+using detail::shadows;
+
+void add_bf16_shadow(const float* values, std::int64_t n) {
+  shadows.push_back({values, n, std::vector<std::uint16_t>(static_cast<std::size_t>(n))});
+  round_to_bf16(values, n, shadows.back().copy.data());
+}
+
+void refresh_bf16_shadows() {
+  for (Shadow& s : shadows)
+    parallel_range(s.n, 1 << 16, [&](std::int64_t lo, std::int64_t hi) {
+      round_to_bf16(s.values + lo, hi - lo, s.copy.data() + lo);
+    });
+}
+
+void clear_bf16_shadows() { shadows.clear(); }
+
+}  // namespace tfm
