@@ -27,6 +27,15 @@ expect_same() {
     diff "$1" "$2" | head -n 10
   fi
 }
+# Copy-and-reverse corpus in the current folder: src.txt, tgt.txt (400 pairs
+# of 3-8 words w0..w19, the target reversed) and their vocab.txt.
+make_reverse_corpus() {
+  awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { n = 3 + int(rand() * 6); s = r = "";
+         for (j = 0; j < n; j++) { a[j] = "w" int(rand() * 20); s = s (j ? " " : "") a[j] }
+         for (j = n - 1; j >= 0; j--) r = r (j < n - 1 ? " " : "") a[j]
+         print s > "src.txt"; print r > "tgt.txt" } }'
+  cat src.txt tgt.txt | tr ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > vocab.txt
+}
 finish() {
   [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
   exit 0

@@ -14,11 +14,7 @@ MPI_EXTRA=()
 MPIRUN=(timeout 300 mpirun --oversubscribe --mca btl self,vader,tcp --mca btl_tcp_if_include lo
         --mca oob_tcp_if_include lo)
 
-awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { n = 3 + int(rand() * 6); s = r = "";
-       for (j = 0; j < n; j++) { a[j] = "w" int(rand() * 20); s = s (j ? " " : "") a[j] }
-       for (j = n - 1; j >= 0; j--) r = r (j < n - 1 ? " " : "") a[j]
-       print s > "src.txt"; print r > "tgt.txt" } }'
-cat src.txt tgt.txt | tr ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > vocab.txt
+make_reverse_corpus
 head -n 40 src.txt > vsrc.txt
 head -n 40 tgt.txt > vtgt.txt
 # 42 batches: 10 steps of 4 batches stay inside the first epoch.

@@ -6,11 +6,7 @@
 source "$(dirname "$0")/../lib.sh"
 cd "$WORK"
 
-awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { n = 3 + int(rand() * 6); s = r = "";
-       for (j = 0; j < n; j++) { a[j] = "w" int(rand() * 20); s = s (j ? " " : "") a[j] }
-       for (j = n - 1; j >= 0; j--) r = r (j < n - 1 ? " " : "") a[j]
-       print s > "src.txt"; print r > "tgt.txt" } }'
-cat src.txt tgt.txt | tr ' ' '\n' | sort | uniq -c | awk '{ print $2, $1 }' > vocab.txt
+make_reverse_corpus
 # Validation text has words the vocabulary lacks: they reach the model as <unk>.
 head -n 40 src.txt | sed '3s/^/unseenword /' > vsrc.txt
 head -n 40 tgt.txt > vtgt.txt

@@ -183,17 +183,16 @@ std::unique_ptr<Collective> join_job(double timeout_seconds) {
 #endif
 }
 
-std::uint64_t hash_floats(const float* values, std::size_t n) {
-  std::uint64_t hash = 14695981039346656037ull;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values);
-  std::size_t total = n * sizeof(float), i = 0;
+std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t hash) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::size_t i = 0;
   // Eight bytes at a time: FNV-1a's mixing per 64-bit word.
-  for (; i + 8 <= total; i += 8) {
+  for (; i + 8 <= bytes; i += 8) {
     std::uint64_t word;
-    std::memcpy(&word, bytes + i, 8);
+    std::memcpy(&word, p + i, 8);
     hash = (hash ^ word) * 1099511628211ull;
   }
-  for (; i < total; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  for (; i < bytes; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
   return hash;
 }
 

@@ -148,9 +148,9 @@ void Run::share_start() {
   ParamStore& params = model_->params();
   Adam& adam = trainer_->adam();
   // The same command on every host, but batch files could still differ.
-  std::uint64_t vocabulary_hash = 14695981039346656037ull;
+  std::uint64_t vocabulary_hash = kHashStart;
   for (const std::string& token : reader_.vocabulary().tokens())
-    for (const char c : token + '\n') vocabulary_hash = (vocabulary_hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    vocabulary_hash = hash_bytes("\n", 1, hash_bytes(token.data(), token.size(), vocabulary_hash));
   std::uint64_t mine[2] = {static_cast<std::uint64_t>(params.size()), vocabulary_hash};
   std::uint64_t lead_model[2] = {mine[0], mine[1]};
   job_.broadcast(lead_model, sizeof lead_model);
@@ -172,7 +172,7 @@ void Run::share_start() {
 void Run::check_ranks_agree() {
   if (job_.size() == 1) return;
   ParamStore& params = model_->params();
-  std::uint64_t mine = hash_floats(params.values(), static_cast<std::size_t>(params.size()));
+  std::uint64_t mine = hash_bytes(params.values(), static_cast<std::size_t>(params.size()) * sizeof(float));
   std::uint64_t lead_hash = mine;
   job_.broadcast(&lead_hash, sizeof lead_hash);
   double differing = lead_hash == mine ? 0.0 : 1.0;
@@ -224,12 +224,8 @@ void Run::validate_now(std::int64_t step, const LoopState& loop) {
     to_token_batch(pairs, config_, run_.valid, batch);
     total += trainer_->evaluate(batch);
   }
-  if (job_.size() > 1) {
-    double sums[4] = {total.loss, total.nll, static_cast<double>(total.tokens), static_cast<double>(total.correct)};
-    job_.sum(sums, 4);
-    total = {sums[0], sums[1], static_cast<std::int64_t>(sums[2]), static_cast<std::int64_t>(sums[3])};
-    check_ranks_agree();
-  }
+  sum_over_ranks(job_, total);
+  check_ranks_agree();
   if (!lead()) return;
   double n = static_cast<double>(std::max<std::int64_t>(total.tokens, 1));
   double loss = total.loss / n, nll = total.nll / n;
@@ -304,6 +300,10 @@ int Run::train() {
   if (valid_ && reason != StopReason::kRequested && !validated) validate_now(trainer_->steps_done(), loop);
   check_ranks_agree();
   if (last_saved_ != trainer_->steps_done()) save(loop);
+  // No rank ends before rank 0's checkpoint is written: mpirun kills the
+  // remaining ranks as soon as one exits with a signal's status.
+  double written = 0;
+  job_.sum(&written, 1);
   if (job_.size() > 1 && lead())
     note(fmt::format("parameters identical on all {} ranks after step {}", job_.size(), trainer_->steps_done()));
   if (stop_signal()) {

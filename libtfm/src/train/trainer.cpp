@@ -69,10 +69,7 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
       at = end;
     }
     if (at < params.size()) job_->start_sum(params.grads() + at, static_cast<std::size_t>(params.size() - at));
-    double stats[4] = {r.stats.loss, r.stats.nll, static_cast<double>(r.stats.tokens),
-                       static_cast<double>(r.stats.correct)};
-    job_->sum(stats, 4);
-    r.stats = {stats[0], stats[1], static_cast<std::int64_t>(stats[2]), static_cast<std::int64_t>(stats[3])};
+    sum_over_ranks(*job_, r.stats);
     job_->finish_sums();
   }
   r.grad_norm = std::sqrt(sum_squares(params.grads(), params.size(), partials_.data()));
@@ -92,6 +89,13 @@ LossStats Trainer::evaluate(const TokenBatch& batch) {
   refresh_shadow();
   arena_.reset();
   return model_.evaluate(batch, arena_);
+}
+
+void sum_over_ranks(Collective& job, LossStats& stats) {
+  if (job.size() == 1) return;
+  double sums[4] = {stats.loss, stats.nll, static_cast<double>(stats.tokens), static_cast<double>(stats.correct)};
+  job.sum(sums, 4);
+  stats = {sums[0], sums[1], static_cast<std::int64_t>(sums[2]), static_cast<std::int64_t>(sums[3])};
 }
 
 bool MemoryBatchStream::next(TokenBatch& out) {

@@ -52,8 +52,9 @@ std::unique_ptr<Collective> join_job(double timeout_seconds);
 // A job of one rank.
 std::unique_ptr<Collective> single_process();
 
-// A 64-bit FNV-1a hash of n floats' bytes: cheap evidence that the ranks
-// hold the same parameters.
-std::uint64_t hash_floats(const float* values, std::size_t n);
+// A 64-bit FNV-1a hash of `bytes` bytes, continuing from `hash`: cheap
+// evidence that the ranks hold the same parameters and vocabulary.
+inline constexpr std::uint64_t kHashStart = 14695981039346656037ull;
+std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t hash = kHashStart);
 
 }  // namespace tfm

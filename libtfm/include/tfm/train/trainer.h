@@ -87,6 +87,9 @@ class Trainer {
   bool bf16_ = false, shadow_fresh_ = false;
 };
 
+// Sums `stats` over the ranks of `job`, in place on every rank.
+void sum_over_ranks(Collective& job, LossStats& stats);
+
 // Batches for training, epoch after epoch. seek(e, i) positions the stream at
 // batch i (0-based) of epoch e (1-based; an epoch's order may depend on e).
 class BatchStream {
