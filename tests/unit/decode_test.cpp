@@ -18,6 +18,7 @@
 #include "tfm/model/incremental_decoder.h"
 #include "tfm/model/model_file.h"
 #include "tfm/model/transformer.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/threads.h"
 #include "tfm/train/checkpoint.h"
 
@@ -122,6 +123,33 @@ TEST_CASE("cached incremental decoding equals the training forward pass") {
       float cached = sequence_log_prob(dec, std::vector<std::int32_t>(src[i].begin(), src[i].end()),
                                        std::vector<std::int32_t>(tgt[i].begin(), tgt[i].end()));
       CHECK(cached == doctest::Approx(-nll).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("cached decoding equals the forward pass at head sizes of every vector path, fp32 and bf16") {
+  // Head sizes 64 (whole blocks of four vectors), 20 (one vector and a tail)
+  // and 96 (a block and two vectors); bf16 keeps the caches in bf16.
+  for (auto [d, heads] : {std::pair{128, 2}, std::pair{40, 2}, std::pair{96, 1}}) {
+    ModelConfig c = tiny(false, 12);
+    c.d_model = d, c.heads = heads;
+    auto model = random_model(c, 9);
+    for (Precision p : {Precision::kFp32, Precision::kBf16}) {
+      CAPTURE(d);
+      CAPTURE(static_cast<int>(p));
+      set_gemm_precision(p);
+      if (p == Precision::kBf16) add_bf16_shadow(model->params().values(), model->params().size());
+      IncrementalDecoder dec(*model);
+      std::vector<std::uint32_t> src{4, 5, 6, 7, 8, 9}, tgt{9, 10, 4, 5, 6, 7, 8, 9, 10, 11, 4};
+      TokenBatch b;
+      make_token_batch({src}, {tgt}, c, b);
+      Arena arena;
+      double nll = model->evaluate(b, arena).nll;
+      float cached = sequence_log_prob(dec, std::vector<std::int32_t>(src.begin(), src.end()),
+                                       std::vector<std::int32_t>(tgt.begin(), tgt.end()));
+      clear_bf16_shadows();
+      set_gemm_precision(Precision::kFp32);
+      CHECK(cached == doctest::Approx(-nll).epsilon(p == Precision::kFp32 ? 1e-5 : 2e-2));
     }
   }
 }

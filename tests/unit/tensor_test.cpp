@@ -11,6 +11,7 @@
 #include "tfm/tensor/gemm.h"
 #include "tfm/tensor/kernels.h"
 #include "tfm/tensor/random.h"
+#include "tfm/tensor/simd.h"
 #include "tfm/tensor/tensor.h"
 #include "tfm/tensor/threads.h"
 
@@ -232,6 +233,39 @@ TEST_CASE("strided batched gemm computes each head's product") {
           worst = std::max(worst, std::abs(out[((bi * h + hi) * t + i) * s + j] - want));
         }
   CHECK(worst < 1e-5);
+}
+
+TEST_CASE("simd dot, axpy, sum and any match plain loops at every length") {
+  for (std::int64_t n : {0, 1, 15, 16, 17, 31, 48, 63, 64, 65, 80, 100, 130}) {
+    CAPTURE(n);
+    auto a = random_vector(static_cast<std::size_t>(n) + 1, 31), x = random_vector(static_cast<std::size_t>(n) + 1, 32);
+    std::vector<std::uint16_t> x16(x.size());
+    round_to_bf16(x.data(), static_cast<std::int64_t>(x.size()), x16.data());
+    double want = 0, want16 = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      want += double{a[static_cast<std::size_t>(i)]} * x[static_cast<std::size_t>(i)];
+      want16 += double{a[static_cast<std::size_t>(i)]} * simd::to_float(x16[static_cast<std::size_t>(i)]);
+    }
+    CHECK(simd::dot(a.data(), x.data(), n) == doctest::Approx(want).epsilon(1e-5));
+    CHECK(simd::dot(a.data(), x16.data(), n) == doctest::Approx(want16).epsilon(1e-5));
+    std::vector<float> y(a), y16(a);
+    simd::axpy(0.75f, x.data(), y.data(), n);
+    simd::axpy(0.75f, x16.data(), y16.data(), n);
+    for (std::int64_t i = 0; i <= n; ++i) {  // element n is past the end: untouched
+      auto k = static_cast<std::size_t>(i);
+      float in = i < n ? 1.0f : 0.0f;
+      CHECK(y[k] == doctest::Approx(a[k] + in * 0.75f * x[k]).epsilon(1e-6));
+      CHECK(y16[k] == doctest::Approx(a[k] + in * 0.75f * simd::to_float(x16[k])).epsilon(1e-6));
+    }
+  }
+  float lanes[simd::kWidth];
+  for (int k = 0; k < simd::kWidth; ++k) lanes[k] = static_cast<float>(k + 1);
+  CHECK(simd::sum(simd::load(lanes)) == 136.0f);
+  for (int set = -1; set < simd::kWidth; ++set) {
+    std::fill(lanes, lanes + simd::kWidth, 0.0f);
+    if (set >= 0) lanes[set] = 2.0f;
+    CHECK(simd::any(simd::load(lanes) > simd::broadcast(1.0f)) == (set >= 0));
+  }
 }
 
 TEST_CASE("vexp is accurate over the softmax range") {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -48,15 +49,19 @@ class StepScores {
   template <class MustEnd>
   const float* run(const std::vector<std::int32_t>& tokens, std::int64_t position, MustEnd must_end) {
     const std::int64_t rows = static_cast<std::int64_t>(tokens.size());
-    sum_.resize(static_cast<std::size_t>(rows * vocab_));
-    for (std::size_t m = 0; m < models_.size(); ++m) {
-      const float* lp = models_[m]->step(tokens);
-      if (m == 0) std::copy(lp, lp + rows * vocab_, sum_.begin());
-      else for (std::int64_t i = 0; i < rows * vocab_; ++i) sum_[static_cast<std::size_t>(i)] += lp[i];
+    // One model's scores are used where they are; an ensemble sums into its own.
+    float* sum = models_.front()->step(tokens);
+    if (models_.size() > 1) {
+      sum_.assign(sum, sum + rows * vocab_);
+      sum = sum_.data();
+      for (std::size_t m = 1; m < models_.size(); ++m) {
+        const float* lp = models_[m]->step(tokens);
+        for (std::int64_t i = 0; i < rows * vocab_; ++i) sum[i] += lp[i];
+      }
     }
     const float inv = 1.0f / static_cast<float>(models_.size());
     for (std::int64_t r = 0; r < rows; ++r) {
-      float* row = sum_.data() + r * vocab_;
+      float* row = sum + r * vocab_;
       if (models_.size() > 1) for (std::int64_t j = 0; j < vocab_; ++j) row[j] *= inv;
       row[kPadId] = row[kBosId] = kNegInf;
       if (position < config_.min_len) row[kEosId] = kNegInf;
@@ -66,7 +71,7 @@ class StepScores {
         row[kEosId] = eos;
       }
     }
-    return sum_.data();
+    return sum;
   }
 
   std::int64_t vocab() const { return vocab_; }
@@ -106,15 +111,25 @@ void top_candidates(const float* lp, const std::vector<Live>& live, std::int64_t
       Candidate* best = out.data() + r * width;
       const float* row = lp + r * vocab;
       const float base = live[static_cast<std::size_t>(r)].log_prob;
-      for (std::int64_t j = 0; j < vocab; ++j) {
-        // Most entries lose to the current last: one comparison rejects them.
-        if (row[j] == kNegInf || base + row[j] < best[width - 1].score) continue;
+      auto consider = [&](std::int64_t j) {
+        if (row[j] == kNegInf || base + row[j] < best[width - 1].score) return;
         Candidate c{base + row[j], static_cast<std::int32_t>(r), static_cast<std::int32_t>(j)};
-        if (!better(c, best[width - 1])) continue;
+        if (!better(c, best[width - 1])) return;
         std::int64_t k = width - 1;
         for (; k > 0 && better(c, best[k - 1]); --k) best[k] = best[k - 1];
         best[k] = c;
+      };
+      // Most entries lose to the current last: a vector of them is rejected
+      // at once when none of its sums exceeds it (a sum equal to it loses
+      // the tie on the token, all entries being of this row).
+      constexpr std::int64_t w = simd::kWidth;
+      const simd::Floats vbase = simd::broadcast(base);
+      std::int64_t j = 0;
+      for (; j + w <= vocab; j += w) {
+        if (!simd::any(simd::load(row + j) + vbase > simd::broadcast(best[width - 1].score))) continue;
+        for (std::int64_t i = j; i < j + w; ++i) consider(i);
       }
+      for (; j < vocab; ++j) consider(j);
     }
   });
 }

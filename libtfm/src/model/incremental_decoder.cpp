@@ -10,6 +10,7 @@
 #include "tfm/core/error.h"
 #include "tfm/tensor/gemm.h"
 #include "tfm/tensor/kernels.h"
+#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -54,30 +55,41 @@ float* residual(Arena& arena, const float* x, std::int64_t rows, std::int64_t d,
   return pre_norm ? out : layer_norm(arena, out, rows, d, n);
 }
 
-// Sums 16 lanes pairwise: log2(16) vector additions instead of 16 dependent ones.
-float reduce_lanes(float* lanes) {
-  for (int w = 8; w > 0; w /= 2)
-    for (int k = 0; k < w; ++k) lanes[k] += lanes[k + w];
-  return lanes[0];
-}
-
-// Dot product in 16 independent lanes (vectorizes without reassociation flags).
-float dot(const float* a, const float* b, std::int64_t n) {
-  float lanes[16] = {};
-  std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; ++k) lanes[k] += a[i + k] * b[i + k];
-  float s = reduce_lanes(lanes);
-  for (; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
 // Softmax of p[0, n) in place.
 void softmax(float* p, std::int64_t n) {
   float mx = *std::max_element(p, p + n), sum = 0;
   for (std::int64_t j = 0; j < n; ++j) sum += p[j] = vexp(p[j] - mx);
   float inv = 1.0f / sum;
   for (std::int64_t j = 0; j < n; ++j) p[j] *= inv;
+}
+
+// One query row q [d] over n positions, position j's key and value at kv(j)
+// and kv(j) + d. Keys are walked once for all heads (each read is one
+// contiguous vector); scores [heads, n] keeps each head's weights; context [d].
+template <class KeyValue>
+void attend(const float* q, std::int64_t n, KeyValue kv, std::int64_t d, std::int64_t heads, float* scores,
+            float* context) {
+  const std::int64_t dh = d / heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  // Positions are scattered over the cache (one slab per step): fetch the
+  // next ones ahead, the hardware prefetcher cannot guess them.
+  constexpr std::int64_t kAhead = 4;
+  auto prefetch = [&](const auto* p) {
+    const auto* bytes = reinterpret_cast<const char*>(p);
+    for (std::int64_t i = 0; i < 2 * d * static_cast<std::int64_t>(sizeof *p); i += 64) __builtin_prefetch(bytes + i);
+  };
+  for (std::int64_t j = 0; j < std::min(n, kAhead); ++j) prefetch(kv(j));
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (j + kAhead < n) prefetch(kv(j + kAhead));
+    const auto* k = kv(j);
+    for (std::int64_t h = 0; h < heads; ++h) scores[h * n + j] = simd::dot(q + h * dh, k + h * dh, dh) * scale;
+  }
+  for (std::int64_t h = 0; h < heads; ++h) softmax(scores + h * n, n);
+  std::fill(context, context + d, 0.0f);
+  for (std::int64_t j = 0; j < n; ++j) {
+    const auto* v = kv(j) + d;
+    for (std::int64_t h = 0; h < heads; ++h) simd::axpy(scores[h * n + j], v + h * dh, context + h * dh, dh);
+  }
 }
 
 // Max and Σ exp(x − m) in 16 independent lanes, so the loops vectorize.
@@ -97,7 +109,7 @@ float lanes_sum_exp(const float* x, std::int64_t n, float m) {
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16)
     for (int k = 0; k < 16; ++k) lanes[k] += vexp(x[i + k] - m);
-  float s = reduce_lanes(lanes);
+  float s = simd::sum(simd::load(lanes));
   for (; i < n; ++i) s += vexp(x[i] - m);
   return s;
 }
@@ -114,6 +126,50 @@ void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
 }
 
 }  // namespace
+
+// Rows of keys|values [n, 2d] of one layer: floats, or bf16 when products
+// are bf16 (attention over the cache is bound by memory traffic: half the
+// bytes, and bf16 is what the products round their operands to anyway).
+class IncrementalDecoder::KeyValueRows {
+ public:
+  void reset(std::int64_t width, bool bf16) {
+    width_ = width, bf16_ = bf16;
+    floats_.clear(), halves_.clear();
+  }
+  std::int64_t rows() const {
+    return static_cast<std::int64_t>(bf16_ ? halves_.size() : floats_.size()) / width_;
+  }
+  // Room for `more` rows beyond the current ones, and a quarter to spare:
+  // batches sorted by length grow a little each time, and fresh memory costs
+  // a page fault per 4 KB.
+  void reserve_more(std::int64_t more) {
+    auto need = static_cast<std::size_t>((rows() + more) * width_);
+    auto grow = [&](auto& v) { if (v.capacity() < need) v.reserve(need * 5 / 4); };
+    bf16_ ? grow(halves_) : grow(floats_);
+  }
+  // Appends rows [src + r·stride, + width) for r < n.
+  void append(const float* src, std::int64_t n, std::int64_t stride) {
+    const std::int64_t base = rows() * width_;
+    if (bf16_) halves_.resize(static_cast<std::size_t>(base + n * width_));
+    else floats_.resize(static_cast<std::size_t>(base + n * width_));
+    for (std::int64_t r = 0; r < n; ++r) {
+      if (bf16_) round_to_bf16(src + r * stride, width_, halves_.data() + base + r * width_);
+      else std::copy_n(src + r * stride, width_, floats_.data() + base + r * width_);
+    }
+  }
+  // f(pointer to row 0), as const float* or const std::uint16_t*.
+  template <class F>
+  void visit(F&& f) const {
+    if (bf16_) f(halves_.data());
+    else f(floats_.data());
+  }
+
+ private:
+  std::int64_t width_ = 1;
+  bool bf16_ = false;
+  std::vector<float> floats_;
+  std::vector<std::uint16_t> halves_;
+};
 
 struct IncrementalDecoder::Weights {
   const float* embed;
@@ -184,7 +240,9 @@ void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sou
   argmax_.assign(n, 0);
   ancestors_.assign(n * static_cast<std::size_t>(max_steps_), 0);
   slab_offset_.assign(static_cast<std::size_t>(max_steps_), 0);
-  for (auto& c : cache_) c.clear();
+  const bool bf16 = gemm_precision() == Precision::kBf16;
+  for (auto& c : cache_) c.reset(2 * config_.d_model, bf16);
+  for (auto& c : cross_kv_) c.reset(2 * config_.d_model, bf16);
   encode(sources);
 }
 
@@ -232,9 +290,7 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
   if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->enc_final);
   for (std::size_t l = 0; l < cross_kv_.size(); ++l) {
     const AttnW& a = w_->dec_cross[l];
-    cross_kv_[l].resize(static_cast<std::size_t>(rows * 2 * d));
-    gemm(Op::kN, Op::kT, rows, 2 * d, d, 1.0f, x, d, a.k_w, d, 0.0f, cross_kv_[l].data(), 2 * d);
-    add_bias(cross_kv_[l].data(), a.k_b, rows, 2 * d, false);
+    cross_kv_[l].append(linear(arena_, x, rows, d, 2 * d, a.k_w, a.k_b), rows, 2 * d);
   }
 }
 
@@ -252,16 +308,18 @@ void IncrementalDecoder::select(const std::vector<std::int32_t>& parents) {
   ancestors_.swap(spare_);
   sentence_.swap(sentences);
   argmax_.resize(sentence_.size());
+  // Room for the remaining steps at this row count (rows only shrink after a
+  // beam's first step), so the caches are not copied as they grow.
+  for (auto& c : cache_) c.reserve_more(static_cast<std::int64_t>(parents.size() * (m - t)));
 }
 
-const float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
+float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
   const std::int64_t d = config_.d_model, rows = this->rows(), v = config_.vocab_size;
   if (static_cast<std::int64_t>(tokens.size()) != rows)
     throw Error(fmt::format("step: {} tokens for {} rows", tokens.size(), rows));
   if (position_ >= max_steps_) throw Error(fmt::format("step: more than {} steps", max_steps_));
   arena_.reset();
-  slab_offset_[static_cast<std::size_t>(position_)] =
-      static_cast<std::int64_t>(cache_.empty() ? 0 : cache_[0].size()) / (2 * d);
+  slab_offset_[static_cast<std::size_t>(position_)] = cache_.empty() ? 0 : cache_[0].rows();
   for (std::int64_t r = 0; r < rows; ++r) ancestors_[static_cast<std::size_t>(r * max_steps_ + position_)] = static_cast<std::int32_t>(r);
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
   embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
@@ -288,37 +346,22 @@ const float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
 
 // Masked self-attention of the new position over the row's cached prefix.
 float* IncrementalDecoder::self_attention(std::int64_t layer, const float* x) {
-  const std::int64_t d = config_.d_model, heads = config_.heads, dh = d / heads, rows = this->rows();
+  const std::int64_t d = config_.d_model, heads = config_.heads, rows = this->rows();
   const std::int64_t t = position_, m = max_steps_;
   const AttnW& a = w_->dec_self[static_cast<std::size_t>(layer)];
   float* qkv = linear(arena_, x, rows, d, 3 * d, a.q_w, a.q_b);
-  std::vector<float>& cache = cache_[static_cast<std::size_t>(layer)];
-  std::size_t base = cache.size();
-  cache.resize(base + static_cast<std::size_t>(rows * 2 * d));
-  for (std::int64_t r = 0; r < rows; ++r)
-    std::memcpy(cache.data() + base + r * 2 * d, qkv + r * 3 * d + d, static_cast<std::size_t>(2 * d) * sizeof(float));
+  KeyValueRows& cache = cache_[static_cast<std::size_t>(layer)];
+  cache.append(qkv + d, rows, 3 * d);
   float* context = arena_.floats(static_cast<std::size_t>(rows * d));
-  float* scores = arena_.floats(static_cast<std::size_t>(rows * (t + 1)));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r) {
-      float* p = scores + r * (t + 1);
-      const std::int32_t* anc = ancestors_.data() + r * m;
-      auto kv = [&](std::int64_t j) {
-        return cache.data() + (slab_offset_[static_cast<std::size_t>(j)] + anc[j]) * 2 * d;
-      };
-      for (std::int64_t h = 0; h < heads; ++h) {
-        const float* q = qkv + r * 3 * d + h * dh;
-        for (std::int64_t j = 0; j <= t; ++j) p[j] = dot(q, kv(j) + h * dh, dh) * scale;
-        softmax(p, t + 1);
-        float* c = context + r * d + h * dh;
-        std::fill(c, c + dh, 0.0f);
-        for (std::int64_t j = 0; j <= t; ++j) {
-          const float* val = kv(j) + d + h * dh;
-          for (std::int64_t i = 0; i < dh; ++i) c[i] += p[j] * val[i];
-        }
+  float* scores = arena_.floats(static_cast<std::size_t>(rows * heads * (t + 1)));
+  cache.visit([&](const auto* slots) {
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        const std::int32_t* anc = ancestors_.data() + r * m;
+        auto kv = [&](std::int64_t j) { return slots + (slab_offset_[static_cast<std::size_t>(j)] + anc[j]) * 2 * d; };
+        attend(qkv + r * 3 * d, t + 1, kv, d, heads, scores + r * heads * (t + 1), context + r * d);
       }
-    }
+    });
   });
   return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
 }
@@ -326,40 +369,30 @@ float* IncrementalDecoder::self_attention(std::int64_t layer, const float* x) {
 // Attention over the row's sentence; the last layer also records the argmax
 // source position of the head-averaged weights.
 float* IncrementalDecoder::cross_attention(std::int64_t layer, const float* x) {
-  const std::int64_t d = config_.d_model, heads = config_.heads, dh = d / heads, rows = this->rows();
+  const std::int64_t d = config_.d_model, heads = config_.heads, rows = this->rows();
   const std::int64_t s = src_len_;
   const bool last = layer + 1 == config_.decoder_layers;
   const AttnW& a = w_->dec_cross[static_cast<std::size_t>(layer)];
   float* q = linear(arena_, x, rows, d, d, a.q_w, a.q_b);
-  const float* kv_all = cross_kv_[static_cast<std::size_t>(layer)].data();
   float* context = arena_.floats(static_cast<std::size_t>(rows * d));
-  float* scores = arena_.floats(static_cast<std::size_t>(rows * 2 * s));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r) {
-      const std::int32_t sent = sentence_[static_cast<std::size_t>(r)];
-      const std::int64_t len = src_lengths_[static_cast<std::size_t>(sent)];
-      const float* kv = kv_all + sent * s * 2 * d;
-      float *p = scores + r * 2 * s, *avg = p + s;
-      std::fill(avg, avg + len, 0.0f);
-      for (std::int64_t h = 0; h < heads; ++h) {
-        const float* qh = q + r * d + h * dh;
-        for (std::int64_t j = 0; j < len; ++j) p[j] = dot(qh, kv + j * 2 * d + h * dh, dh) * scale;
-        softmax(p, len);
-        float* c = context + r * d + h * dh;
-        std::fill(c, c + dh, 0.0f);
-        for (std::int64_t j = 0; j < len; ++j) {
-          const float* val = kv + j * 2 * d + d + h * dh;
-          for (std::int64_t i = 0; i < dh; ++i) c[i] += p[j] * val[i];
-          avg[j] += p[j];
+  float* scores = arena_.floats(static_cast<std::size_t>(rows * heads * s));
+  cross_kv_[static_cast<std::size_t>(layer)].visit([&](const auto* kv_all) {
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        const std::int32_t sent = sentence_[static_cast<std::size_t>(r)];
+        const std::int64_t len = src_lengths_[static_cast<std::size_t>(sent)];
+        const auto* kv = kv_all + sent * s * 2 * d;
+        float* p = scores + r * heads * s;
+        attend(q + r * d, len, [&](std::int64_t j) { return kv + j * 2 * d; }, d, heads, p, context + r * d);
+        if (last) {
+          // Head-averaged weights over the words (</s> only when there are none).
+          std::int64_t words = len > 1 ? len - 1 : len;
+          for (std::int64_t h = 1; h < heads; ++h)
+            for (std::int64_t j = 0; j < words; ++j) p[j] += p[h * len + j];
+          argmax_[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(std::max_element(p, p + words) - p);
         }
       }
-      if (last) {
-        std::int64_t words = len > 1 ? len - 1 : len;
-        argmax_[static_cast<std::size_t>(r)] =
-            static_cast<std::int32_t>(std::max_element(avg, avg + words) - avg);
-      }
-    }
+    });
   });
   return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
 }

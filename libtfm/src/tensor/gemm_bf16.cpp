@@ -40,7 +40,7 @@ constexpr std::size_t kMaxProducts = 2048;  // primitives cached per thread
 
 struct Product {
   dnnl::matmul matmul;
-  dnnl::memory a, b, c;
+  dnnl::memory a, b, c, scratchpad;
 };
 
 // Each engine thread has its own engine, stream and primitives, so nothing
@@ -50,6 +50,9 @@ struct ThreadState {
   dnnl::stream stream{engine};
   std::unordered_map<Key, Product, KeyHash> products;
   std::vector<std::uint16_t> a, b;  // bf16 copies of the operands
+  // One scratchpad for all primitives: oneDNN's own would be allocated and
+  // freed (and page-faulted in again) at every call.
+  std::vector<std::uint8_t> scratchpad;
 };
 
 // The bf16 descriptor of op(X) [rows, cols], X stored row-major with
@@ -71,9 +74,11 @@ Product make_product(ThreadState& state, const Key& key) {
     ops.append_sum(key.beta);
     attr.set_post_ops(ops);
   }
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::matmul::primitive_desc pd({a_md, b_md, c_md}, attr, state.engine);
   return {dnnl::matmul(pd), dnnl::memory(a_md, state.engine, nullptr),
-          dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr)};
+          dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr),
+          dnnl::memory(pd.scratchpad_desc(), state.engine, nullptr)};
 }
 
 // X stored as rows × cols with leading dimension ld, in bf16: its shadow
@@ -134,10 +139,13 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
   p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
   p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
   p.c.set_data_handle(c);
+  const std::size_t scratch_bytes = p.scratchpad.get_desc().get_size();
+  if (state.scratchpad.size() < scratch_bytes) state.scratchpad.resize(scratch_bytes);
+  p.scratchpad.set_data_handle(state.scratchpad.data());
   // The C API takes the arguments as an array: no allocation per call.
   dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p.a.get()}, {DNNL_ARG_WEIGHTS, p.b.get()},
-                            {DNNL_ARG_DST, p.c.get()}};
-  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), 3, args),
+                            {DNNL_ARG_DST, p.c.get()}, {DNNL_ARG_SCRATCHPAD, p.scratchpad.get()}};
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), 4, args),
                           "bf16 matmul failed");
   state.stream.wait();
 }

@@ -4,11 +4,17 @@
 #include <cstring>
 #include <numeric>
 
+#include <sys/mman.h>
+
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
 
 namespace tfm {
+
+namespace {
+constexpr std::size_t kLazyZeroBytes = std::size_t{1} << 20;
+}  // namespace
 
 void AlignedFree::operator()(void* p) const { std::free(p); }
 
@@ -28,6 +34,15 @@ Tensor Tensor::zeros(const std::vector<std::int64_t>& shape) {
   Tensor t;
   t.set_shape(shape);
   std::size_t bytes = static_cast<std::size_t>(t.size()) * sizeof(float);
+  if (bytes >= kLazyZeroBytes) {
+    // Fresh anonymous pages read as zeros and cost nothing until touched:
+    // the gradients of a model loaded only to translate are never touched.
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw Error(fmt::format("out of memory allocating {} bytes", bytes));
+    t.data_ = static_cast<float*>(p);
+    t.owner_ = std::shared_ptr<std::byte[]>(static_cast<std::byte*>(p), [bytes](std::byte* q) { munmap(q, bytes); });
+    return t;
+  }
   auto block = aligned_bytes(bytes);
   std::memset(block.get(), 0, bytes);
   t.data_ = reinterpret_cast<float*>(block.get());

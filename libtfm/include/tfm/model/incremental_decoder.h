@@ -38,8 +38,9 @@ class IncrementalDecoder {
   // New row i continues old row parents[i] (cache included).
   void select(const std::vector<std::int32_t>& parents);
   // Feeds tokens[row] (the first step feeds <s>) and returns log-probabilities
-  // [rows, vocab] of the next token, valid until the next call.
-  const float* step(const std::vector<std::int32_t>& tokens);
+  // [rows, vocab] of the next token, valid until the next call; the caller
+  // may change them in place (a search masks tokens there).
+  float* step(const std::vector<std::int32_t>& tokens);
   // After step(): for each row, the source position (</s> excluded, when the
   // sentence has words) with the highest cross-attention weight of the last
   // layer, averaged over heads.
@@ -52,6 +53,7 @@ class IncrementalDecoder {
 
  private:
   struct Weights;
+  class KeyValueRows;
   void encode(const std::vector<std::vector<std::int32_t>>& sources);
   float* self_attention(std::int64_t layer, const float* x);
   float* cross_attention(std::int64_t layer, const float* x);
@@ -63,15 +65,15 @@ class IncrementalDecoder {
   // sentences: source lengths (</s> included) and cross-attention K/V per layer
   std::int64_t src_len_ = 0;  // longest source, </s> included
   std::vector<std::int32_t> src_lengths_;
-  std::vector<std::vector<float>> cross_kv_;  // [layer] → [sentences, src_len, 2d]
+  std::vector<KeyValueRows> cross_kv_;  // [layer] → [sentences, src_len, 2d]
   // rows
   std::vector<std::int32_t> sentence_, argmax_;
   std::int64_t position_ = 0, max_steps_ = 0;
   // Self-attention cache: step j appends a slab [rows at step j, 2d] of
   // keys|values per layer; row r's key at step j is in slab j, slot
   // ancestors_[r · max_steps + j], so select() copies indices, not vectors.
-  std::vector<std::vector<float>> cache_;          // [layer] → slabs one after another
-  std::vector<std::int64_t> slab_offset_;          // [step] → offset in cache_[layer] / (2d)
+  std::vector<KeyValueRows> cache_;                // [layer] → slabs one after another
+  std::vector<std::int64_t> slab_offset_;          // [step] → first row of its slab in cache_[layer]
   std::vector<std::int32_t> ancestors_, spare_;    // [rows, max_steps]
   std::vector<float> logprobs_;
 };

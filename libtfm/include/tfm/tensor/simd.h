@@ -1,0 +1,91 @@
+// Sixteen-float vectors as GCC vector extensions: one zmm register with
+// AVX-512, two ymm or four xmm registers elsewhere, from the same source. For
+// the small inner loops (a 64-float head dot product, a scan for values above
+// a threshold) where the compiler's own vectorizer gives up on a horizontal
+// reduction or an early exit.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace tfm::simd {
+
+constexpr int kWidth = 16;
+using Floats = float __attribute__((vector_size(64)));
+using Mask = std::int32_t __attribute__((vector_size(64)));
+
+inline Floats load(const float* p) {
+  Floats v;
+  std::memcpy(&v, p, sizeof v);  // unaligned load
+  return v;
+}
+
+inline void store(float* p, Floats v) { std::memcpy(p, &v, sizeof v); }
+
+inline Floats broadcast(float x) { return x - Floats{}; }
+
+// Sum of the lanes, pairwise (8 + 8, 4 + 4, then the last four).
+inline float sum(Floats v) {
+  using F8 = float __attribute__((vector_size(32)));
+  using F4 = float __attribute__((vector_size(16)));
+  F8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+         __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  F4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+// Whether any lane of a comparison result is set.
+inline bool any(Mask m) {
+  using M8 = std::int32_t __attribute__((vector_size(32)));
+  using M4 = std::int32_t __attribute__((vector_size(16)));
+  M8 h = __builtin_shufflevector(m, m, 0, 1, 2, 3, 4, 5, 6, 7) |
+         __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15);
+  M4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) | __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  return (q[0] | q[1] | q[2] | q[3]) != 0;
+}
+
+// 16 bf16 values (the high halves of floats) widened to floats.
+inline Floats load(const std::uint16_t* p) {
+  using Halves = std::uint16_t __attribute__((vector_size(32)));
+  using Words = std::uint32_t __attribute__((vector_size(64)));
+  Halves h;
+  std::memcpy(&h, p, sizeof h);
+  Words w = __builtin_convertvector(h, Words) << 16;
+  Floats v;
+  std::memcpy(&v, &w, sizeof v);
+  return v;
+}
+
+inline float to_float(std::uint16_t bf16) {
+  std::uint32_t w = std::uint32_t{bf16} << 16;
+  float f;
+  std::memcpy(&f, &w, sizeof f);
+  return f;
+}
+
+inline float to_float(float x) { return x; }
+
+// Σ a[i]·b[i], b in float or bf16: four independent vector accumulators, then
+// the tail.
+template <class T>
+[[gnu::always_inline]] inline float dot(const float* a, const T* b, std::int64_t n) {
+  Floats acc[4] = {};
+  std::int64_t i = 0;
+  for (; i + 4 * kWidth <= n; i += 4 * kWidth)
+    for (int k = 0; k < 4; ++k) acc[k] += load(a + i + k * kWidth) * load(b + i + k * kWidth);
+  for (; i + kWidth <= n; i += kWidth) acc[0] += load(a + i) * load(b + i);
+  float s = sum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  for (; i < n; ++i) s += a[i] * to_float(b[i]);
+  return s;
+}
+
+// y[i] += a · x[i], x in float or bf16.
+template <class T>
+[[gnu::always_inline]] inline void axpy(float a, const T* x, float* y, std::int64_t n) {
+  const Floats va = broadcast(a);
+  std::int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) store(y + i, load(y + i) + va * load(x + i));
+  for (; i < n; ++i) y[i] += a * to_float(x[i]);
+}
+
+}  // namespace tfm::simd
