@@ -7,8 +7,9 @@ incremental decoding (a key/value cache per decoder layer, cross-attention
 keys/values once per sentence).
 
   decode_torch.py make OUT.h5 PRESET VOCAB.txt   a random model file for tfm-decode
-  decode_torch.py decode MODEL.h5 BEAM THREADS < src > hyp
-      one line per input; stderr: "sentences tokens seconds"
+  decode_torch.py decode MODEL.h5 BEAM THREADS BATCH < src > hyp
+      one line per input, BATCH sentences at a time (sorted by length, as
+      tfm-decode --batch-size); stderr: "sentences tokens seconds"
 """
 import math
 import sys
@@ -158,7 +159,7 @@ def beam_search(model, sources, beam, alpha=0.6):
     return [max(f, key=lambda e: e[0])[1] for f in finished]
 
 
-def decode(model_path, beam, threads):
+def decode(model_path, beam, threads, batch_size):
     torch.set_num_threads(threads)
     model, vocab = load(model_path)
     ids = {w: i for i, w in enumerate(vocab)}
@@ -166,8 +167,8 @@ def decode(model_path, beam, threads):
     order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
     out, ntok, start = [None] * len(lines), 0, time.perf_counter()
     with torch.no_grad():
-        for b in range(0, len(order), 32):
-            batch = order[b: b + 32]
+        for b in range(0, len(order), batch_size):
+            batch = order[b: b + batch_size]
             hyps = beam_search(model, [[ids.get(w, 1) for w in lines[i]] for i in batch], beam)
             for i, h in zip(batch, hyps):
                 out[i] = " ".join(vocab[w] for w in h)
@@ -180,7 +181,7 @@ def decode(model_path, beam, threads):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "make":
         make(*sys.argv[2:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "decode":
-        decode(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "decode":
+        decode(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.exit(__doc__)

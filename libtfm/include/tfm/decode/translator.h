@@ -42,7 +42,7 @@ LoadedModel load_model(const std::string& path);
 
 struct DecodeOptions {
   SearchConfig search;
-  std::int64_t batch_size = 32;  // sentences a batch
+  std::int64_t batch_size = 64;  // sentences a batch (more rows per product: faster, up to a point)
   std::int64_t max_tokens = 0;   // sentences × longest source (</s> included) a batch; 0: no limit
   std::int64_t maxi_batch = 1000;  // lines read, sorted and batched together
   bool unbuffered = false;         // translate and flush each line as it comes
