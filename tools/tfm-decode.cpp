@@ -50,7 +50,8 @@ tfm::po::options_description declare(Options& o) {
       ("strict", po::bool_switch(&o.decode.strict), "a line longer than the model allows is an error (else truncated)")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
       ("precision", po::value(&o.precision)->default_value(o.precision),
-       "matrix products in fp32, or bf16 (bf16 operands, fp32 sums; needs AVX512-BF16 or AMX)");
+       "matrix products in fp32, bf16 (bf16 operands, fp32 sums; needs AVX512-BF16 or AMX), or int8 "
+       "(weights and activations of linear layers in int8, scaled per row)");
   return options;
 }
 

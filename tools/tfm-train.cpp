@@ -117,6 +117,7 @@ int run(int argc, char** argv) {
   tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
   tfm::set_engine_threads(o.threads);
   tfm::Precision precision = tfm::parse_precision(o.precision);
+  if (precision == tfm::Precision::kInt8) throw tfm::UsageError("--precision int8 is for decoding (tfm-decode) only");
   if (tfm::set_gemm_precision(precision) != precision)
     tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
   return tfm::run_training(config, o.trainer, o.run);

@@ -53,7 +53,19 @@ DNNL_MAX_CPU_ISA=AVX2 "$BIN/tfm-decode" -m model.h5 --precision bf16 < test.txt 
 expect_same hyp.txt other.txt "bf16 without bf16 instructions (fp32)"
 grep -q "tfm-decode: this CPU has neither AVX512-BF16 nor AMX: computing in fp32" err.txt || fail "fallback note: $(cat err.txt)"
 expect_exit 2 "$BIN/tfm-decode" -m model.h5 --precision fp16 < test.txt
-grep -q "precision must be fp32 or bf16" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+grep -q "precision must be fp32, bf16 or int8" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+
+# int8: still copies; the same for any thread count and batch size (int32
+# sums are exact and every row has its own scale); still copies without VNNI
+# (AVX2, whose 16-bit intermediate sums saturate: results may differ a little).
+"$BIN/tfm-decode" -m model.h5 --precision int8 < test.txt > int8.txt 2>err.txt || fail "int8: $(cat err.txt)"
+right=$(paste -d'|' int8.txt test.txt | awk -F'|' '$1 == $2 { c++ } END { print c + 0 }')
+[ "$right" -ge 90 ] || fail "int8: only $right of 100 lines copied"
+"$BIN/tfm-decode" -m model.h5 --precision int8 --threads 2 --batch-size 7 < test.txt > other.txt || fail "int8, 2 threads"
+expect_same int8.txt other.txt "int8 with 2 threads and batches of 7"
+DNNL_MAX_CPU_ISA=AVX2 "$BIN/tfm-decode" -m model.h5 --precision int8 < test.txt > other.txt || fail "int8 on AVX2"
+right=$(paste -d'|' other.txt test.txt | awk -F'|' '$1 == $2 { c++ } END { print c + 0 }')
+[ "$right" -ge 90 ] || fail "int8 on AVX2: only $right of 100 lines copied"
 
 # Formats: --scores, --nbest (Moses), --alignment (Marian), empty lines, <unk>.
 printf 'w1 w2 w3\n\nw4 zzz w5\n' > small.txt

@@ -41,7 +41,9 @@ grep -q "tfm-train: this CPU has neither AVX512-BF16 nor AMX: computing in fp32"
   fail "fallback note: $(cat "$WORK/err")"
 DNNL_MAX_CPU_ISA=AVX2 expect_exit 0 train -o nobf16fp32 --max-steps 30  # the same sgemm kernels
 expect_exit 2 train -o bad0 --precision fp8
-grep -q "precision must be fp32 or bf16" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+grep -q "precision must be fp32, bf16 or int8" "$WORK/err" || fail "bad --precision: $(cat "$WORK/err")"
+expect_exit 2 train -o bad0 --precision int8
+grep -q "precision int8 is for decoding (tfm-decode) only" "$WORK/err" || fail "int8 training: $(cat "$WORK/err")"
 
 # SIGTERM: the current step ends, a checkpoint is written, exit 128 + 15.
 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o stopped --log-every 5 --max-steps 1000000 2>"$WORK/stop.err" &

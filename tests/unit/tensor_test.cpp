@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <cstring>
 #include <functional>
+#include <tuple>
 #include <vector>
 
 #include "tfm/core/error.h"
@@ -189,6 +191,85 @@ TEST_CASE("bf16 batched gemm computes each head's product") {
   });
   set_gemm_precision(Precision::kFp32);
   CHECK(relative_error(out, std::vector<double>(out32.begin(), out32.end())) <= 1e-2);
+}
+
+TEST_CASE("quantize_int8 scales by the largest magnitude and rounds to nearest even") {
+  std::vector<float> x{0.5f, -2.0f, 1.0f, 0.0f, 127.0f / 254.0f * 2.0f};  // last: 63.5 steps → 64
+  std::vector<std::int8_t> q(x.size());
+  float scale = quantize_int8(x.data(), static_cast<std::int64_t>(x.size()), q.data());
+  CHECK(scale == doctest::Approx(2.0f / 127));
+  CHECK(q == std::vector<std::int8_t>{32, -127, 64, 0, 64});
+  std::vector<float> zeros(20, 0.0f);
+  std::vector<std::int8_t> qz(20, 5);
+  CHECK(quantize_int8(zeros.data(), 20, qz.data()) == 0.0f);
+  CHECK(qz == std::vector<std::int8_t>(20, 0));
+  for (std::int64_t n : {1, 15, 16, 17, 100}) {  // vector lanes and tails agree
+    auto v = random_vector(static_cast<std::size_t>(n), 40, -3, 3);
+    std::vector<std::int8_t> qv(v.size());
+    float s = quantize_int8(v.data(), n, qv.data());
+    for (std::size_t i = 0; i < v.size(); ++i) CHECK(std::abs(v[i] - qv[i] * s) <= 0.5f * s * 1.0001f);
+  }
+}
+
+TEST_CASE("linear_forward adds bias and ReLU in fp32, bf16 and int8; int8 needs a registered weight") {
+  // Awkward sizes, including ones that split into blocks (rows·out·in ≥ 2^20).
+  for (auto [rows, in, out] : {std::tuple{1, 1, 1}, std::tuple{7, 33, 13}, std::tuple{300, 65, 257},
+                               std::tuple{5, 130, 2000}}) {
+    auto x = random_vector(static_cast<std::size_t>(rows * in), 41);
+    auto w = random_vector(static_cast<std::size_t>(out * in), 42);
+    auto bias = random_vector(static_cast<std::size_t>(out), 43);
+    for (bool relu : {false, true}) {
+      std::vector<double> want(static_cast<std::size_t>(rows * out));
+      for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < out; ++j) {
+          double sum = bias[static_cast<std::size_t>(j)];
+          for (int l = 0; l < in; ++l) sum += double{x[static_cast<std::size_t>(r * in + l)]} * w[static_cast<std::size_t>(j * in + l)];
+          want[static_cast<std::size_t>(r * out + j)] = relu ? std::max(sum, 0.0) : sum;
+        }
+      CAPTURE(rows);
+      CAPTURE(out);
+      CAPTURE(relu);
+      std::vector<float> y(want.size());
+      linear_forward(x.data(), rows, in, out, w.data(), bias.data(), relu, y.data());
+      CHECK(max_abs_diff(y, want) <= 1e-4);
+      for (Precision p : {Precision::kBf16, Precision::kInt8}) {
+        if (set_gemm_precision(p) != p) continue;  // no bf16 here: nothing new to test
+        std::vector<float> y1(want.size()), y2(want.size());
+        linear_forward(x.data(), rows, in, out, w.data(), bias.data(), relu, y1.data());
+        if (p == Precision::kInt8) {  // unregistered: fp32, bit for bit
+          CHECK(std::memcmp(y1.data(), y.data(), y.size() * sizeof(float)) == 0);
+          add_int8_weight(w.data(), out, in);
+          linear_forward(x.data(), rows, in, out, w.data(), bias.data(), relu, y1.data());
+        }
+        with_threads(2, [&] { linear_forward(x.data(), rows, in, out, w.data(), bias.data(), relu, y2.data()); });
+        clear_int8_weights();
+        set_gemm_precision(Precision::kFp32);
+        // Errors of uniform [-1, 1) operands: bf16 ~2^-9 of each term, int8
+        // ~1/254 of the largest one, over `in` terms that mostly cancel.
+        CHECK(max_abs_diff(y1, want) <= (p == Precision::kBf16 ? 2e-2 : 4e-2) * std::sqrt(double(in)));
+        CHECK(relative_error(y1, want) <= (p == Precision::kBf16 ? 1e-2 : 3e-2));
+        CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) == 0);
+        if (relu) CHECK(*std::min_element(y1.begin(), y1.end()) >= 0.0f);
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 gemm: A · Wᵀ of a registered weight in int8, any other product in fp32") {
+  const int m = 37, n = 300, k = 70;  // splits into blocks
+  auto a = random_vector(m * k, 51), w = random_vector(n * k, 52);
+  std::vector<float> c0(m * n, 0.0f), fp32(c0), int8(c0), other(c0);
+  auto want = naive_gemm(Op::kN, Op::kT, m, n, k, a, k, w, k, c0, n, 1.0f, 0.0f);
+  gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, fp32.data(), n);
+  set_gemm_precision(Precision::kInt8);
+  add_int8_weight(w.data(), n, k);
+  gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, int8.data(), n);
+  gemm(Op::kN, Op::kT, m, n, k, 0.5f, a.data(), k, w.data(), k, 0.0f, other.data(), n);  // alpha ≠ 1: fp32
+  clear_int8_weights();
+  set_gemm_precision(Precision::kFp32);
+  CHECK(relative_error(int8, want) <= 3e-2);
+  CHECK(relative_error(int8, want) > 1e-5);  // really quantized
+  for (std::size_t i = 0; i < other.size(); ++i) CHECK(other[i] == 0.5f * fp32[i]);
 }
 
 TEST_CASE("round_to_bf16 rounds to nearest even, keeps NaN, flushes subnormals") {

@@ -66,10 +66,14 @@ Translator::Translator(const std::vector<std::string>& model_paths, const Decode
   for (const auto& m : models_) max_source_ = std::min(max_source_, m.model->config().max_positions - 1);
   if (gemm_precision() == Precision::kBf16)  // weights rounded once, not at every product
     for (const auto& m : models_) add_bf16_shadow(m.model->params().values(), m.model->params().size());
+  if (gemm_precision() == Precision::kInt8)  // weights quantized once, when loaded
+    for (const auto& d : decoders_)
+      for (const auto& w : d->linear_weights()) add_int8_weight(w.values, w.rows, w.cols);
 }
 
 Translator::~Translator() {
   if (gemm_precision() == Precision::kBf16) clear_bf16_shadows();
+  if (gemm_precision() == Precision::kInt8) clear_int8_weights();
 }
 
 std::vector<std::int32_t> Translator::to_ids(std::string_view line, std::size_t number,

@@ -34,8 +34,7 @@ struct FfnW {
 float* linear(Arena& arena, const float* x, std::int64_t rows, std::int64_t in, std::int64_t out,
               const float* w, const float* b, bool relu = false) {
   float* y = arena.floats(static_cast<std::size_t>(rows * out));
-  gemm(Op::kN, Op::kT, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
-  add_bias(y, b, rows, out, relu);
+  linear_forward(x, rows, in, out, w, b, relu, y);
   return y;
 }
 
@@ -228,6 +227,29 @@ IncrementalDecoder::IncrementalDecoder(Transformer& model)
 
 IncrementalDecoder::~IncrementalDecoder() = default;
 
+std::vector<IncrementalDecoder::WeightMatrix> IncrementalDecoder::linear_weights() const {
+  const std::int64_t d = config_.d_model, f = config_.ffn;
+  std::vector<WeightMatrix> out{{w_->embed, config_.vocab_size, d}};
+  auto ffn = [&](const FfnW& w) {
+    out.push_back({w.w1, f, d});
+    out.push_back({w.w2, d, f});
+  };
+  for (std::size_t l = 0; l < w_->enc_attn.size(); ++l) {
+    out.push_back({w_->enc_attn[l].q_w, 3 * d, d});  // q, k and v at once
+    out.push_back({w_->enc_attn[l].out_w, d, d});
+    ffn(w_->enc_ffn[l]);
+  }
+  for (std::size_t l = 0; l < w_->dec_self.size(); ++l) {
+    out.push_back({w_->dec_self[l].q_w, 3 * d, d});
+    out.push_back({w_->dec_self[l].out_w, d, d});
+    out.push_back({w_->dec_cross[l].q_w, d, d});
+    out.push_back({w_->dec_cross[l].k_w, 2 * d, d});  // k and v at once
+    out.push_back({w_->dec_cross[l].out_w, d, d});
+    ffn(w_->dec_ffn[l]);
+  }
+  return out;
+}
+
 void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sources,
                                std::int64_t max_steps) {
   if (max_steps < 1 || max_steps > config_.max_positions)
@@ -240,7 +262,9 @@ void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sou
   argmax_.assign(n, 0);
   ancestors_.assign(n * static_cast<std::size_t>(max_steps_), 0);
   slab_offset_.assign(static_cast<std::size_t>(max_steps_), 0);
-  const bool bf16 = gemm_precision() == Precision::kBf16;
+  // Caches in bf16 whenever products are not fp32 (the rounding is done in
+  // software where the CPU lacks bf16, so any CPU can hold them).
+  const bool bf16 = gemm_precision() != Precision::kFp32;
   for (auto& c : cache_) c.reset(2 * config_.d_model, bf16);
   for (auto& c : cross_kv_) c.reset(2 * config_.d_model, bf16);
   encode(sources);

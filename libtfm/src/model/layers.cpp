@@ -29,8 +29,7 @@ float* copy_of(Arena& arena, const float* x, std::int64_t n) {
 float* linear(PassContext& ctx, const float* x, std::int64_t rows, std::int64_t in,
               std::int64_t out, const float* w, const float* b, bool relu = false) {
   float* y = ctx.arena.floats(static_cast<std::size_t>(rows * out));
-  gemm(Op::kN, Op::kT, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
-  add_bias(y, b, rows, out, relu);
+  linear_forward(x, rows, in, out, w, b, relu, y);
   return y;
 }
 

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include <cblas.h>
 #include <dnnl.h>
 
-#include "gemm_bf16.h"
+#include "gemm_onednn.h"
 #include "tfm/core/error.h"
+#include "tfm/tensor/kernels.h"
+#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -61,6 +64,71 @@ std::int64_t block_count(std::int64_t m, std::int64_t n, std::int64_t k) {
   return blocks > 1 ? blocks / 2 * 2 : 1;
 }
 
+// Rows [r0, r1) and columns [c0, c1) of C [m, n], one block of block_count's.
+struct Block {
+  std::int64_t r0, r1, c0, c1;
+};
+
+// f(block) for each block of C [m, n] on the engine threads: blocks along the
+// longer side, boundaries a function of the shape only.
+template <class F>
+void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
+  const std::int64_t blocks = block_count(m, n, k);
+  const bool split_rows = m >= n;
+  const std::int64_t len = split_rows ? m : n;
+  auto block = [&](std::int64_t i) {
+    const std::int64_t lo = len * i / blocks, hi = len * (i + 1) / blocks;
+    f(split_rows ? Block{lo, hi, 0, n} : Block{0, m, lo, hi});
+  };
+  if (blocks == 1) return block(0);
+  parallel_tasks(blocks, block);
+}
+
+// C [m, w.rows] = A [m, w.cols] · Wᵀ (+ bias, then ReLU) in int8: A's rows
+// quantized once, each block's int32 sums scaled back by its rows' and
+// columns' scales (bias and ReLU in the same pass).
+void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const detail::Int8Weight& w, float* c,
+               std::int64_t ldc, const float* bias, bool relu) {
+  const std::int64_t n = w.rows, k = w.cols;
+  // Scratch of the calling thread, named here: inside the lambdas, which run
+  // on engine threads, a thread_local would be that thread's own.
+  thread_local std::vector<std::int8_t> a_q_storage;
+  thread_local std::vector<float> a_scales_storage;
+  thread_local std::vector<std::int32_t> sums_storage;
+  auto& a_q = a_q_storage;
+  auto& a_scales = a_scales_storage;
+  auto& sums = sums_storage;
+  a_q.resize(static_cast<std::size_t>(m * k));
+  a_scales.resize(static_cast<std::size_t>(m));
+  sums.resize(static_cast<std::size_t>(m * n));
+  parallel_range(m, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r)
+      a_scales[static_cast<std::size_t>(r)] = quantize_int8(a + r * lda, k, a_q.data() + r * k);
+  });
+  for_each_block(m, n, k, [&](Block b) {
+    one_openmp_thread();
+    detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q.data() + b.r0 * k, k,
+                            w.values_q.data() + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
+    const float* col_scale = w.scales.data();
+    for (std::int64_t r = b.r0; r < b.r1; ++r) {
+      const float row_scale = a_scales[static_cast<std::size_t>(r)];
+      const simd::Floats vrow = simd::broadcast(row_scale), zero{};
+      const std::int32_t* sr = sums.data() + r * n;
+      float* out = c + r * ldc;
+      std::int64_t j = b.c0;
+      for (; j + simd::kWidth <= b.c1; j += simd::kWidth) {
+        simd::Floats y = simd::load_int32(sr + j) * (vrow * simd::load(col_scale + j));
+        if (bias) y += simd::load(bias + j);
+        simd::store(out + j, relu ? simd::max(y, zero) : y);
+      }
+      for (; j < b.c1; ++j) {
+        float y = static_cast<float>(sr[j]) * (row_scale * col_scale[j]) + (bias ? bias[j] : 0.0f);
+        out[j] = relu ? std::max(y, 0.0f) : y;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void set_gemm_backend(GemmBackend b) { backend = b; }
@@ -76,27 +144,42 @@ Precision gemm_precision() { return precision; }
 Precision parse_precision(const std::string& name) {
   if (name == "fp32") return Precision::kFp32;
   if (name == "bf16") return Precision::kBf16;
-  throw UsageError("--precision must be fp32 or bf16, not '" + name + "'");
+  if (name == "int8") return Precision::kInt8;
+  throw UsageError("--precision must be fp32, bf16 or int8, not '" + name + "'");
 }
 const char* bf16_isa() { return detail::native_bf16_isa(); }
 
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
           std::int64_t ldc) {
-  std::int64_t blocks = block_count(m, n, k);
-  if (blocks == 1) return gemm_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  bool split_rows = m >= n;
-  std::int64_t len = split_rows ? m : n;
-  parallel_tasks(blocks, [&](std::int64_t i) {
-    std::int64_t lo = len * i / blocks, hi = len * (i + 1) / blocks;
-    if (split_rows) {
-      const float* ai = ta == Op::kN ? a + lo * lda : a + lo;
-      gemm_block(ta, tb, hi - lo, n, k, alpha, ai, lda, b, ldb, beta, c + lo * ldc, ldc);
-    } else {
-      const float* bi = tb == Op::kN ? b + lo : b + lo * ldb;
-      gemm_block(ta, tb, m, hi - lo, k, alpha, a, lda, bi, ldb, beta, c + lo, ldc);
-    }
+  if (precision.load(std::memory_order_relaxed) == Precision::kInt8 && ta == Op::kN && tb == Op::kT &&
+      alpha == 1.0f && beta == 0.0f && m > 0)
+    if (const detail::Int8Weight* w = detail::find_int8_weight(b, n, k, ldb))
+      return gemm_int8(m, a, lda, *w, c, ldc, nullptr, false);
+  for_each_block(m, n, k, [&](Block blk) {
+    const std::int64_t r = blk.r0, j = blk.c0;
+    const float* ai = ta == Op::kN ? a + r * lda : a + r;
+    const float* bj = tb == Op::kN ? b + j : b + j * ldb;
+    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, ai, lda, bj, ldb, beta, c + r * ldc + j, ldc);
   });
+}
+
+void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int64_t out, const float* w,
+                    const float* bias, bool relu, float* y) {
+  const Precision p = precision.load(std::memory_order_relaxed);
+  if (p == Precision::kInt8 && rows > 0)
+    if (const detail::Int8Weight* w8 = detail::find_int8_weight(w, out, in, in))
+      return gemm_int8(rows, x, in, *w8, y, out, bias, relu);
+  if (p == Precision::kBf16 && rows > 0 && in > 0) {
+    for_each_block(rows, out, in, [&](Block b) {
+      one_openmp_thread();
+      detail::gemm_block_bf16(Op::kN, Op::kT, b.r1 - b.r0, b.c1 - b.c0, in, 1.0f, x + b.r0 * in, in,
+                              w + b.c0 * in, in, 0.0f, y + b.r0 * out + b.c0, out, bias + b.c0, relu);
+    });
+    return;
+  }
+  gemm(Op::kN, Op::kT, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  add_bias(y, bias, rows, out, relu);
 }
 
 void gemm_batched(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #endif
 
+#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -323,6 +324,25 @@ void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) {
     std::uint32_t rounded = (u + 0x7fffu + (u >> 16 & 1)) >> 16;
     out[i] = static_cast<std::uint16_t>(nan ? u >> 16 | 0x40 : rounded);
   }
+}
+
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
+  constexpr std::int64_t w = simd::kWidth;
+  simd::Floats top_lanes{};
+  std::int64_t i = 0;
+  for (; i + w <= n; i += w) top_lanes = simd::max(top_lanes, simd::abs(simd::load(x + i)));
+  float top = simd::max_lane(top_lanes);
+  for (; i < n; ++i) top = std::max(top, std::abs(x[i]));
+  if (top == 0) {
+    std::fill(out, out + n, std::int8_t{0});
+    return 0;
+  }
+  const float inv = 127.0f / top;
+  // Adding and taking away 1.5·2^23 rounds to nearest even (|x · inv| ≤ 127).
+  const simd::Floats vinv = simd::broadcast(inv), magic = simd::broadcast(12582912.0f);
+  for (i = 0; i + w <= n; i += w) simd::store_int8(out + i, (simd::load(x + i) * vinv + magic) - magic);
+  for (; i < n; ++i) out[i] = static_cast<std::int8_t>((x[i] * inv + 12582912.0f) - 12582912.0f);
+  return top / 127.0f;
 }
 
 }  // namespace tfm

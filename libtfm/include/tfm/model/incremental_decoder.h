@@ -46,6 +46,15 @@ class IncrementalDecoder {
   // layer, averaged over heads.
   const std::vector<std::int32_t>& attention_argmax() const { return argmax_; }
 
+  // The weight matrices of the linear layers this decoder multiplies by
+  // (as C = X · Wᵀ): pointer, rows (outputs), columns (inputs); the output
+  // projection (the embedding) included. For add_int8_weight().
+  struct WeightMatrix {
+    const float* values;
+    std::int64_t rows, cols;
+  };
+  std::vector<WeightMatrix> linear_weights() const;
+
   std::int64_t rows() const { return static_cast<std::int64_t>(sentence_.size()); }
   std::int64_t position() const { return position_; }
   std::int32_t sentence(std::int64_t row) const { return sentence_[static_cast<std::size_t>(row)]; }

@@ -14,6 +14,12 @@
 // block shape, created once and cached per thread). Which CPUs run it:
 // AMX (Sapphire Rapids and later) and AVX512-BF16 (Cooper Lake, AMD Zen 4
 // and later) natively; any other CPU runs kBf16 requests in fp32.
+//
+// Precision kInt8 is for inference: a product C = A · Wᵀ (alpha 1, beta 0)
+// whose W was given to add_int8_weight() quantizes each row of A to int8
+// with its own scale, multiplies with oneDNN (int8 operands, int32 sums:
+// VNNI or AMX instructions where the CPU has them) and scales the sums back
+// by the row's and W's row's scales. Every other product runs in fp32.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +34,13 @@ enum class GemmBackend { kOneDnn, kOpenBlas };
 void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
 
-enum class Precision { kFp32, kBf16 };
+enum class Precision { kFp32, kBf16, kInt8 };
 // Process-wide operand precision of gemm() and gemm_batched() (default
 // kFp32); set it before work starts. Returns the precision in effect: kFp32
 // when kBf16 is asked for on a CPU without native bf16 (see bf16_isa()).
 Precision set_gemm_precision(Precision precision);
 Precision gemm_precision();
-// "fp32" or "bf16" (a --precision value); throws UsageError otherwise.
+// "fp32", "bf16" or "int8" (a --precision value); throws UsageError otherwise.
 Precision parse_precision(const std::string& name);
 // The instructions that run bf16 products here, as oneDNN sees the CPU:
 // "AMX", "AVX512-BF16", or "" (none: bf16 falls back to fp32). The
@@ -52,11 +58,25 @@ void add_bf16_shadow(const float* values, std::int64_t n);
 void refresh_bf16_shadows();
 void clear_bf16_shadows();
 
+// An int8 copy of the weight matrix w [rows, cols] (row-major, leading
+// dimension cols), each row quantized with its own scale, for kInt8 products
+// (see above). Not thread-safe: call between products. clear_int8_weights()
+// forgets them all.
+void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols);
+void clear_int8_weights();
+
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
 // op(A) is A [m, lda≥k] when kN, A [k, lda≥m] stored when kT; likewise B.
 void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
           std::int64_t ldc);
+
+// y [rows, out] = x [rows, in] · Wᵀ + bias, then max(0, ·) when relu: a
+// linear layer, W [out, in] row-major. In bf16 and int8 the bias and ReLU are
+// applied by the product itself (oneDNN post-ops; int8: with the scaling
+// back), in fp32 by a separate pass.
+void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int64_t out, const float* w,
+                    const float* bias, bool relu, float* y);
 
 // Element offsets between consecutive matrices of a two-level batch
 // (e.g. outer = sentence, inner = attention head).

@@ -100,4 +100,9 @@ void scale_values(float* x, std::int64_t n, float s);
 // calling thread.
 void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out);
 
+// Symmetric int8 quantization of x[0, n): out[i] = x[i] / scale rounded to
+// nearest (ties to even), scale = max |x| / 127 (0 when x is all zeros), so
+// x[i] ≈ out[i] · scale. Returns scale. Runs on the calling thread.
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out);
+
 }  // namespace tfm

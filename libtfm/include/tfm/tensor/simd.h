@@ -24,6 +24,37 @@ inline void store(float* p, Floats v) { std::memcpy(p, &v, sizeof v); }
 
 inline Floats broadcast(float x) { return x - Floats{}; }
 
+inline Floats max(Floats a, Floats b) { return a > b ? a : b; }
+
+// Largest lane.
+inline float max_lane(Floats v) {
+  float m = v[0];
+  for (int k = 1; k < kWidth; ++k) m = v[k] > m ? v[k] : m;
+  return m;
+}
+
+inline Floats abs(Floats v) {
+  Mask bits;
+  std::memcpy(&bits, &v, sizeof v);
+  bits &= 0x7fffffff;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+// 16 values already rounded to integers in [-128, 127], stored as int8.
+inline void store_int8(std::int8_t* p, Floats v) {
+  using Bytes = std::int8_t __attribute__((vector_size(16)));
+  Bytes b = __builtin_convertvector(__builtin_convertvector(v, Mask), Bytes);
+  std::memcpy(p, &b, sizeof b);
+}
+
+// 16 int32 values as floats.
+inline Floats load_int32(const std::int32_t* p) {
+  Mask m;
+  std::memcpy(&m, p, sizeof m);
+  return __builtin_convertvector(m, Floats);
+}
+
 // Sum of the lanes, pairwise (8 + 8, 4 + 4, then the last four).
 inline float sum(Floats v) {
   using F8 = float __attribute__((vector_size(32)));

@@ -1,4 +1,4 @@
-#include "gemm_bf16.h"
+#include "gemm_onednn.h"
 
 #include <bit>
 #include <cstring>
@@ -22,13 +22,17 @@ struct Key {
   std::int64_t m, n, k, lda, ldb, ldc;
   bool ta, tb;
   float alpha, beta;
+  bool int8;  // s8 operands and s32 result instead of bf16 and f32
+  bool bias, relu;  // bias [n] added, then ReLU
   bool operator==(const Key&) const = default;
 };
 
 struct KeyHash {
   std::size_t operator()(const Key& key) const {
     std::size_t h = 0;
-    for (std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc, std::int64_t{key.ta} << 1 | key.tb,
+    for (std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc,
+                           std::int64_t{key.relu} << 4 | std::int64_t{key.bias} << 3 |
+                               std::int64_t{key.int8} << 2 | std::int64_t{key.ta} << 1 | key.tb,
                            std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
                            std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}})
       h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ull;
@@ -40,7 +44,7 @@ constexpr std::size_t kMaxProducts = 2048;  // primitives cached per thread
 
 struct Product {
   dnnl::matmul matmul;
-  dnnl::memory a, b, c, scratchpad;
+  dnnl::memory a, b, c, scratchpad, bias;
 };
 
 // Each engine thread has its own engine, stream and primitives, so nothing
@@ -55,31 +59,42 @@ struct ThreadState {
   std::vector<std::uint8_t> scratchpad;
 };
 
-// The bf16 descriptor of op(X) [rows, cols], X stored row-major with
-// leading dimension ld (strides swap for a transpose).
+// The descriptor of op(X) [rows, cols], X stored row-major with leading
+// dimension ld (strides swap for a transpose).
 dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, std::int64_t ld,
-                                bool transposed) {
-  return transposed ? dnnl::memory::desc({rows, cols}, dt::bf16, dims{1, ld})
-                    : dnnl::memory::desc({rows, cols}, dt::bf16, dims{ld, 1});
+                                bool transposed, dt type) {
+  return transposed ? dnnl::memory::desc({rows, cols}, type, dims{1, ld})
+                    : dnnl::memory::desc({rows, cols}, type, dims{ld, 1});
 }
 
 Product make_product(ThreadState& state, const Key& key) {
-  auto a_md = operand_desc(key.m, key.k, key.lda, key.ta);
-  auto b_md = operand_desc(key.k, key.n, key.ldb, key.tb);
-  dnnl::memory::desc c_md({key.m, key.n}, dt::f32, dims{key.ldc, 1});
+  const dt operands = key.int8 ? dt::s8 : dt::bf16;
+  auto a_md = operand_desc(key.m, key.k, key.lda, key.ta, operands);
+  auto b_md = operand_desc(key.k, key.n, key.ldb, key.tb, operands);
+  dnnl::memory::desc c_md({key.m, key.n}, key.int8 ? dt::s32 : dt::f32, dims{key.ldc, 1});
+  dnnl::memory::desc bias_md;  // zero: no bias
+  if (key.bias) bias_md = dnnl::memory::desc({1, key.n}, dt::f32, dims{key.n, 1});
   dnnl::primitive_attr attr;
   if (key.alpha != 1.0f) attr.set_output_scales(0, {key.alpha});
-  if (key.beta != 0.0f) {
-    dnnl::post_ops ops;
-    ops.append_sum(key.beta);
-    attr.set_post_ops(ops);
-  }
+  dnnl::post_ops ops;
+  if (key.beta != 0.0f) ops.append_sum(key.beta);
+  if (key.relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  dnnl::matmul::primitive_desc pd({a_md, b_md, c_md}, attr, state.engine);
+  dnnl::matmul::primitive_desc pd({a_md, b_md, bias_md, c_md}, attr, state.engine);
   return {dnnl::matmul(pd), dnnl::memory(a_md, state.engine, nullptr),
           dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr),
-          dnnl::memory(pd.scratchpad_desc(), state.engine, nullptr)};
+          dnnl::memory(pd.scratchpad_desc(), state.engine, nullptr),
+          dnnl::memory(bias_md, state.engine, nullptr)};
 }
+
+ThreadState& thread_state() {
+  thread_local ThreadState state;
+  return state;
+}
+
+void run_product(ThreadState& state, const Key& key, const void* a, const void* b, void* c,
+                 const float* bias = nullptr);
 
 // X stored as rows × cols with leading dimension ld, in bf16: its shadow
 // (ld kept) or a dense copy rounded into `scratch` (ld becomes cols).
@@ -121,13 +136,20 @@ const char* native_bf16_isa() {
 
 void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                      const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-                     float beta, float* c, std::int64_t ldc) {
-  thread_local ThreadState state;
+                     float beta, float* c, std::int64_t ldc, const float* bias, bool relu) {
+  ThreadState& state = thread_state();
   const std::uint16_t* a16 = ta == Op::kN ? bf16_operand(a, m, k, lda, state.a)
                                           : bf16_operand(a, k, m, lda, state.a);
   const std::uint16_t* b16 = tb == Op::kN ? bf16_operand(b, k, n, ldb, state.b)
                                           : bf16_operand(b, n, k, ldb, state.b);
-  Key key{m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta};
+  run_product(state, {m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta, false, bias != nullptr, relu},
+              a16, b16, c, bias);
+}
+
+namespace {
+
+void run_product(ThreadState& state, const Key& key, const void* a, const void* b, void* c,
+                 const float* bias) {
   auto it = state.products.find(key);
   if (it == state.products.end()) {
     // Length-bucketed batches repeat their shapes, but a long run may see
@@ -136,23 +158,52 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
     it = state.products.emplace(key, make_product(state, key)).first;
   }
   Product& p = it->second;
-  p.a.set_data_handle(const_cast<std::uint16_t*>(a16));
-  p.b.set_data_handle(const_cast<std::uint16_t*>(b16));
+  p.a.set_data_handle(const_cast<void*>(a));
+  p.b.set_data_handle(const_cast<void*>(b));
   p.c.set_data_handle(c);
   const std::size_t scratch_bytes = p.scratchpad.get_desc().get_size();
   if (state.scratchpad.size() < scratch_bytes) state.scratchpad.resize(scratch_bytes);
   p.scratchpad.set_data_handle(state.scratchpad.data());
+  if (bias) p.bias.set_data_handle(const_cast<float*>(bias));
   // The C API takes the arguments as an array: no allocation per call.
   dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p.a.get()}, {DNNL_ARG_WEIGHTS, p.b.get()},
-                            {DNNL_ARG_DST, p.c.get()}, {DNNL_ARG_SCRATCHPAD, p.scratchpad.get()}};
-  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), 4, args),
-                          "bf16 matmul failed");
+                            {DNNL_ARG_DST, p.c.get()}, {DNNL_ARG_SCRATCHPAD, p.scratchpad.get()},
+                            {DNNL_ARG_BIAS, p.bias.get()}};
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), bias ? 5 : 4, args),
+                          key.int8 ? "int8 matmul failed" : "bf16 matmul failed");
   state.stream.wait();
+}
+
+}  // namespace
+
+void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                     std::int64_t lda, const std::int8_t* w, std::int64_t ldw, std::int32_t* c,
+                     std::int64_t ldc) {
+  run_product(thread_state(), {m, n, k, lda, ldw, ldc, false, true, 1.0f, 0.0f, true, false, false}, a, w, c);
+}
+
+std::vector<Int8Weight> int8_weights;
+
+const Int8Weight* find_int8_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+  for (const Int8Weight& x : int8_weights)
+    if (x.values == w && x.rows == rows && x.cols == cols && ld == cols) return &x;
+  return nullptr;
 }
 
 }  // namespace tfm::detail
 
 namespace tfm {
+
+void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols) {
+  if (detail::find_int8_weight(w, rows, cols, cols)) return;
+  detail::Int8Weight x{w, rows, cols, std::vector<std::int8_t>(static_cast<std::size_t>(rows * cols)),
+                       std::vector<float>(static_cast<std::size_t>(rows))};
+  for (std::int64_t r = 0; r < rows; ++r)
+    x.scales[static_cast<std::size_t>(r)] = quantize_int8(w + r * cols, cols, x.values_q.data() + r * cols);
+  detail::int8_weights.push_back(std::move(x));
+}
+
+void clear_int8_weights() { detail::int8_weights.clear(); }
 
 using detail::Shadow;
 using detail::shadows;

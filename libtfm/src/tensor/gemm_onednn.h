@@ -1,0 +1,50 @@
+// The oneDNN matmul backends of gemm.h (internal): bf16 operands with fp32
+// sums and output, and int8 operands with int32 sums.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tfm/tensor/gemm.h"
+
+namespace tfm::detail {
+
+// The oneDNN ISA that runs bf16 products natively on this CPU: "AMX",
+// "AVX512-BF16", or "" when neither is present (or DNNL_MAX_CPU_ISA caps it).
+const char* native_bf16_isa();
+
+// One product on the calling thread, as gemm(): A and B rounded to bf16
+// (nearest even; shadowed operands are read from their copies), products
+// accumulated and C written in fp32. The matmul primitive for a shape is
+// created on first use and kept (per thread).
+// With `bias` [n], C gets bias added (after alpha and beta), then ReLU when
+// `relu`: post-ops of the same primitive.
+void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                     const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                     float beta, float* c, std::int64_t ldc, const float* bias = nullptr,
+                     bool relu = false);
+
+// The bf16 copy of x when x .. x + extent lies within a shadowed range (see
+// add_bf16_shadow in gemm.h), else null.
+const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent);
+
+// A weight matrix [rows, cols] in int8, each row with its own scale:
+// values[r][c] ≈ values_q[r][c] · scales[r].
+struct Int8Weight {
+  const float* values;
+  std::int64_t rows, cols;
+  std::vector<std::int8_t> values_q;
+  std::vector<float> scales;
+};
+
+// The int8 copy of the weight [rows, cols] stored at w with leading dimension
+// ld (see add_int8_weight in gemm.h), else null.
+const Int8Weight* find_int8_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld);
+
+// C [m, n] = A [m, k] · W [n, k]ᵀ in int8 with int32 sums, on the calling
+// thread (primitive created on first use and kept per thread).
+void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                     std::int64_t lda, const std::int8_t* w, std::int64_t ldw, std::int32_t* c,
+                     std::int64_t ldc);
+
+}  // namespace tfm::detail
