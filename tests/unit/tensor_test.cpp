@@ -339,6 +339,16 @@ TEST_CASE("simd dot, axpy, sum and any match plain loops at every length") {
       CHECK(y16[k] == doctest::Approx(a[k] + in * 0.75f * simd::to_float(x16[k])).epsilon(1e-6));
     }
   }
+  for (std::int64_t n : {1, 2, 15, 16, 17, 40, 100}) {  // argmax: the first of the largest
+    auto v = random_vector(static_cast<std::size_t>(n), 33);
+    for (std::int64_t at : {std::int64_t{0}, n / 2, n - 1}) {
+      auto w = v;
+      w[static_cast<std::size_t>(at)] = 5.0f;
+      w.back() = 5.0f;  // a later tie loses
+      CHECK(simd::argmax(w.data(), n) == std::max_element(w.begin(), w.end()) - w.begin());
+      CHECK(simd::argmax(w.data(), n) == std::min(at, n - 1));
+    }
+  }
   float lanes[simd::kWidth];
   for (int k = 0; k < simd::kWidth; ++k) lanes[k] = static_cast<float>(k + 1);
   CHECK(simd::sum(simd::load(lanes)) == 136.0f);

@@ -288,7 +288,7 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
     std::vector<std::int32_t> parents;
     for (std::size_t r = 0; r < live.size(); ++r) {
       const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
-      auto best = static_cast<std::int32_t>(std::max_element(row, row + scores.vocab()) - row);
+      auto best = static_cast<std::int32_t>(simd::argmax(row, scores.vocab()));
       float log_prob = live[r].log_prob + row[best];
       if (best == kEosId) {
         out[static_cast<std::size_t>(live[r].sentence)] = finish(live[r], log_prob, config.alpha);

@@ -94,6 +94,21 @@ inline float to_float(std::uint16_t bf16) {
   return f;
 }
 
+// The index of the first largest of x[0, n), n ≥ 1, as std::max_element
+// finds it (NaNs aside): the maximum in vectors, then its first position.
+inline std::int64_t argmax(const float* x, std::int64_t n) {
+  Floats top = broadcast(x[0]);
+  std::int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) top = max(top, load(x + i));
+  float m = max_lane(top);
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  const Floats vm = broadcast(m);
+  for (i = 0; i + kWidth <= n; i += kWidth)
+    if (any(load(x + i) == vm)) break;
+  while (x[i] != m) ++i;
+  return i;
+}
+
 inline float to_float(float x) { return x; }
 
 // Σ a[i]·b[i], b in float or bf16: four independent vector accumulators, then
