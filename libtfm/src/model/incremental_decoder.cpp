@@ -127,8 +127,8 @@ void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
 }  // namespace
 
 // Rows of keys|values [n, 2d] of one layer: floats, or bf16 when products
-// are bf16 (attention over the cache is bound by memory traffic: half the
-// bytes, and bf16 is what the products round their operands to anyway).
+// are bf16 or int8 (attention over the cache is bound by memory traffic:
+// half the bytes, and the products round their operands as much anyway).
 class IncrementalDecoder::KeyValueRows {
  public:
   void reset(std::int64_t width, bool bf16) {

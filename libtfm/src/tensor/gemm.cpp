@@ -84,6 +84,23 @@ void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
   parallel_tasks(blocks, block);
 }
 
+// out[j] = sums[j] · row_scale · col_scale[j] (+ bias[j], then ReLU) for j
+// in [c0, c1): int32 sums of an int8 product back to floats.
+void scale_back(const std::int32_t* sums, float row_scale, const float* col_scale, const float* bias, bool relu,
+                std::int64_t c0, std::int64_t c1, float* out) {
+  const simd::Floats vrow = simd::broadcast(row_scale), zero{};
+  std::int64_t j = c0;
+  for (; j + simd::kWidth <= c1; j += simd::kWidth) {
+    simd::Floats y = simd::load_int32(sums + j) * (vrow * simd::load(col_scale + j));
+    if (bias) y += simd::load(bias + j);
+    simd::store(out + j, relu ? simd::max(y, zero) : y);
+  }
+  for (; j < c1; ++j) {
+    float y = static_cast<float>(sums[j]) * (row_scale * col_scale[j]) + (bias ? bias[j] : 0.0f);
+    out[j] = relu ? std::max(y, 0.0f) : y;
+  }
+}
+
 // C [m, w.rows] = A [m, w.cols] · Wᵀ (+ bias, then ReLU) in int8: A's rows
 // quantized once, each block's int32 sums scaled back by its rows' and
 // columns' scales (bias and ReLU in the same pass).
@@ -109,23 +126,9 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const detail::I
     one_openmp_thread();
     detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q.data() + b.r0 * k, k,
                             w.values_q.data() + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
-    const float* col_scale = w.scales.data();
-    for (std::int64_t r = b.r0; r < b.r1; ++r) {
-      const float row_scale = a_scales[static_cast<std::size_t>(r)];
-      const simd::Floats vrow = simd::broadcast(row_scale), zero{};
-      const std::int32_t* sr = sums.data() + r * n;
-      float* out = c + r * ldc;
-      std::int64_t j = b.c0;
-      for (; j + simd::kWidth <= b.c1; j += simd::kWidth) {
-        simd::Floats y = simd::load_int32(sr + j) * (vrow * simd::load(col_scale + j));
-        if (bias) y += simd::load(bias + j);
-        simd::store(out + j, relu ? simd::max(y, zero) : y);
-      }
-      for (; j < b.c1; ++j) {
-        float y = static_cast<float>(sr[j]) * (row_scale * col_scale[j]) + (bias ? bias[j] : 0.0f);
-        out[j] = relu ? std::max(y, 0.0f) : y;
-      }
-    }
+    for (std::int64_t r = b.r0; r < b.r1; ++r)
+      scale_back(sums.data() + r * n, a_scales[static_cast<std::size_t>(r)], w.scales.data(), bias, relu, b.c0, b.c1,
+                 c + r * ldc);
   });
 }
 
