@@ -277,11 +277,14 @@ TEST_CASE("bf16 loss and gradients of a fixed batch are within bf16 rounding of 
   CHECK(r16.stats.loss == doctest::Approx(r32.stats.loss).epsilon(1e-2));
   CHECK(r16.grad_norm == doctest::Approx(r32.grad_norm).epsilon(1e-2));
   // The gradient as a vector (single entries near zero have no meaningful
-  // relative error): at initialization, where the gradient is small and
-  // cancels a lot, ‖g16 − g32‖ / ‖g32‖ is about 2.2e-2 with AVX512-BF16,
-  // each layer further from the loss adding rounding (the last layer's is
-  // 0.5e-2); keeping the logits, the weight gradients or attention in fp32
-  // does not change it.
+  // relative error): ‖g16 − g32‖ / ‖g32‖ is about 2.2e-2 with AVX512-BF16,
+  // spread evenly over the tensors (2-4% each, except the last layer's
+  // 0.5-0.7%: each layer further from the loss adds rounding), and as large
+  // after 50 or 200 training steps (3.9e-2, 2.3e-2); keeping the logits, the
+  // weight gradients or attention in fp32 does not change it. PyTorch 1.13's
+  // bf16 autocast on the same model size and task: 2.4e-2 (and its loss is
+  // off by 1.3e-3 where ours is off by 3e-5). So 3e-2, not the 1e-2 one might
+  // hope for from a single bf16 rounding.
   double diff = 0, norm = 0;
   for (std::size_t i = 0; i < g32.size(); ++i) {
     diff += double(g16[i] - g32[i]) * (g16[i] - g32[i]);
