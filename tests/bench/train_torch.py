@@ -2,7 +2,9 @@
 """The tfm Transformer in PyTorch (same architecture, parameter names and
 loss as libtfm's), for the training benchmark and the cross-check test.
 
-  train_torch.py bench PRESET THREADS STEPS   one TSV line like train_bench
+  train_torch.py bench PRESET THREADS STEPS [bf16]   one TSV line like
+      train_bench; bf16: forward and loss under torch.autocast (bf16 matrix
+      products, fp32 master weights and Adam state)
   train_torch.py check MODEL.h5 BATCH.h5 OUT.h5  loss and gradients for the
       weights of a tfm model file and a batch (/src, /tgt_in, /tgt_out padded
       id arrays), no dropout: OUT.h5 gets attributes loss, nll (sums) and
@@ -168,7 +170,7 @@ def train_flops(d, f, n_enc, n_dec, vocab, src, tgt_out):
     return float(6 * (ls.sum() * p_src + lt.sum() * p_tgt) + 3 * attn)
 
 
-def bench(preset, threads, steps):
+def bench(preset, threads, steps, bf16=False):
     torch.set_num_threads(threads)
     d, h, f, ne, nd, vocab = PRESETS[preset]
     torch.manual_seed(1)
@@ -182,7 +184,8 @@ def bench(preset, threads, steps):
         if i == 2:
             start = time.perf_counter()
         opt.zero_grad()
-        loss, _ = model(src, ti, to)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss, _ = model(src, ti, to)
         ntok = int((to != PAD).sum())
         (loss / ntok).backward()
         opt.step()
@@ -216,8 +219,8 @@ def check(model_path, batch_path, out_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "bench":
-        bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "bench" and sys.argv[5:] in ([], ["bf16"]):
+        bench(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] == ["bf16"])
     elif len(sys.argv) == 5 and sys.argv[1] == "check":
         check(*sys.argv[2:])
     else:
