@@ -34,14 +34,17 @@ void one_openmp_thread() {
   done = true;
 }
 
-// One product on the calling thread.
+// One product on the calling thread; in bf16, A and B are read from a_bf16
+// and b_bf16 when given (copies laid out as A and B).
 void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                 const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
-                float* c, std::int64_t ldc) {
+                float* c, std::int64_t ldc, const std::uint16_t* a_bf16 = nullptr,
+                const std::uint16_t* b_bf16 = nullptr) {
   if (m == 0 || n == 0) return;
   if (precision.load(std::memory_order_relaxed) == Precision::kBf16 && k > 0) {
     one_openmp_thread();
-    return detail::gemm_block_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return detail::gemm_block_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr, false,
+                                   a_bf16, b_bf16);
   }
   if (backend.load(std::memory_order_relaxed) == GemmBackend::kOneDnn) {
     one_openmp_thread();
@@ -82,6 +85,24 @@ void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
   };
   if (blocks == 1) return block(0);
   parallel_tasks(blocks, block);
+}
+
+// The stored matrix x [rows, cols] (leading dimension ld) in bf16 once for
+// all the blocks of a product, which would each round their part of it again
+// (and every block reads the whole of one operand): its shadow, or `copy`
+// rounded here, laid out as x. Null when the product is not bf16 or is one
+// block.
+const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                               std::int64_t blocks, std::vector<std::uint16_t>& copy) {
+  if (precision.load(std::memory_order_relaxed) != Precision::kBf16 || blocks == 1 || rows == 0 || cols == 0)
+    return nullptr;
+  const std::int64_t extent = (rows - 1) * ld + cols;
+  if (const std::uint16_t* shadow = detail::find_bf16_shadow(x, extent)) return shadow;
+  copy.resize(static_cast<std::size_t>(extent));
+  parallel_range(rows, 16, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) round_to_bf16(x + r * ld, cols, copy.data() + r * ld);
+  });
+  return copy.data();
 }
 
 // out[j] = sums[j] · row_scale · col_scale[j] (+ bias[j], then ReLU) for j
@@ -159,11 +180,16 @@ void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float al
       alpha == 1.0f && beta == 0.0f && m > 0)
     if (const detail::Int8Weight* w = detail::find_int8_weight(b, n, k, ldb))
       return gemm_int8(m, a, lda, *w, c, ldc, nullptr, false);
+  // The calling thread's copies, named here for the blocks on other threads.
+  thread_local std::vector<std::uint16_t> a_copy, b_copy;
+  const std::int64_t blocks = block_count(m, n, k);
+  const std::uint16_t* a16 = ta == Op::kN ? bf16_once(a, m, k, lda, blocks, a_copy) : bf16_once(a, k, m, lda, blocks, a_copy);
+  const std::uint16_t* b16 = tb == Op::kN ? bf16_once(b, k, n, ldb, blocks, b_copy) : bf16_once(b, n, k, ldb, blocks, b_copy);
   for_each_block(m, n, k, [&](Block blk) {
     const std::int64_t r = blk.r0, j = blk.c0;
-    const float* ai = ta == Op::kN ? a + r * lda : a + r;
-    const float* bj = tb == Op::kN ? b + j : b + j * ldb;
-    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, ai, lda, bj, ldb, beta, c + r * ldc + j, ldc);
+    const std::int64_t a_at = ta == Op::kN ? r * lda : r, b_at = tb == Op::kN ? j : j * ldb;
+    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b + b_at, ldb, beta, c + r * ldc + j, ldc,
+               a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
   });
 }
 
@@ -174,10 +200,13 @@ void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int
     if (const detail::Int8Weight* w8 = detail::find_int8_weight(w, out, in, in))
       return gemm_int8(rows, x, in, *w8, y, out, bias, relu);
   if (p == Precision::kBf16 && rows > 0 && in > 0) {
+    thread_local std::vector<std::uint16_t> x_copy;
+    const std::uint16_t* x16 = bf16_once(x, rows, in, in, block_count(rows, out, in), x_copy);
     for_each_block(rows, out, in, [&](Block b) {
       one_openmp_thread();
       detail::gemm_block_bf16(Op::kN, Op::kT, b.r1 - b.r0, b.c1 - b.c0, in, 1.0f, x + b.r0 * in, in,
-                              w + b.c0 * in, in, 0.0f, y + b.r0 * out + b.c0, out, bias + b.c0, relu);
+                              w + b.c0 * in, in, 0.0f, y + b.r0 * out + b.c0, out, bias + b.c0, relu,
+                              x16 ? x16 + b.r0 * in : nullptr);
     });
     return;
   }

@@ -136,12 +136,15 @@ const char* native_bf16_isa() {
 
 void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                      const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-                     float beta, float* c, std::int64_t ldc, const float* bias, bool relu) {
+                     float beta, float* c, std::int64_t ldc, const float* bias, bool relu,
+                     const std::uint16_t* a_bf16, const std::uint16_t* b_bf16) {
   ThreadState& state = thread_state();
-  const std::uint16_t* a16 = ta == Op::kN ? bf16_operand(a, m, k, lda, state.a)
-                                          : bf16_operand(a, k, m, lda, state.a);
-  const std::uint16_t* b16 = tb == Op::kN ? bf16_operand(b, k, n, ldb, state.b)
-                                          : bf16_operand(b, n, k, ldb, state.b);
+  const std::uint16_t* a16 = a_bf16 ? a_bf16
+                             : ta == Op::kN ? bf16_operand(a, m, k, lda, state.a)
+                                            : bf16_operand(a, k, m, lda, state.a);
+  const std::uint16_t* b16 = b_bf16 ? b_bf16
+                             : tb == Op::kN ? bf16_operand(b, k, n, ldb, state.b)
+                                            : bf16_operand(b, n, k, ldb, state.b);
   run_product(state, {m, n, k, lda, ldb, ldc, ta == Op::kT, tb == Op::kT, alpha, beta, false, bias != nullptr, relu},
               a16, b16, c, bias);
 }

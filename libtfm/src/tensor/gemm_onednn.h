@@ -18,11 +18,13 @@ const char* native_bf16_isa();
 // accumulated and C written in fp32. The matmul primitive for a shape is
 // created on first use and kept (per thread).
 // With `bias` [n], C gets bias added (after alpha and beta), then ReLU when
-// `relu`: post-ops of the same primitive.
+// `relu`: post-ops of the same primitive. With a_bf16 (b_bf16), A (B) is
+// read from that bf16 copy, laid out as A (B), instead of being rounded here.
 void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                      const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
                      float beta, float* c, std::int64_t ldc, const float* bias = nullptr,
-                     bool relu = false);
+                     bool relu = false, const std::uint16_t* a_bf16 = nullptr,
+                     const std::uint16_t* b_bf16 = nullptr);
 
 // The bf16 copy of x when x .. x + extent lies within a shadowed range (see
 // add_bf16_shadow in gemm.h), else null.
