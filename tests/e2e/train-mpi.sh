@@ -102,8 +102,9 @@ loads() {
 
 # SIGTERM to mpirun: every rank ends its step, rank 0 writes a checkpoint.
 # mpirun kills ranks odls_base_sigkill_timeout seconds after forwarding the
-# signal (1 by default): a loaded machine's fsync can take longer than that.
-MPI_EXTRA=(--mca odls_base_sigkill_timeout 5)
+# signal (1 by default): a loaded machine's fsync can take longer than that
+# (with 5 s, a machine busy with other work lost the race now and then).
+MPI_EXTRA=(--mca odls_base_sigkill_timeout 15)
 start_endless term
 MPI_EXTRA=()
 kill -TERM "$mpirun_pid"
