@@ -102,12 +102,14 @@ loads() {
 
 # SIGTERM to mpirun: every rank ends its step, rank 0 writes a checkpoint.
 # mpirun kills ranks odls_base_sigkill_timeout seconds after forwarding the
-# signal (1 by default): a loaded machine's fsync can take longer than that
-# (with 5 s, a machine busy with other work lost the race now and then).
-MPI_EXTRA=(--mca odls_base_sigkill_timeout 15)
+# signal (1 by default): a loaded machine's fsync can take longer than that.
+MPI_EXTRA=(--mca odls_base_sigkill_timeout 5)
 start_endless term
 MPI_EXTRA=()
-kill -TERM "$mpirun_pid"
+# To mpirun itself, not to the `timeout` above it: timeout passes a signal on
+# to its child and to its process group, and under make mpirun then quit at
+# once, leaving the ranks running.
+kill -TERM "$(pgrep -P "$mpirun_pid" | head -n 1)"
 wait "$mpirun_pid"
 grep -q "stopped by signal 15 after step [0-9]*; checkpoint written" "$WORK/term.out" ||
   fail "SIGTERM to mpirun: $(cat "$WORK/term.out")"
