@@ -441,6 +441,31 @@ TEST_CASE("layer norm forward matches a reference and backward matches finite di
   }
 }
 
+TEST_CASE("philox is Philox4x32-10 (Random123's known answers)") {
+  // counter (block, stream, step low, step high), key (seed low, seed high)
+  CHECK(philox({0, 0, 0}, 0) == std::array<std::uint32_t, 4>{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8});
+  CHECK(philox({~0ull, ~0ull, ~0u}, ~0u) ==
+        std::array<std::uint32_t, 4>{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd});
+  CHECK(philox({0x299f31d0a4093822ull, 0x0370734413198a2eull, 0x85a308d3}, 0x243f6a88) ==
+        std::array<std::uint32_t, 4>{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1});
+}
+
+TEST_CASE("dropout masks are the scalar philox words against the threshold, at any length") {
+  const RngKey key{0x1234567890ull, 77, 5};
+  for (std::int64_t n : {1, 3, 63, 64, 65, 257, 16385, 100003}) {
+    for (float p : {0.1f, 0.5f}) {
+      std::vector<std::uint8_t> m1(n), m2(n);
+      dropout_mask(key, n, p, m1.data());
+      with_threads(2, [&] { dropout_mask(key, n, p, m2.data()); });
+      const auto threshold = static_cast<std::uint32_t>(p * 4294967296.0);
+      std::int64_t wrong = 0;
+      for (std::int64_t e = 0; e < n; ++e) wrong += m1[e] != (random_bits(key, e) >= threshold);
+      CHECK(wrong == 0);
+      CHECK(m1 == m2);
+    }
+  }
+}
+
 TEST_CASE("dropout masks depend on the key only, not on threads") {
   const std::int64_t n = 100003;
   std::vector<std::uint8_t> m1(n), m2(n), m3(n);
