@@ -178,19 +178,62 @@ TEST_CASE("bf16 shadows of weights are read until refreshed") {
   }
 }
 
-TEST_CASE("bf16 batched gemm computes each head's product") {
-  const int b = 3, t = 5, s = 6, h = 2, dh = 7, d = h * dh;
-  auto q = random_vector(b * t * d, 4), kk = random_vector(b * s * d, 5);
-  std::vector<float> out(b * h * t * s), out32(b * h * t * s);
-  gemm_batched(Op::kN, Op::kT, t, s, dh, 1.0f, q.data(), d, {t * d, dh}, kk.data(), d, {s * d, dh},
-               0.0f, out32.data(), s, {h * t * s, t * s}, b, h);
-  set_gemm_precision(Precision::kBf16);
-  with_threads(2, [&] {
-    gemm_batched(Op::kN, Op::kT, t, s, dh, 1.0f, q.data(), d, {t * d, dh}, kk.data(), d,
-                 {s * d, dh}, 0.0f, out.data(), s, {h * t * s, t * s}, b, h);
-  });
-  set_gemm_precision(Precision::kFp32);
-  CHECK(relative_error(out, std::vector<double>(out32.begin(), out32.end())) <= 1e-2);
+TEST_CASE("bf16 batched gemm: every transpose and output layout, sums of the rounded operands, any thread count") {
+  auto to_bf16 = [](float x) {
+    std::uint16_t h;
+    round_to_bf16(&x, 1, &h);
+    return simd::to_float(h);
+  };
+  // Small, and large enough to be split in chunks of the outer batch.
+  for (auto [b, h, m, n, k] : {std::tuple{3, 2, 5, 6, 7}, std::tuple{37, 3, 33, 29, 40}}) {
+    for (Op ta : {Op::kN, Op::kT})
+      for (Op tb : {Op::kN, Op::kT})
+        for (int layout = 0; layout < 3; ++layout) {
+          const bool a_transposed = ta == Op::kT, b_transposed = tb == Op::kT;
+          CAPTURE(m);
+          CAPTURE(a_transposed);
+          CAPTURE(b_transposed);
+          CAPTURE(layout);
+          // Stored matrices side by side in padded rows, as attention's heads.
+          const int a_rows = ta == Op::kN ? m : k, a_cols = ta == Op::kN ? k : m;
+          const int b_rows = tb == Op::kN ? k : n, b_cols = tb == Op::kN ? n : k;
+          const int lda = h * a_cols + 3, ldb = h * b_cols + 1;
+          const BatchStrides sa{a_rows * lda, a_cols}, sb{b_rows * ldb, b_cols};
+          auto av = random_vector(static_cast<std::size_t>(b * a_rows * lda), 40);
+          auto bv = random_vector(static_cast<std::size_t>(b * b_rows * ldb), 41);
+          // C dense, side by side, or side by side in padded rows.
+          const int ldc = layout == 0 ? n : layout == 1 ? h * n : h * n + 5;
+          const BatchStrides sc = layout == 0 ? BatchStrides{h * m * n, m * n} : BatchStrides{m * ldc, n};
+          std::vector<float> c1(static_cast<std::size_t>(b * h * m * ldc), -7.0f), c2 = c1;
+          // Where the CPU has no bf16 products, this is the fp32 path.
+          const bool bf16 = set_gemm_precision(Precision::kBf16) == Precision::kBf16;
+          gemm_batched(ta, tb, m, n, k, 0.5f, av.data(), lda, sa, bv.data(), ldb, sb, 0.0f, c1.data(), ldc, sc, b, h);
+          with_threads(2, [&] {
+            gemm_batched(ta, tb, m, n, k, 0.5f, av.data(), lda, sa, bv.data(), ldb, sb, 0.0f, c2.data(), ldc, sc, b, h);
+          });
+          set_gemm_precision(Precision::kFp32);
+          CHECK(c1 == c2);
+          double worst = 0;
+          for (int i = 0; i < b; ++i)
+            for (int j = 0; j < h; ++j)
+              for (int r = 0; r < m; ++r)
+                for (int col = 0; col < n; ++col) {
+                  double want = 0, size = 0;
+                  for (int l = 0; l < k; ++l) {
+                    float x = ta == Op::kN ? av[i * sa.outer + j * sa.inner + r * lda + l]
+                                           : av[i * sa.outer + j * sa.inner + l * lda + r];
+                    float y = tb == Op::kN ? bv[i * sb.outer + j * sb.inner + l * ldb + col]
+                                           : bv[i * sb.outer + j * sb.inner + col * ldb + l];
+                    want += bf16 ? 0.5 * double(to_bf16(x)) * to_bf16(y) : 0.5 * double(x) * y;
+                    size += std::abs(0.5 * double(x) * y);
+                  }
+                  worst = std::max(worst, std::abs(c1[i * sc.outer + j * sc.inner + r * ldc + col] - want) / size);
+                }
+          CHECK(worst < 1e-5);
+          // Elements of C between the matrices are left alone.
+          if (layout == 2) CHECK(c1[h * n] == -7.0f);
+        }
+  }
 }
 
 TEST_CASE("quantize_int8 scales by the largest magnitude and rounds to nearest even") {

@@ -214,10 +214,74 @@ void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int
   add_bias(y, bias, rows, out, relu);
 }
 
+namespace {
+
+// The stored matrices X(i, j) [rows, cols] (leading dimension ld, at
+// x + i·s.outer + j·s.inner) rounded to bf16, dense and one after another.
+const std::uint16_t* pack_bf16(const float* x, std::int64_t ld, BatchStrides s, std::int64_t outer,
+                               std::int64_t inner, std::int64_t rows, std::int64_t cols,
+                               std::vector<std::uint16_t>& dense) {
+  dense.resize(static_cast<std::size_t>(outer * inner * rows * cols));
+  parallel_range(outer * inner, std::max<std::int64_t>(1, 4096 / (rows * cols)), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t t = lo; t < hi; ++t) {
+      const float* matrix = x + t / inner * s.outer + t % inner * s.inner;
+      for (std::int64_t r = 0; r < rows; ++r)
+        round_to_bf16(matrix + r * ld, cols, dense.data() + (t * rows + r) * cols);
+    }
+  });
+  return dense.data();
+}
+
+// gemm_batched in bf16 (beta 0): operands rounded and packed once, then one
+// oneDNN call per chunk of the outer batch instead of one per matrix (which
+// costs more than the product for attention's small matrices). Chunks are a
+// function of the shape only, so results do not depend on the thread count.
+void gemm_batched_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                       const float* a, std::int64_t lda, BatchStrides sa, const float* b, std::int64_t ldb,
+                       BatchStrides sb, float* c, std::int64_t ldc, BatchStrides sc, std::int64_t n_outer,
+                       std::int64_t n_inner) {
+  thread_local std::vector<std::uint16_t> a_dense_storage, b_dense_storage;
+  thread_local std::vector<float> c_dense_storage;
+  const std::uint16_t* a16 = ta == Op::kN ? pack_bf16(a, lda, sa, n_outer, n_inner, m, k, a_dense_storage)
+                                          : pack_bf16(a, lda, sa, n_outer, n_inner, k, m, a_dense_storage);
+  const std::uint16_t* b16 = tb == Op::kN ? pack_bf16(b, ldb, sb, n_outer, n_inner, k, n, b_dense_storage)
+                                          : pack_bf16(b, ldb, sb, n_outer, n_inner, n, k, b_dense_storage);
+  // C as oneDNN's fast kernels take it (dense, or each row holding the inner
+  // matrices side by side), else through a dense copy.
+  const bool dense = ldc == n && sc.inner == m * n && sc.outer == n_inner * m * n;
+  const bool side_by_side = ldc == n_inner * n && sc.inner == n && sc.outer == m * ldc;
+  float* out = c;
+  BatchStrides so = sc;
+  std::int64_t ldo = ldc;
+  if (!dense && !side_by_side) {
+    c_dense_storage.resize(static_cast<std::size_t>(n_outer * n_inner * m * n));
+    out = c_dense_storage.data(), so = {n_inner * m * n, m * n}, ldo = n;
+  }
+  const std::int64_t flops = n_outer * n_inner * m * n * k;
+  const std::int64_t chunks = std::clamp<std::int64_t>(flops >> 20, 1, std::min<std::int64_t>(n_outer, 8));
+  parallel_tasks(chunks, [&](std::int64_t t) {
+    const std::int64_t i0 = n_outer * t / chunks, i1 = n_outer * (t + 1) / chunks;
+    one_openmp_thread();
+    detail::gemm_batched_bf16(i1 - i0, n_inner, m, n, k, alpha, a16 + i0 * n_inner * m * k, ta == Op::kT,
+                              b16 + i0 * n_inner * k * n, tb == Op::kT, out + i0 * so.outer, ldo, so);
+  });
+  if (out != c)
+    parallel_range(n_outer * n_inner, std::max<std::int64_t>(1, 4096 / (m * n)), [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t t = lo; t < hi; ++t)
+        for (std::int64_t r = 0; r < m; ++r)
+          std::copy_n(out + (t * m + r) * n, n, c + t / n_inner * sc.outer + t % n_inner * sc.inner + r * ldc);
+    });
+}
+
+}  // namespace
+
 void gemm_batched(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, BatchStrides sa, const float* b,
                   std::int64_t ldb, BatchStrides sb, float beta, float* c, std::int64_t ldc,
                   BatchStrides sc, std::int64_t n_outer, std::int64_t n_inner) {
+  if (precision.load(std::memory_order_relaxed) == Precision::kBf16 && beta == 0.0f && m > 0 && n > 0 && k > 0 &&
+      n_outer > 0 && n_inner > 0)
+    return gemm_batched_bf16(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, c, ldc, sc, n_outer, n_inner);
   parallel_tasks(n_outer * n_inner, [&](std::int64_t t) {
     std::int64_t i = t / n_inner, j = t % n_inner;
     gemm_block(ta, tb, m, n, k, alpha, a + i * sa.outer + j * sa.inner, lda,

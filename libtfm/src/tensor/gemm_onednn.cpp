@@ -24,6 +24,9 @@ struct Key {
   float alpha, beta;
   bool int8;  // s8 operands and s32 result instead of bf16 and f32
   bool bias, relu;  // bias [n] added, then ReLU
+  // A batch of outer × inner products (0: one product); operands dense, C's
+  // matrices c_outer and c_inner elements apart.
+  std::int64_t outer = 0, inner = 0, c_outer = 0, c_inner = 0;
   bool operator==(const Key&) const = default;
 };
 
@@ -34,7 +37,8 @@ struct KeyHash {
                            std::int64_t{key.relu} << 4 | std::int64_t{key.bias} << 3 |
                                std::int64_t{key.int8} << 2 | std::int64_t{key.ta} << 1 | key.tb,
                            std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
-                           std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}})
+                           std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}, key.outer, key.inner,
+                           key.c_outer, key.c_inner})
       h = (h ^ static_cast<std::size_t>(v)) * 0x100000001b3ull;
     return h;
   }
@@ -67,11 +71,25 @@ dnnl::memory::desc operand_desc(std::int64_t rows, std::int64_t cols, std::int64
                     : dnnl::memory::desc({rows, cols}, type, dims{ld, 1});
 }
 
+// The descriptor of a batch of op(X) [rows, cols], the stored matrices dense
+// and one after another.
+dnnl::memory::desc batch_operand_desc(std::int64_t outer, std::int64_t inner, std::int64_t rows,
+                                      std::int64_t cols, bool transposed) {
+  const std::int64_t size = rows * cols;
+  return dnnl::memory::desc({outer, inner, rows, cols}, dt::bf16,
+                            transposed ? dims{inner * size, size, 1, rows} : dims{inner * size, size, cols, 1});
+}
+
 Product make_product(ThreadState& state, const Key& key) {
   const dt operands = key.int8 ? dt::s8 : dt::bf16;
-  auto a_md = operand_desc(key.m, key.k, key.lda, key.ta, operands);
-  auto b_md = operand_desc(key.k, key.n, key.ldb, key.tb, operands);
-  dnnl::memory::desc c_md({key.m, key.n}, key.int8 ? dt::s32 : dt::f32, dims{key.ldc, 1});
+  const bool batch = key.outer > 0;
+  auto a_md = batch ? batch_operand_desc(key.outer, key.inner, key.m, key.k, key.ta)
+                    : operand_desc(key.m, key.k, key.lda, key.ta, operands);
+  auto b_md = batch ? batch_operand_desc(key.outer, key.inner, key.k, key.n, key.tb)
+                    : operand_desc(key.k, key.n, key.ldb, key.tb, operands);
+  auto c_md = batch ? dnnl::memory::desc({key.outer, key.inner, key.m, key.n}, dt::f32,
+                                         dims{key.c_outer, key.c_inner, key.ldc, 1})
+                    : dnnl::memory::desc({key.m, key.n}, key.int8 ? dt::s32 : dt::f32, dims{key.ldc, 1});
   dnnl::memory::desc bias_md;  // zero: no bias
   if (key.bias) bias_md = dnnl::memory::desc({1, key.n}, dt::f32, dims{key.n, 1});
   dnnl::primitive_attr attr;
@@ -178,6 +196,13 @@ void run_product(ThreadState& state, const Key& key, const void* a, const void* 
 }
 
 }  // namespace
+
+void gemm_batched_bf16(std::int64_t outer, std::int64_t inner, std::int64_t m, std::int64_t n, std::int64_t k,
+                       float alpha, const std::uint16_t* a, bool ta, const std::uint16_t* b, bool tb, float* c,
+                       std::int64_t ldc, BatchStrides sc) {
+  Key key{m, n, k, 0, 0, ldc, ta, tb, alpha, 0.0f, false, false, false, outer, inner, sc.outer, sc.inner};
+  run_product(thread_state(), key, a, b, c);
+}
 
 void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
                      std::int64_t lda, const std::int8_t* w, std::int64_t ldw, std::int32_t* c,

@@ -26,6 +26,16 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
                      bool relu = false, const std::uint16_t* a_bf16 = nullptr,
                      const std::uint16_t* b_bf16 = nullptr);
 
+// outer × inner products as one primitive on the calling thread: C(i, j)
+// [m, n] = alpha · op(A(i, j)) · op(B(i, j)), the stored A(i, j) ([m, k], or
+// [k, m] when ta) and B(i, j) ([k, n], or [n, k] when tb) in bf16, dense and
+// one after another; C(i, j) at c + i·sc.outer + j·sc.inner, leading
+// dimension ldc, overwritten. oneDNN's fast kernels want C dense or its
+// matrices side by side in the rows (ldc = inner·n, sc.inner = n).
+void gemm_batched_bf16(std::int64_t outer, std::int64_t inner, std::int64_t m, std::int64_t n, std::int64_t k,
+                       float alpha, const std::uint16_t* a, bool ta, const std::uint16_t* b, bool tb, float* c,
+                       std::int64_t ldc, BatchStrides sc);
+
 // The bf16 copy of x when x .. x + extent lies within a shadowed range (see
 // add_bf16_shadow in gemm.h), else null.
 const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent);

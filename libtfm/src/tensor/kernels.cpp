@@ -4,10 +4,6 @@
 #include <bit>
 #include <cmath>
 
-#ifdef __AVX512BF16__
-#include <immintrin.h>
-#endif
-
 #include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
@@ -306,24 +302,6 @@ void scale_values(float* x, std::int64_t n, float s) {
   parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t i = lo; i < hi; ++i) x[i] *= s;
   });
-}
-
-void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) {
-  std::int64_t i = 0;
-#ifdef __AVX512BF16__
-  // One instruction for 16 values, rounding as the loop below does.
-  for (; i + 16 <= n; i += 16) {
-    __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<__m256i&>(h));
-  }
-#endif
-  for (; i < n; ++i) {
-    std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
-    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;  // subnormal → signed zero, as VCVTNEPS2BF16
-    bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    std::uint32_t rounded = (u + 0x7fffu + (u >> 16 & 1)) >> 16;
-    out[i] = static_cast<std::uint16_t>(nan ? u >> 16 | 0x40 : rounded);
-  }
 }
 
 float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {

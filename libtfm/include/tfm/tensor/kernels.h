@@ -9,6 +9,10 @@
 #include <cmath>
 #include <cstdint>
 
+#ifdef __AVX512BF16__
+#include <immintrin.h>
+#endif
+
 namespace tfm {
 
 // exp(x) to ~2 ulp, inline and branch-free so loops over it vectorize
@@ -97,8 +101,24 @@ void scale_values(float* x, std::int64_t n, float s);
 // out[i] = x[i] rounded to bf16 (the upper 16 bits of an fp32), to nearest,
 // ties to even; NaN stays NaN and subnormals become signed zeros (as the
 // AVX512-BF16 instruction, used when compiled for it, does). Runs on the
-// calling thread.
-void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out);
+// calling thread. Inline: products round many short rows (a 64-float head).
+inline void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) {
+  std::int64_t i = 0;
+#ifdef __AVX512BF16__
+  // One instruction for 16 values, rounding as the loop below does.
+  for (; i + 16 <= n; i += 16) {
+    __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<__m256i&>(h));
+  }
+#endif
+  for (; i < n; ++i) {
+    std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
+    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;  // subnormal → signed zero, as VCVTNEPS2BF16
+    bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    std::uint32_t rounded = (u + 0x7fffu + (u >> 16 & 1)) >> 16;
+    out[i] = static_cast<std::uint16_t>(nan ? u >> 16 | 0x40 : rounded);
+  }
+}
 
 // Symmetric int8 quantization of x[0, n): out[i] = x[i] / scale rounded to
 // nearest (ties to even), scale = max |x| / 127 (0 when x is all zeros), so
