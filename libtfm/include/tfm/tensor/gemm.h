@@ -49,8 +49,8 @@ const char* bf16_isa();
 
 // bf16 copies of weights, so that bf16 products round them once per update
 // instead of at every call: after add_bf16_shadow(values, n), an operand of
-// gemm() or gemm_batched() lying within [values, values + n) is read from the
-// copy (same offsets). refresh_bf16_shadows() re-rounds every copy from its
+// gemm() lying within [values, values + n) is read from the copy (same
+// offsets). (gemm_batched() rounds its operands, activations, itself.) refresh_bf16_shadows() re-rounds every copy from its
 // values: call it after any change of the values and before the next
 // product (training: once per optimizer step). Not thread-safe: call both
 // between products. clear_bf16_shadows() forgets them all.
@@ -86,7 +86,9 @@ struct BatchStrides {
 
 // n_outer × n_inner independent products, each as gemm() above, matrix (i, j)
 // starting at a + i·sa.outer + j·sa.inner (same for b, c). The batch is spread
-// over the engine threads; each product runs whole on one thread.
+// over the engine threads; each product runs whole on one thread. In bf16
+// with beta 0, the operands are rounded into dense copies and the products
+// run as a few batched oneDNN calls.
 void gemm_batched(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                   const float* a, std::int64_t lda, BatchStrides sa, const float* b,
                   std::int64_t ldb, BatchStrides sb, float beta, float* c, std::int64_t ldc,
