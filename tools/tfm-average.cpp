@@ -11,7 +11,8 @@
 
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
-#include "tfm/decode/average.h"
+#include "tfm/model/average.h"
+#include "tfm/model/model_file.h"
 
 namespace {
 

@@ -312,7 +312,10 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   TrainingState state;
   state.step = 1, state.adam_steps = 1, state.seed = 5, state.loop.epoch = 2, state.loop.batch = 3;
   state.loop.elapsed = 1.25, state.best_valid_loss = 2.5;
-  for (std::int64_t step : {1, 2, 3}) save_checkpoint(checkpoint_path(dir.string(), step), model, trainer.adam(), vocab, state);
+  for (std::int64_t step : {1, 2, 3}) {  // list_checkpoints orders by the step stored in the file
+    state.step = step;
+    save_checkpoint(checkpoint_path(dir.string(), step), model, trainer.adam(), vocab, state);
+  }
   prune_checkpoints(dir.string(), 2);
   auto files = list_checkpoints(dir.string());
   REQUIRE(files.size() == 2);
@@ -333,6 +336,7 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   CHECK(loaded.best_valid_loss == 2.5);
   // A run without validation has no best loss yet (infinity); it must load too.
   state.best_valid_loss = std::numeric_limits<double>::infinity();
+  state.step = 4;
   save_checkpoint(checkpoint_path(dir.string(), 4), model, trainer.adam(), vocab, state);
   load_checkpoint(checkpoint_path(dir.string(), 4), copy, adam, loaded);
   CHECK(std::isinf(loaded.best_valid_loss));

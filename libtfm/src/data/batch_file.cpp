@@ -231,8 +231,7 @@ std::string describe_file(const std::string& path) {
   {
     const auto file = hdf5::File::open(path);
     text = hdf5::describe(file);
-    is_batches = file.has_attribute("format") && file.attribute_type("format") == hdf5::AttributeType::kString &&
-                 file.read_string_attribute("format") == kBatchFormat;
+    is_batches = hdf5::format_of(file) == kBatchFormat;
   }
   if (is_batches) {
     BatchReader reader(path);

@@ -8,41 +8,10 @@
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/utf8.h"
-#include "tfm/io/hdf5.h"
 #include "tfm/model/model_file.h"
 #include "tfm/tensor/gemm.h"
-#include "tfm/train/checkpoint.h"
 
 namespace tfm {
-
-hdf5::File open_model_or_checkpoint(const std::string& path) {
-  hdf5::File file = hdf5::File::open(path);
-  bool checkpoint = file.has_attribute("format") &&
-                    file.attribute_type("format") == hdf5::AttributeType::kString &&
-                    file.read_string_attribute("format") == kCheckpointFormat;
-  if (checkpoint) hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
-  else hdf5::check_format(file, kModelFormat, kModelFormatVersion);
-  return file;
-}
-
-LoadedModel load_model(const std::string& path) {
-  hdf5::File file = open_model_or_checkpoint(path);
-  for (const char* group : {"config", "params"})
-    if (!file.is_group(group)) throw InputError(path, 0, fmt::format("no /{} group", group));
-  if (!file.is_dataset("vocab")) throw InputError(path, 0, "no /vocab dataset");
-  ModelConfig config = read_config(file.open_group("config"));
-  try {
-    validate(config);
-  } catch (const UsageError& e) {
-    throw InputError(path, 0, std::string("bad /config: ") + e.what());
-  }
-  LoadedModel out{std::make_unique<Transformer>(config), Vocabulary::load(file, "vocab")};
-  if (static_cast<std::int64_t>(out.vocabulary.size()) != config.vocab_size)
-    throw InputError(path, 0, fmt::format("/vocab has {} tokens, /config says vocab_size {}",
-                                          out.vocabulary.size(), config.vocab_size));
-  read_params(file.open_group("params"), out.model->params(), out.model->params().values());
-  return out;
-}
 
 void validate(const DecodeOptions& o) {
   validate(o.search);

@@ -87,11 +87,16 @@ void write_format(File& file, std::string_view format, std::int64_t version) {
   file.write_int_attribute("format_version", version);
 }
 
+std::string format_of(const File& file) {
+  if (!file.has_attribute("format") || file.attribute_type("format") != AttributeType::kString) return "";
+  return file.read_string_attribute("format");
+}
+
 void check_format(const File& file, std::string_view format, std::int64_t version) {
   const std::string expected = fmt::format("expected a {} file (format_version {})", format, version);
-  if (!file.has_attribute("format") || file.attribute_type("format") != AttributeType::kString)
+  const std::string found = format_of(file);
+  if (found.empty())
     throw InputError(file.path(), 0, expected + ", found an HDF5 file without a 'format' attribute");
-  const std::string found = file.read_string_attribute("format");
   if (found != format) throw InputError(file.path(), 0, fmt::format("{}, found {}", expected, found));
   if (!file.has_attribute("format_version") || file.attribute_type("format_version") != AttributeType::kInt)
     throw InputError(file.path(), 0, expected + ", found no integer 'format_version'");

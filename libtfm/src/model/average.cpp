@@ -1,22 +1,17 @@
-#include "tfm/decode/average.h"
+#include "tfm/model/average.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <numeric>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
-#include "tfm/decode/translator.h"
 #include "tfm/data/vocabulary.h"
 #include "tfm/io/hdf5.h"
 #include "tfm/model/model_file.h"
-#include "tfm/train/checkpoint.h"
 
 namespace tfm {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -79,29 +74,6 @@ std::uint64_t elements(const hdf5::Shape& shape) {
 }
 
 }  // namespace
-
-std::vector<std::string> last_checkpoints(const std::string& run_dir, std::int64_t n) {
-  std::error_code ec;
-  if (!fs::is_directory(run_dir, ec)) throw IoError(run_dir, "not a folder", ec.value());
-  std::vector<std::pair<std::int64_t, std::string>> found;
-  for (const auto& entry : fs::directory_iterator(run_dir)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".h5") continue;
-    hdf5::File file = hdf5::File::open(entry.path().string());
-    if (!file.has_attribute("format") || file.attribute_type("format") != hdf5::AttributeType::kString ||
-        file.read_string_attribute("format") != kCheckpointFormat)
-      continue;
-    found.emplace_back(file.read_int_attribute("step"), entry.path().string());
-  }
-  std::sort(found.begin(), found.end());
-  for (std::size_t i = 1; i < found.size(); ++i)
-    if (found[i].first == found[i - 1].first)
-      throw InputError(found[i].second, 0, fmt::format("step {} also in {}", found[i].first, found[i - 1].second));
-  if (n < 1 || static_cast<std::int64_t>(found.size()) < n)
-    throw InputError(run_dir, 0, fmt::format("{} checkpoints wanted, {} found", n, found.size()));
-  std::vector<std::string> out;
-  for (auto it = found.end() - n; it != found.end(); ++it) out.push_back(it->second);
-  return out;
-}
 
 void average_models(const std::vector<std::string>& inputs, const std::vector<double>& weights,
                     const std::string& output) {

@@ -1,10 +1,15 @@
 #include "tfm/model/model_file.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
 
 namespace tfm {
+
+namespace fs = std::filesystem;
 
 void write_config(hdf5::Group& group, const ModelConfig& c) {
   group.write_int_attribute("vocab_size", c.vocab_size);
@@ -69,15 +74,42 @@ void read_params(const hdf5::Group& group, const ParamStore& store, float* value
   }
 }
 
-void save_model(const std::string& path, Transformer& model, const Vocabulary& vocabulary) {
-  hdf5::File file = hdf5::File::create(path);
-  hdf5::write_format(file, kModelFormat, kModelFormatVersion);
-  hdf5::Group config = file.create_group("config");
-  write_config(config, model.config());
-  vocabulary.save(file, "vocab");
-  hdf5::Group params = file.create_group("params");
-  write_params(params, model.params(), model.params().values());
-  file.commit();
+hdf5::File open_model_or_checkpoint(const std::string& path) {
+  hdf5::File file = hdf5::File::open(path);
+  if (hdf5::format_of(file) == kCheckpointFormat) hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
+  else hdf5::check_format(file, kModelFormat, kModelFormatVersion);
+  return file;
+}
+
+std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
+  std::error_code ec;
+  if (!fs::is_directory(run_dir, ec)) throw IoError(run_dir, "not a folder", ec.value());
+  std::vector<CheckpointFile> found;
+  for (const auto& entry : fs::directory_iterator(run_dir)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".h5") continue;
+    hdf5::File file = hdf5::File::open(entry.path().string());
+    if (hdf5::format_of(file) != kCheckpointFormat) continue;
+    found.push_back({file.read_int_attribute("step"), entry.path().string()});
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.step != b.step ? a.step < b.step : a.path < b.path; });
+  for (std::size_t i = 1; i < found.size(); ++i)
+    if (found[i].step == found[i - 1].step)
+      throw InputError(found[i].path, 0, fmt::format("step {} also in {}", found[i].step, found[i - 1].path));
+  return found;
+}
+
+std::vector<std::string> last_checkpoints(const std::string& run_dir, std::int64_t n) {
+  const auto found = list_checkpoints(run_dir);
+  if (n < 1 || static_cast<std::int64_t>(found.size()) < n)
+    throw InputError(run_dir, 0, fmt::format("{} checkpoints wanted, {} found", n, found.size()));
+  std::vector<std::string> out;
+  for (auto it = found.end() - n; it != found.end(); ++it) out.push_back(it->path);
+  return out;
+}
+
+std::string checkpoint_path(const std::string& run_dir, std::int64_t step) {
+  return (fs::path(run_dir) / fmt::format("ckpt-{}.h5", step)).string();
 }
 
 }  // namespace tfm

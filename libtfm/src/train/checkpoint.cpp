@@ -25,11 +25,7 @@ void save_checkpoint(const std::string& path, Transformer& model, Adam& adam,
   hdf5::write_format(file, kCheckpointFormat, kCheckpointFormatVersion);
   file.write_int_attribute("step", state.step);
   file.write_int_attribute("epoch", state.loop.epoch);
-  hdf5::Group config = file.create_group("config");
-  write_config(config, model.config());
-  vocabulary.save(file, "vocab");
-  hdf5::Group params = file.create_group("params");
-  write_params(params, model.params(), model.params().values());
+  write_model_groups(file, model, vocabulary);
   hdf5::Group m = file.create_group("optimizer/m");
   write_params(m, model.params(), adam.m());
   hdf5::Group v = file.create_group("optimizer/v");
@@ -78,35 +74,6 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
     throw InputError(path, 0, std::string("unreadable /state: ") + e.what());
   }
   adam.set_steps(state.adam_steps);
-}
-
-namespace {
-
-// The step of "ckpt-<step>.h5", or -1 for another name.
-std::int64_t step_of(const std::string& name) {
-  const std::string prefix = "ckpt-", suffix = ".h5";
-  if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
-    return -1;
-  std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
-  return std::stoll(digits);
-}
-
-}  // namespace
-
-std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir) {
-  std::vector<CheckpointFile> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    std::int64_t step = step_of(entry.path().filename().string());
-    if (step >= 0 && entry.is_regular_file()) out.push_back({step, entry.path().string()});
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.step < b.step; });
-  return out;
-}
-
-std::string checkpoint_path(const std::string& run_dir, std::int64_t step) {
-  return (fs::path(run_dir) / fmt::format("ckpt-{}.h5", step)).string();
 }
 
 void prune_checkpoints(const std::string& run_dir, std::int64_t keep) {

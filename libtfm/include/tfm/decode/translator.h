@@ -19,26 +19,12 @@
 
 #include "tfm/data/vocabulary.h"
 #include "tfm/decode/search.h"
-#include "tfm/io/hdf5.h"
+#include "tfm/model/model_file.h"
 #include "tfm/model/transformer.h"
 
 namespace tfm {
 
 class LineReader;
-
-// Opens a model file (tfm-model) or a checkpoint (tfm-checkpoint) for reading:
-// both hold /config, /vocab and /params. Throws IoError/InputError naming the
-// file for anything else or another format_version.
-hdf5::File open_model_or_checkpoint(const std::string& path);
-
-// A model file (format tfm-model) or a training checkpoint (tfm-checkpoint):
-// configuration, vocabulary and parameters. Throws InputError/IoError naming
-// the file for another format or version, missing datasets or bad shapes.
-struct LoadedModel {
-  std::unique_ptr<Transformer> model;
-  Vocabulary vocabulary;
-};
-LoadedModel load_model(const std::string& path);
 
 struct DecodeOptions {
   SearchConfig search;

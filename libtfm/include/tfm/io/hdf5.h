@@ -191,6 +191,10 @@ class File : public Group {
   std::string path_, temp_path_;  // temp_path_ empty: read-only or committed
 };
 
+// The root attribute `format` ("tfm-model", "tfm-batches", ...), or "" when
+// the file has none or it is not a string: the one test of a file's kind.
+std::string format_of(const File& file);
+
 // Checks the root attributes `format` and `format_version`; throws InputError
 // "<file>: expected a <format> file (format_version <v>), found <what>".
 void check_format(const File& file, std::string_view format, std::int64_t version);

@@ -1,7 +1,8 @@
 // Checkpoint averaging (the paper averages the last 5 or 20 checkpoints):
 // the element-wise weighted mean of every parameter of several model or
 // checkpoint files, written as a model file (format tfm-model: /config,
-// /vocab, /params; no optimizer state).
+// /vocab, /params; no optimizer state). The checkpoints of a run folder come
+// from last_checkpoints (model_file.h).
 #pragma once
 
 #include <cstdint>
@@ -9,12 +10,6 @@
 #include <vector>
 
 namespace tfm {
-
-// The `n` checkpoints (format tfm-checkpoint) of `run_dir` with the highest
-// `step` root attribute, oldest first. Other HDF5 files are skipped. Throws
-// InputError when fewer than n exist or two share a step, IoError/InputError
-// naming an unreadable *.h5 file.
-std::vector<std::string> last_checkpoints(const std::string& run_dir, std::int64_t n);
 
 // Writes Σ wᵢ·θᵢ / Σ wᵢ for every parameter θ of `inputs` to `output`
 // (atomically), accumulating in double and reading one file and one

@@ -1,28 +1,26 @@
-// Checkpoints of a training run (format "tfm-checkpoint", version 1): a model
-// file's /config, /vocab and /params, plus /optimizer/m/<name> and
-// /optimizer/v/<name> (Adam moments) and /state, the TrainingState serialized
-// with Boost.Serialization (text archive in a one-element string dataset);
-// step and epoch are also root attributes for h5dump and h5py.
+// What a checkpoint (format "tfm-checkpoint", model/model_file.h) adds to a
+// model for training: /optimizer/m/<name> and /optimizer/v/<name> (Adam
+// moments) and /state, the TrainingState serialized with Boost.Serialization
+// (text archive in a one-element string dataset); step and epoch are also
+// root attributes for h5dump and h5py.
 //
 // A run folder holds ckpt-<step>.h5 files, each written atomically (temp file
-// + rename), so an interrupted write or a full disk never damages an earlier one.
+// + rename), so an interrupted write or a full disk never damages an earlier
+// one; model_file.h lists them.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <vector>
 
 #include "tfm/data/vocabulary.h"
+#include "tfm/model/model_file.h"
 #include "tfm/model/transformer.h"
 #include "tfm/train/optimizer.h"
 #include "tfm/train/trainer.h"
 
 namespace tfm {
-
-inline constexpr const char* kCheckpointFormat = "tfm-checkpoint";
-inline constexpr std::int64_t kCheckpointFormatVersion = 1;
 
 // Everything besides tensors that a resumed run needs to go on exactly.
 struct TrainingState {
@@ -63,14 +61,7 @@ Vocabulary checkpoint_vocabulary(const std::string& path);
 // architecture; throws InputError when the checkpoint holds another model.
 void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, TrainingState& state);
 
-// ckpt-<step>.h5 files of a run folder, oldest first (by step).
-struct CheckpointFile {
-  std::int64_t step;
-  std::string path;
-};
-std::vector<CheckpointFile> list_checkpoints(const std::string& run_dir);
-std::string checkpoint_path(const std::string& run_dir, std::int64_t step);
-// Deletes all but the newest `keep` checkpoints (keep ≥ 1).
+// Deletes all but the newest `keep` checkpoints of list_checkpoints (keep ≥ 1).
 void prune_checkpoints(const std::string& run_dir, std::int64_t keep);
 
 }  // namespace tfm
