@@ -4,8 +4,6 @@
 //   tfm-bpe apply -c CODES [options] < tokenized > segmented
 //   tfm-bpe vocab < text > vocabulary
 //   tfm-bpe undo < segmented > tokenized
-#include <unistd.h>
-
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -104,21 +102,13 @@ void write_file(const std::string& path, const std::string& text) {
   file.commit();
 }
 
-// Runs a line filter with stdout sent to `path` (atomically) unless it is "-".
+// Runs a line filter from `input` into `path` (atomically; "-": stdout).
 void filter_to(const std::string& path, const std::string& input, const LineFilterOptions& options,
                const LineTransform& transform) {
   LineReader reader(input);
-  std::optional<AtomicFile> file;
-  if (path != "-") {
-    file.emplace(path);
-    std::fflush(file->stream());
-    if (::dup2(::fileno(file->stream()), STDOUT_FILENO) < 0) throw IoError(path, "cannot redirect output", errno);
-  }
-  filter_lines(reader, options, transform);
-  if (file) {
-    if (std::fflush(stdout) != 0) throw IoError(path, "write failed", errno);
-    file->commit();
-  }
+  AtomicFile file(path);
+  filter_lines(reader, file, options, transform);
+  file.commit();
 }
 
 void run_learn(Options& o) {

@@ -71,7 +71,9 @@ int run(int argc, char** argv) {
     tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
   tfm::Translator translator(o.models, o.decode);
   tfm::LineReader reader(o.input);
-  translator.translate_stream(reader, stdout);
+  tfm::AtomicFile output("-");
+  translator.translate_stream(reader, output);
+  output.commit();
   return tfm::kExitOk;
 }
 

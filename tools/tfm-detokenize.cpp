@@ -55,7 +55,9 @@ int run(int argc, char** argv) {
   if (!o.quiet && !tfm::Detokenizer::has_builtin_rules(o.detokenizer.language))
     tfm::warn("no built-in rules for language " + o.detokenizer.language + ", using the generic ones");
   tfm::LineReader reader(o.input);
-  tfm::detokenize_lines(reader, detokenizer, o.filter, o.replace_invalid);
+  tfm::AtomicFile output("-");
+  tfm::detokenize_lines(reader, output, detokenizer, o.filter, o.replace_invalid);
+  output.commit();
   return tfm::kExitOk;
 }
 

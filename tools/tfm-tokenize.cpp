@@ -76,11 +76,13 @@ int run(int argc, char** argv) {
   tfm::LineReader reader(o.input);
   o.filter.terminate_last_line = [&](std::string_view line) { return !tokenizer.is_verbatim(line); };
   const bool replace = o.replace_invalid;
-  tfm::filter_lines(reader, o.filter, [&](std::string_view line, std::size_t number, std::string& out) {
+  tfm::AtomicFile output("-");
+  tfm::filter_lines(reader, output, o.filter, [&](std::string_view line, std::size_t number, std::string& out) {
     if (tfm::is_valid_utf8(line)) return tokenizer.tokenize(line, out);
     if (!replace) throw tfm::InputError(o.input, number, "invalid UTF-8");
     tokenizer.tokenize(tfm::replace_invalid_utf8(line), out);
   });
+  output.commit();
   return tfm::kExitOk;
 }
 

@@ -13,6 +13,7 @@
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
+#include "tfm/core/parallel.h"
 #include "tfm/core/progress.h"
 #include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
@@ -168,6 +169,40 @@ TEST_CASE("AtomicFile appears only on commit") {
   std::getline(in, text);
   CHECK(text == "complete");
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("filter_lines writes to its sink in input order, whatever the threads") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "tfm_filter_lines_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string input, expected;
+  for (int i = 1; i <= 1000; ++i) {
+    input += std::string(static_cast<std::size_t>(i % 7), 'a') + "\n";
+    expected += std::to_string(i) + ":" + std::to_string(i % 7) + "\n";
+  }
+  input += "last";  // no final newline: its output gets one unless told otherwise
+  expected += "1001:4";
+  std::ofstream(dir / "in.txt", std::ios::binary) << input;
+  const auto transform = [](std::string_view line, std::size_t number, std::string& out) {
+    out = std::to_string(number) + ":" + std::to_string(line.size());
+  };
+  const auto read = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (const LineFilterOptions& options :
+       {LineFilterOptions{1, 64, false, {}}, LineFilterOptions{3, 16, false, {}},
+        LineFilterOptions{1, 64, true, {}}, LineFilterOptions{2, 5, false, [](std::string_view) { return false; }}}) {
+    LineReader reader((dir / "in.txt").string());
+    AtomicFile out((dir / "out.txt").string());
+    filter_lines(reader, out, options, transform);
+    CHECK_FALSE(fs::exists(dir / "out.txt"));  // the caller commits
+    out.commit();
+    CHECK(read(dir / "out.txt") == (options.terminate_last_line ? expected : expected + "\n"));
+    fs::remove(dir / "out.txt");
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("errors carry file and line") {

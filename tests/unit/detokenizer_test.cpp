@@ -166,7 +166,8 @@ TEST_CASE("invalid UTF-8 is an InputError naming file and line") {
   const auto path = (std::filesystem::temp_directory_path() / "tfm_detok_test_bad.txt").string();
   std::ofstream(path, std::ios::binary) << "fine\nbad \xC3\x28\n";
   LineReader reader(path);
-  CHECK_THROWS_WITH_AS(detokenize_lines(reader, Detokenizer({}), {}, false), (path + ":2: invalid UTF-8").c_str(),
-                       InputError);
+  AtomicFile out(path + ".out");
+  CHECK_THROWS_WITH_AS(detokenize_lines(reader, out, Detokenizer({}), {}, false),
+                       (path + ":2: invalid UTF-8").c_str(), InputError);
   std::filesystem::remove(path);
 }

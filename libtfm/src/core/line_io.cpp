@@ -181,6 +181,10 @@ void AtomicFile::write(std::string_view data) {
     throw IoError(path_ == "-" ? "<stdout>" : path_, "write failed", errno);
 }
 
+void AtomicFile::flush() {
+  if (std::fflush(file_) != 0) throw IoError(path_ == "-" ? "<stdout>" : path_, "write failed", errno);
+}
+
 void AtomicFile::commit() {
   if (file_ == stdout) {
     if (std::fflush(stdout) != 0) throw IoError("<stdout>", "write failed", errno);

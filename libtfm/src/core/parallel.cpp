@@ -16,11 +16,6 @@ namespace tfm {
 
 namespace {
 
-void write_stdout(std::string_view data) {
-  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size())
-    throw IoError("<stdout>", "write failed", errno);
-}
-
 // A batch of lines stored back to back, and their outputs: one buffer per
 // worker holding its share of the lines' outputs, each ended by '\n'.
 struct Chunk {
@@ -141,25 +136,27 @@ bool read_chunk(LineReader& reader, const LineFilterOptions& options, std::size_
   return true;
 }
 
-void write_chunk(const Chunk& chunk) {
-  for (const auto& out : chunk.outputs) write_stdout(out);
+void write_chunk(const Chunk& chunk, AtomicFile& sink) {
+  for (const auto& out : chunk.outputs) sink.write(out);
 }
 
-void filter_unbuffered(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+void filter_unbuffered(LineReader& reader, AtomicFile& sink, const LineFilterOptions& options,
+                       const LineTransform& transform) {
   std::string_view line;
   std::string out;
   while (reader.next(line)) {
     out.clear();
     transform(line, reader.line_number(), out);
     if (newline_after(reader, options, line)) out.push_back('\n');
-    write_stdout(out);
-    std::fflush(stdout);
+    sink.write(out);
+    sink.flush();
   }
 }
 
 // With several threads, the calling thread reads the next chunk and writes
 // the previous one while the workers transform the current one.
-void filter_pipelined(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
+void filter_pipelined(LineReader& reader, AtomicFile& sink, const LineFilterOptions& options,
+                      const LineTransform& transform) {
   const auto threads = static_cast<std::size_t>(options.threads);
   const std::size_t chunk_size = options.chunk_lines * threads;
   WorkerPool pool(threads);
@@ -172,7 +169,7 @@ void filter_pipelined(LineReader& reader, const LineFilterOptions& options, cons
     Chunk& other = chunks[1 - current];
     start_chunk(pool, chunk, errors, transform);
     try {
-      if (previous) write_chunk(other);
+      if (previous) write_chunk(other, sink);
       have = read_chunk(reader, options, chunk_size, other);
     } catch (...) {
       pool.wait();
@@ -184,14 +181,15 @@ void filter_pipelined(LineReader& reader, const LineFilterOptions& options, cons
     previous = true;
     current = 1 - current;
   }
-  if (previous) write_chunk(chunks[1 - current]);
+  if (previous) write_chunk(chunks[1 - current], sink);
 }
 
 }  // namespace
 
-void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform) {
-  if (options.unbuffered) return filter_unbuffered(reader, options, transform);
-  if (options.threads > 1) return filter_pipelined(reader, options, transform);
+void filter_lines(LineReader& reader, AtomicFile& sink, const LineFilterOptions& options,
+                  const LineTransform& transform) {
+  if (options.unbuffered) return filter_unbuffered(reader, sink, options, transform);
+  if (options.threads > 1) return filter_pipelined(reader, sink, options, transform);
   // One thread: lines go straight from the reader's buffer to the transform,
   // outputs are gathered and written 64 KiB at a time.
   std::string_view line;
@@ -202,11 +200,11 @@ void filter_lines(LineReader& reader, const LineFilterOptions& options, const Li
     buffer.append(out);
     if (newline_after(reader, options, line)) buffer.push_back('\n');
     if (buffer.size() >= (1u << 16)) {
-      write_stdout(buffer);
+      sink.write(buffer);
       buffer.clear();
     }
   }
-  write_stdout(buffer);
+  sink.write(buffer);
 }
 
 int available_threads() {

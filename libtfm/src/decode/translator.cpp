@@ -108,7 +108,7 @@ std::vector<std::string> Translator::translate(const std::vector<std::string>& l
   return out;
 }
 
-void Translator::translate_stream(LineReader& reader, std::FILE* out) {
+void Translator::translate_stream(LineReader& reader, AtomicFile& out) {
   const std::size_t chunk = options_.unbuffered ? 1 : static_cast<std::size_t>(options_.maxi_batch);
   std::vector<std::string> lines;
   std::string_view line;
@@ -119,10 +119,10 @@ void Translator::translate_stream(LineReader& reader, std::FILE* out) {
     while (lines.size() < chunk && (more = reader.next(line))) lines.emplace_back(line);
     if (lines.empty()) break;
     for (const auto& o : translate(lines, first, reader.path() == "-" ? "stdin" : reader.path())) {
-      std::fwrite(o.data(), 1, o.size(), out);
-      std::fputc('\n', out);
+      out.write(o);
+      out.write("\n");
     }
-    if (options_.unbuffered) std::fflush(out);
+    if (options_.unbuffered) out.flush();
   }
 }
 

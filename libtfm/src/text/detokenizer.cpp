@@ -442,11 +442,11 @@ bool Detokenizer::has_builtin_rules(std::string_view language) {
   return language == "cs" || language == "en" || language == "fr" || language == "it" || language == "fi";
 }
 
-void detokenize_lines(LineReader& reader, const Detokenizer& detokenizer, const LineFilterOptions& options,
-                      bool replace_invalid) {
+void detokenize_lines(LineReader& reader, AtomicFile& sink, const Detokenizer& detokenizer,
+                      const LineFilterOptions& options, bool replace_invalid) {
   LineFilterOptions filter = options;
   filter.terminate_last_line = [](std::string_view line) { return !Detokenizer::copies_as_is(line); };
-  filter_lines(reader, filter, [&](std::string_view line, std::size_t line_number, std::string& out) {
+  filter_lines(reader, sink, filter, [&](std::string_view line, std::size_t line_number, std::string& out) {
     if (is_valid_utf8(line)) {
       detokenizer.detokenize(line, out);
       return;

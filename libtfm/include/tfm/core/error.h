@@ -1,6 +1,13 @@
-// Errors thrown by libtfm. The library never prints or exits; tools catch these
+// Errors thrown by libtfm. The library never exits and never writes to
+// standard output: it returns results or writes to sinks its caller passes
+// (filter_lines, Translator::translate_stream), and throws; tools catch these
 // in run_tool() (cli.h) and turn them into `tfm-<tool>: message` plus an exit
-// code: UsageError → 2, everything else → 1.
+// code: UsageError → 2, everything else → 1. Diagnostics go to stderr only
+// through cli.h's warn()/note() and progress.h.
+// The one exception: a rank of a data-parallel training job that cannot go on
+// ends the whole job (Collective::abort in train/collective.h: message, then
+// MPI_Abort and _Exit), because an exception on one rank cannot reach the
+// others, which would wait for it forever.
 #pragma once
 
 #include <cstddef>

@@ -60,7 +60,9 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
+  // Throw IoError naming the file ("<stdout>" for "-") when writing fails.
   void write(std::string_view data);
+  void flush();
   FILE* stream() { return file_; }
   void commit();
   const std::string& path() const { return path_; }

@@ -10,6 +10,7 @@
 
 namespace tfm {
 
+class AtomicFile;
 class LineReader;
 
 struct LineFilterOptions {
@@ -29,12 +30,13 @@ using LineTransform =
     std::function<void(std::string_view line, std::size_t line_number, std::string& out)>;
 
 // Reads all lines of `reader`, applies `transform`, writes each result plus
-// '\n' to stdout in input order. With several threads, a pool of workers
+// '\n' to `out` in input order (the caller commits it). With several threads, a pool of workers
 // transforms one chunk (chunk_lines × threads lines) while the calling thread
 // reads the next and writes the previous: memory is bounded by two chunks.
 // Output is written as it is ready, so a failing run leaves the output of
-// the lines before the failing chunk on stdout.
-void filter_lines(LineReader& reader, const LineFilterOptions& options, const LineTransform& transform);
+// the lines before the failing chunk in `out`. Throws IoError when writing fails.
+void filter_lines(LineReader& reader, AtomicFile& out, const LineFilterOptions& options,
+                  const LineTransform& transform);
 
 // Hardware threads available to this process (at least 1).
 int available_threads();

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 
 namespace tfm {
 
+class AtomicFile;
 class LineReader;
 
 struct DecodeOptions {
@@ -54,7 +54,7 @@ class Translator {
                                      const std::string& source);
   // Reads every line of `reader`, writes the outputs to `out` in order,
   // maxi_batch lines at a time (one at a time, flushed, when unbuffered).
-  void translate_stream(LineReader& reader, std::FILE* out);
+  void translate_stream(LineReader& reader, AtomicFile& out);
 
   const Vocabulary& vocabulary() const { return vocabulary_; }
 

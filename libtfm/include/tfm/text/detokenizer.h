@@ -26,6 +26,7 @@
 
 namespace tfm {
 
+class AtomicFile;
 class LineReader;
 struct LineFilterOptions;
 namespace detail {
@@ -68,12 +69,12 @@ class Detokenizer {
   friend class detail::WordJoiner;
 };
 
-// Detokenizes every line of `reader` to standard output in input order (in
+// Detokenizes every line of `reader` into `out` in input order (in
 // parallel per `options`, same output for any thread count). A line of
 // invalid UTF-8 throws InputError `<file>:<line>: invalid UTF-8`, unless
 // `replace_invalid`, which turns each bad sequence into U+FFFD first. A last
 // line without '\n' that is copied as it is stays without one, as in Perl.
-void detokenize_lines(LineReader& reader, const Detokenizer& detokenizer,
+void detokenize_lines(LineReader& reader, AtomicFile& out, const Detokenizer& detokenizer,
                       const LineFilterOptions& options, bool replace_invalid);
 
 }  // namespace tfm

@@ -32,7 +32,8 @@ class Collective {
   virtual void finish_sums() = 0;
   // Rank 0's `bytes` bytes at `data` to every rank.
   virtual void broadcast(void* data, std::size_t bytes) = 0;
-  // Ends every rank at once after printing "<tool>: rank R: message" here.
+  // Ends every rank at once after printing "<tool>: rank R: message" here:
+  // the one place the library exits (see core/error.h for why).
   [[noreturn]] void abort(const std::string& message, int exit_code);
 
  protected:
