@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "tfm/core/splitmix64.h"
 
 namespace tfm {
 
@@ -48,14 +49,6 @@ void close_batch(Batching& batching, std::size_t end, std::span<const std::uint3
   batching.padding.source_padded += static_cast<std::uint64_t>(source_max) * (end - begin);
   batching.padding.target_padded += static_cast<std::uint64_t>(target_max) * (end - begin);
   batching.offsets.push_back(end);
-}
-
-// splitmix64: a good 64-bit mix, for seeding and as the generator itself.
-std::uint64_t mix(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -112,15 +105,14 @@ Batching make_batches(std::span<const std::uint32_t> source_sizes, std::span<con
 }
 
 std::vector<std::size_t> shuffled_order(std::size_t n, std::uint64_t seed, std::uint64_t epoch) {
-  std::uint64_t state = seed;
-  state = mix(state) ^ epoch;
-  mix(state);
+  SplitMix64 random(SplitMix64(seed).next() ^ epoch);
+  random.next();  // discarded: the shuffles of runs made before stay the same
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   // Fisher–Yates with our own bounded draw (std::shuffle and the standard
   // distributions differ between library versions).
   for (std::size_t i = n; i > 1; --i) {
-    const auto j = static_cast<std::size_t>((static_cast<unsigned __int128>(mix(state)) * i) >> 64);
+    const auto j = static_cast<std::size_t>((static_cast<unsigned __int128>(random.next()) * i) >> 64);
     std::swap(order[i - 1], order[j]);
   }
   return order;

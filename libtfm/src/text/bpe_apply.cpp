@@ -8,6 +8,7 @@
 
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
+#include "tfm/core/splitmix64.h"
 #include "tfm/core/utf8.h"
 #include "tfm/text/vocab.h"
 #include "flat_map.h"
@@ -107,19 +108,10 @@ class BpeSegmentCache {
   std::vector<Recent> recent_;
 };
 
-// SplitMix64 seeded per line: dropout decisions depend on (seed, line) only.
-class BpeApplier::Random {
+// Seeded per line: dropout decisions depend on (seed, line) only.
+class BpeApplier::Random : public SplitMix64 {
  public:
-  Random(std::uint64_t seed, std::uint64_t line) : state_(seed ^ (line * 0xD1B54A32D192ED03ull)) {}
-  double uniform() {  // in [0, 1)
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
-
- private:
-  std::uint64_t state_;
+  Random(std::uint64_t seed, std::uint64_t line) : SplitMix64(seed ^ (line * 0xD1B54A32D192ED03ull)) {}
 };
 
 namespace {
