@@ -84,7 +84,7 @@ TEST_CASE("vocabulary from a word-count file") {
   const auto vocabulary = Vocabulary::from_counts(path, 2);
   CHECK(vocabulary.tokens() == std::vector<std::string>{"<pad>", "<unk>", "<s>", "</s>", "der", "Die", "Grüße"});
   CHECK(vocabulary.id("der") == 4);
-  CHECK(vocabulary.id("rare@@") == Vocabulary::kUnk);
+  CHECK(vocabulary.id("rare@@") == kUnkId);
   CHECK(Vocabulary::from_counts(path).size() == 8);
   CHECK(error_of([&] { Vocabulary::from_counts(dir.write("a", "der 5\nohne\n")); }) ==
         (dir.path / "a").string() + ":2: expected 'token count', found no count");
@@ -102,8 +102,8 @@ TEST_CASE("vocabulary lookups stay right as the table grows") {
   for (int i = 0; i < 20000; ++i) tokens.push_back("tok" + std::to_string(i * 7919) + (i % 3 ? "@@" : ""));
   const Vocabulary vocabulary(tokens, "test");
   for (std::uint32_t id = 0; id < tokens.size(); ++id) REQUIRE(vocabulary.id(tokens[id]) == id);
-  CHECK(vocabulary.id("tok1") == Vocabulary::kUnk);
-  CHECK(vocabulary.id("") == Vocabulary::kUnk);
+  CHECK(vocabulary.id("tok1") == kUnkId);
+  CHECK(vocabulary.id("") == kUnkId);
   CHECK_FALSE(vocabulary.contains("tok7919"));
   CHECK(vocabulary.contains("tok7919@@"));
   tokens.push_back("tok7919@@");
@@ -122,7 +122,7 @@ TEST_CASE("clean-corpus-n filtering, example table") {
   Vocabulary vocabulary;
   std::vector<std::uint32_t> ids;
   line_to_ids("  <s>\tx  </s> ", vocabulary, ids);
-  CHECK(ids == std::vector<std::uint32_t>{Vocabulary::kBos, Vocabulary::kUnk, Vocabulary::kEos});
+  CHECK(ids == std::vector<std::uint32_t>{kBosId, kUnkId, kEosId});
 }
 
 TEST_CASE("reading a parallel corpus counts every drop and checks its input") {
@@ -313,7 +313,7 @@ TEST_CASE("batch file with separate vocabularies, and files of the wrong kind") 
   REQUIRE(reader.next(batch));
   // Both pairs have size 3 (odd): the longer source comes first.
   CHECK(batch.lines == std::vector<std::uint64_t>{0, 1});
-  CHECK(batch.target[1] == std::vector<std::uint32_t>{4, Vocabulary::kUnk});
+  CHECK(batch.target[1] == std::vector<std::uint32_t>{4, kUnkId});
   CHECK(batch.source_tokens() == 3);
   CHECK(describe_file(path).find("vocabulary: source 6 tokens, target 5 tokens") != std::string::npos);
 

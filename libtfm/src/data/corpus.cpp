@@ -50,7 +50,7 @@ void shrink(TokenizedSide& side, std::size_t kept) {
 }
 
 std::uint64_t count_unknown(const TokenizedSide& side) {
-  return static_cast<std::uint64_t>(std::count(side.tokens.begin(), side.tokens.end(), Vocabulary::kUnk));
+  return static_cast<std::uint64_t>(std::count(side.tokens.begin(), side.tokens.end(), kUnkId));
 }
 
 }  // namespace

@@ -14,8 +14,6 @@ namespace tfm {
 
 namespace {
 
-const std::vector<std::string> kSpecialTokens{"<pad>", "<unk>", "<s>", "</s>"};
-
 // A fast string hash, 8 bytes at a time (tokens are short; quality matters
 // only enough to spread them over the table).
 std::uint32_t token_hash(std::string_view token) {
@@ -36,11 +34,11 @@ std::uint32_t token_hash(std::string_view token) {
 }  // namespace
 
 Vocabulary::Vocabulary() {
-  for (const auto& token : kSpecialTokens) add(token, "", 0);
+  for (const auto& token : kSpecialTokens) add(std::string(token), "", 0);
 }
 
 Vocabulary::Vocabulary(std::vector<std::string> tokens, const std::string& source) {
-  if (tokens.size() < kSpecials || !std::equal(kSpecialTokens.begin(), kSpecialTokens.end(), tokens.begin()))
+  if (tokens.size() < kSpecialTokens.size() || !std::equal(kSpecialTokens.begin(), kSpecialTokens.end(), tokens.begin()))
     throw Error(fmt::format("{}: vocabulary does not start with <pad> <unk> <s> </s>", source));
   for (auto& token : tokens) add(std::move(token), source, 0);
 }
@@ -108,7 +106,7 @@ Vocabulary Vocabulary::load(const hdf5::Group& group, const std::string& name) {
 
 std::uint32_t Vocabulary::id(std::string_view token) const {
   const std::uint32_t id = slots_[find_slot(token, token_hash(token))].id;
-  return id == kNone ? kUnk : id;
+  return id == kNone ? kUnkId : id;
 }
 
 }  // namespace tfm

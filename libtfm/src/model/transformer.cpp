@@ -224,9 +224,8 @@ void check_sentence(const std::vector<std::uint32_t>& s, std::size_t index,
                      fmt::format("sentence of {} tokens is longer than max_positions − 1 = {}",
                                  s.size(), config.max_positions - 1));
   // Ids 0..3 are <pad> <unk> <s> </s>: a sentence holds words and <unk>.
-  constexpr std::uint32_t kUnk = 1;
   for (auto id : s)
-    if ((id < 4 && id != kUnk) || static_cast<std::int64_t>(id) >= config.vocab_size)
+    if ((id < kSpecialTokens.size() && id != kUnkId) || static_cast<std::int64_t>(id) >= config.vocab_size)
       throw InputError(side, index + 1,
                        fmt::format("token id {} is neither <unk> (1) nor in the vocabulary [4, {})", id,
                                    config.vocab_size));

@@ -59,7 +59,7 @@ struct CorpusStats {
 };
 
 // Splits `line` at runs of ASCII whitespace (space, tab, CR, FF, VT) into ids
-// (kUnk for tokens not in the vocabulary).
+// (kUnkId for tokens not in the vocabulary).
 void line_to_ids(std::string_view line, const Vocabulary& vocabulary, std::vector<std::uint32_t>& ids);
 
 // Why clean-corpus-n drops a pair of these lengths (the first rule that applies).

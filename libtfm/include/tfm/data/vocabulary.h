@@ -10,15 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "tfm/data/special_tokens.h"
 #include "tfm/io/hdf5.h"
 
 namespace tfm {
 
 class Vocabulary {
  public:
-  static constexpr std::uint32_t kPad = 0, kUnk = 1, kBos = 2, kEos = 3;
-  static constexpr std::size_t kSpecials = 4;
-
   // Only the four special tokens.
   Vocabulary();
   // From a full token list whose first four entries are the special tokens;
@@ -37,7 +35,7 @@ class Vocabulary {
   static Vocabulary load(const hdf5::Group& group, const std::string& name);
 
   std::size_t size() const { return tokens_.size(); }
-  // kUnk for a token not in the vocabulary.
+  // kUnkId for a token not in the vocabulary.
   std::uint32_t id(std::string_view token) const;
   bool contains(std::string_view token) const;
   const std::string& token(std::uint32_t id) const { return tokens_.at(id); }

@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace tfm {
+#include "tfm/data/special_tokens.h"
 
-// Special token ids of every tfm vocabulary.
-constexpr std::int32_t kPadId = 0, kUnkId = 1, kBosId = 2, kEosId = 3;
+namespace tfm {
 
 struct ModelConfig {
   std::int64_t vocab_size = 0;  // joint source/target vocabulary, specials included
