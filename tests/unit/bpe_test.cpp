@@ -14,7 +14,7 @@
 #include "tfm/text/bpe_apply.h"
 #include "tfm/text/bpe_codes.h"
 #include "tfm/text/bpe_learn.h"
-#include "tfm/text/vocab.h"
+#include "tfm/text/word_counts.h"
 
 using namespace tfm;
 

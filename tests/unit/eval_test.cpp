@@ -14,7 +14,7 @@
 #include "tfm/eval/report.h"
 #include "tfm/eval/significance.h"
 #include "tfm/eval/ter.h"
-#include "tfm/eval/tokenize.h"
+#include "tfm/eval/sacrebleu_tokenizers.h"
 
 using namespace tfm;
 

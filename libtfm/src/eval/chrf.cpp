@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "tfm/core/utf8.h"
-#include "tfm/eval/tokenize.h"
+#include "tfm/eval/sacrebleu_tokenizers.h"
 #include "ngram_ids.h"
 
 namespace tfm {

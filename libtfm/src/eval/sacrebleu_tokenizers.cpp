@@ -1,4 +1,4 @@
-#include "tfm/eval/tokenize.h"
+#include "tfm/eval/sacrebleu_tokenizers.h"
 
 #include <algorithm>
 #include <array>

@@ -7,11 +7,11 @@
 #include <thread>
 
 #include "tfm/core/error.h"
+#include "tfm/core/flat_map.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/splitmix64.h"
 #include "tfm/core/utf8.h"
-#include "tfm/text/vocab.h"
-#include "flat_map.h"
+#include "tfm/text/word_counts.h"
 
 namespace tfm {
 
@@ -100,7 +100,7 @@ class BpeSegmentCache {
     std::atomic_flag* flag_;
   };
   static std::uint64_t hash_of(std::string_view word) {
-    const std::uint64_t h = hash_bytes(word);
+    const std::uint64_t h = hash_string(word);
     return h == ~std::uint64_t(0) ? h - 1 : h;  // ~0 marks an empty FlatMap slot
   }
   bool concurrent_;

@@ -5,11 +5,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tfm/core/flat_map.h"
 #include "tfm/core/progress.h"
 #include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
 #include "tfm/text/bpe_codes.h"
-#include "flat_map.h"
 
 namespace tfm {
 

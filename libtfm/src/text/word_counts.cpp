@@ -1,4 +1,4 @@
-#include "tfm/text/vocab.h"
+#include "tfm/text/word_counts.h"
 
 #include <algorithm>
 #include <array>
@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "tfm/core/error.h"
+#include "tfm/core/flat_map.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/utf8.h"
-#include "flat_map.h"
 
 namespace tfm {
 
@@ -42,7 +42,7 @@ std::uint64_t word_head(std::string_view word, const char* end) {
 }
 
 std::uint64_t word_hash(std::string_view word, std::uint64_t head) {
-  if (word.size() > 8) return hash_bytes(word);
+  if (word.size() > 8) return hash_string(word);
   std::uint64_t h = (head ^ word.size()) * 0x9E3779B97F4A7C15ull;
   h ^= h >> 32;
   return h * 0xBF58476D1CE4E5B9ull;

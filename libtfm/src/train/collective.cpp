@@ -183,7 +183,7 @@ std::unique_ptr<Collective> join_job(double timeout_seconds) {
 #endif
 }
 
-std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t hash) {
+std::uint64_t fingerprint_bytes(const void* data, std::size_t bytes, std::uint64_t hash) {
   const auto* p = static_cast<const unsigned char*>(data);
   std::size_t i = 0;
   // Eight bytes at a time: FNV-1a's mixing per 64-bit word.

@@ -148,9 +148,9 @@ void Run::share_start() {
   ParamStore& params = model_->params();
   Adam& adam = trainer_->adam();
   // The same command on every host, but batch files could still differ.
-  std::uint64_t vocabulary_hash = kHashStart;
+  std::uint64_t vocabulary_hash = kFingerprintStart;
   for (const std::string& token : reader_.vocabulary().tokens())
-    vocabulary_hash = hash_bytes("\n", 1, hash_bytes(token.data(), token.size(), vocabulary_hash));
+    vocabulary_hash = fingerprint_bytes("\n", 1, fingerprint_bytes(token.data(), token.size(), vocabulary_hash));
   std::uint64_t mine[2] = {static_cast<std::uint64_t>(params.size()), vocabulary_hash};
   std::uint64_t lead_model[2] = {mine[0], mine[1]};
   job_.broadcast(lead_model, sizeof lead_model);
@@ -172,7 +172,7 @@ void Run::share_start() {
 void Run::check_ranks_agree() {
   if (job_.size() == 1) return;
   ParamStore& params = model_->params();
-  std::uint64_t mine = hash_bytes(params.values(), static_cast<std::size_t>(params.size()) * sizeof(float));
+  std::uint64_t mine = fingerprint_bytes(params.values(), static_cast<std::size_t>(params.size()) * sizeof(float));
   std::uint64_t lead_hash = mine;
   job_.broadcast(&lead_hash, sizeof lead_hash);
   double differing = lead_hash == mine ? 0.0 : 1.0;

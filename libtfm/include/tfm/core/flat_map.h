@@ -1,5 +1,7 @@
-// Internal to libtfm's text module (not installed): a small open-addressing
-// hash map for the BPE learner's and applier's hot lookups.
+// The library's hash map and string hash: FlatMap, open addressing over
+// 64-bit keys with values stored in the slots (no allocation per entry), and
+// hash_string for words and tokens. The BPE learner and applier and the word
+// counter use them on their hot paths.
 #pragma once
 
 #include <bit>
@@ -14,7 +16,7 @@ namespace tfm {
 
 // A fast 64-bit hash of a short string (words), eight bytes at a time with
 // multiply-xorshift mixing; good enough for hash tables, not cryptographic.
-inline std::uint64_t hash_bytes(std::string_view text) {
+inline std::uint64_t hash_string(std::string_view text) {
   std::uint64_t h = 0x9E3779B97F4A7C15ull ^ text.size();
   const char* p = text.data();
   std::size_t n = text.size();

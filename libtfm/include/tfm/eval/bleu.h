@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "tfm/eval/metric.h"
-#include "tfm/eval/tokenize.h"
+#include "tfm/eval/sacrebleu_tokenizers.h"
 
 namespace tfm {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "tfm/eval/metric.h"
-#include "tfm/eval/tokenize.h"
+#include "tfm/eval/sacrebleu_tokenizers.h"
 
 namespace tfm {
 

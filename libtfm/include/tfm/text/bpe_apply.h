@@ -19,7 +19,7 @@
 
 #include "tfm/text/bpe_codes.h"
 #include "tfm/text/bpe_glossary.h"
-#include "tfm/text/vocab.h"
+#include "tfm/text/word_counts.h"
 
 namespace tfm {
 

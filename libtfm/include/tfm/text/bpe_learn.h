@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "tfm/text/vocab.h"
+#include "tfm/text/word_counts.h"
 
 namespace tfm {
 

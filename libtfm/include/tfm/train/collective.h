@@ -53,9 +53,11 @@ std::unique_ptr<Collective> join_job(double timeout_seconds);
 // A job of one rank.
 std::unique_ptr<Collective> single_process();
 
-// A 64-bit FNV-1a hash of `bytes` bytes, continuing from `hash`: cheap
-// evidence that the ranks hold the same parameters and vocabulary.
-inline constexpr std::uint64_t kHashStart = 14695981039346656037ull;
-std::uint64_t hash_bytes(const void* data, std::size_t bytes, std::uint64_t hash = kHashStart);
+// A 64-bit fingerprint of `bytes` bytes, continuing from `hash`: cheap
+// evidence that the ranks hold the same parameters and vocabulary. FNV-1a's
+// offset basis and prime, but applied to whole 64-bit words (the last bytes
+// one at a time), so it is not FNV-1a's value; it only ever meets itself.
+inline constexpr std::uint64_t kFingerprintStart = 14695981039346656037ull;
+std::uint64_t fingerprint_bytes(const void* data, std::size_t bytes, std::uint64_t hash = kFingerprintStart);
 
 }  // namespace tfm
