@@ -1,6 +1,7 @@
-// The text preprocessing of sacrebleu 2.x, reproduced code point for code point:
-// Python's str.split()/rstrip()/strip()/lower(), the BLEU tokenizers (13a, intl,
-// zh, char, none) and the TER (tercom) normalizer. All functions take VALID UTF-8
+// sacrebleu 2.x's tokenizers, reproduced code point for code point: those of
+// BLEU (13a, intl, zh, char, none) and the TER (tercom) normalizer; with
+// python_strings.h, all of sacrebleu's text preprocessing. (Moses' tokenizer,
+// for training data, is text/tokenizer.h.) All functions take VALID UTF-8
 // (callers validate input lines first) and never throw except where noted.
 #pragma once
 
@@ -8,19 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace tfm {
+#include "tfm/eval/python_strings.h"
 
-// Python's str.split() with no argument: fields between runs of Unicode
-// whitespace (str.isspace), appended to `out` (which is cleared first).
-void python_split(std::string_view text, std::vector<std::string_view>& out);
-// Python's str.rstrip() / str.strip() with no argument.
-std::string_view python_rstrip(std::string_view text);
-std::string_view python_strip(std::string_view text);
-// Python's str.lower(): full mappings (U+0130 becomes two code points) and
-// the final-sigma rule (Σ at the end of a word becomes ς).
-std::string python_lower(std::string_view text);
-// ' '.join(text.split()): single spaces between fields, none at the ends.
-std::string python_normalize_spaces(std::string_view text);
+namespace tfm {
 
 // sacrebleu's BLEU tokenizers (`-tok`).
 enum class BleuTokenizer { k13a, kIntl, kZh, kChar, kNone };
