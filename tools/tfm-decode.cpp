@@ -12,8 +12,7 @@
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
 #include "tfm/decode/translator.h"
-#include "tfm/tensor/gemm.h"
-#include "tfm/tensor/threads.h"
+#include "tfm/tensor/engine_setup.h"
 
 namespace {
 
@@ -63,12 +62,8 @@ int run(int argc, char** argv) {
   tfm::po::variables_map vm;
   if (!tfm::parse_command_line(info, declare(o), argc, argv, vm)) return tfm::kExitOk;
   if (o.models.empty()) throw tfm::UsageError("-m MODEL is required (try 'tfm-decode --help')");
-  if (o.threads < 1) throw tfm::UsageError("--threads must be at least 1");
   tfm::validate(o.decode);
-  tfm::set_engine_threads(o.threads);
-  tfm::Precision precision = tfm::parse_precision(o.precision);
-  if (tfm::set_gemm_precision(precision) != precision)
-    tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
+  tfm::apply_engine_settings({o.threads, o.precision}, true);
   tfm::Translator translator(o.models, o.decode);
   tfm::LineReader reader(o.input);
   tfm::AtomicFile output("-");

@@ -8,8 +8,7 @@
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/model/config.h"
-#include "tfm/tensor/gemm.h"
-#include "tfm/tensor/threads.h"
+#include "tfm/tensor/engine_setup.h"
 #include "tfm/train/run.h"
 #include "tfm/train/trainer.h"
 
@@ -111,15 +110,10 @@ int run(int argc, char** argv) {
   if (!tfm::parse_command_line(info, declare(o), argc, argv, vm)) return tfm::kExitOk;
   if (o.run.batches.empty() || o.run.run_dir.empty())
     throw tfm::UsageError("--batches and --output are required (try 'tfm-train --help')");
-  if (o.threads < 1) throw tfm::UsageError("--threads must be at least 1");
   o.run.limits.max_time = tfm::parse_duration(o.max_time);
   tfm::ModelConfig config = model_config(o, vm);
   tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
-  tfm::set_engine_threads(o.threads);
-  tfm::Precision precision = tfm::parse_precision(o.precision);
-  if (precision == tfm::Precision::kInt8) throw tfm::UsageError("--precision int8 is for decoding (tfm-decode) only");
-  if (tfm::set_gemm_precision(precision) != precision)
-    tfm::note("this CPU has neither AVX512-BF16 nor AMX: computing in fp32");
+  tfm::apply_engine_settings({o.threads, o.precision}, false);
   return tfm::run_training(config, o.trainer, o.run);
 }
 
