@@ -68,7 +68,7 @@ po::options_description describe(Options& o) {
       ("paired-ar", po::bool_switch(&o.paired_ar), "paired approximate randomization test (-par)")
       ("paired-bs-n", po::value(&e.paired_bs_n)->default_value(e.paired_bs_n), "bootstrap resamples (-pbsn)")
       ("paired-ar-n", po::value(&e.paired_ar_n)->default_value(e.paired_ar_n), "randomization trials (-parn)")
-      ("paired-jobs,j", po::value(&o.paired_jobs)->default_value(1), "accepted for sacrebleu; tfm-bleu uses all cores")
+      ("paired-jobs,j", po::value(&o.paired_jobs)->default_value(1), "accepted for sacrebleu; tfm-bleu picks its threads itself")
       ("quiet,q", po::bool_switch(&o.quiet), "no warnings")
       ("short", po::bool_switch(&e.short_signature), "short signature in text output (-sh)")
       ("score-only,b", po::bool_switch(&e.score_only), "print the score only")

@@ -56,8 +56,9 @@ void install_stop_handlers();
 // install_stop_handlers(), and SIGINT and SIGTERM blocked in the calling
 // thread and the threads it starts later: they are only picked up by
 // stop_signal(), between units of work, and never interrupt a computation
-// (for the training engine: on this VM a handler interrupting AVX-512 code
-// intermittently corrupted the oneDNN kernel's state).
+// (for the training engine: on one development VM, a handler interrupting
+// AVX-512 code now and then corrupted the oneDNN kernel's state; whether
+// other machines do the same is unknown, and deferring costs nothing).
 void defer_stop_signals();
 // The signal that asked us to stop, or 0.
 int stop_signal();

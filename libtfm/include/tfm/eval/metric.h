@@ -78,8 +78,9 @@ class Metric {
   std::vector<Score> sentence_scores(const Lines& hyps) const;
 };
 
-// Runs body(begin, end) over disjoint ranges covering [0, n), on up to the
-// machine's hardware threads (one for small n). Bodies write only their own
+// Runs body(begin, end) over disjoint ranges covering [0, n), on up to 8 of
+// the machine's hardware threads, one per 1,000 items at least (one thread
+// for small n). Bodies write only their own
 // range, so results do not depend on the number of threads. Rethrows the
 // first exception a body threw.
 void for_each_chunk(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body);

@@ -50,10 +50,12 @@ const char* bf16_isa();
 // bf16 copies of weights, so that bf16 products round them once per update
 // instead of at every call: after add_bf16_shadow(values, n), an operand of
 // gemm() lying within [values, values + n) is read from the copy (same
-// offsets). (gemm_batched() rounds its operands, activations, itself.) refresh_bf16_shadows() re-rounds every copy from its
-// values: call it after any change of the values and before the next
-// product (training: once per optimizer step). Not thread-safe: call both
-// between products. clear_bf16_shadows() forgets them all.
+// offsets). gemm_batched() never reads them: its operands are activations,
+// which it rounds itself.
+// refresh_bf16_shadows() re-rounds every copy from its values: call it after
+// any change of the values and before the next product (training: once per
+// optimizer step). Not thread-safe: call both between products.
+// clear_bf16_shadows() forgets them all.
 void add_bf16_shadow(const float* values, std::int64_t n);
 void refresh_bf16_shadows();
 void clear_bf16_shadows();
