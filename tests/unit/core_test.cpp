@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
@@ -203,6 +205,22 @@ TEST_CASE("filter_lines writes to its sink in input order, whatever the threads"
     fs::remove(dir / "out.txt");
   }
   fs::remove_all(dir);
+}
+
+TEST_CASE("for_each_range covers [0, n) once in fixed ranges and rethrows the earliest error") {
+  for (std::size_t parts : {0, 1, 2, 3, 7}) {
+    std::vector<int> seen(100, 0);
+    for_each_range(seen.size(), parts, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) ++seen[i];
+    });
+    CHECK(std::count(seen.begin(), seen.end(), 1) == 100);
+  }
+  CHECK(split_point(10, 2, 5) == 4);
+  CHECK_THROWS_WITH_AS(for_each_range(10, 5,
+                                      [](std::size_t begin, std::size_t) {
+                                        if (begin >= 4) throw Error("range at " + std::to_string(begin));
+                                      }),
+                       "range at 4", Error);
 }
 
 TEST_CASE("errors carry file and line") {

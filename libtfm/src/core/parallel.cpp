@@ -112,7 +112,8 @@ void start_chunk(WorkerPool& pool, Chunk& chunk, std::vector<std::exception_ptr>
   const std::size_t n = chunk.size();
   chunk.outputs.resize(errors.size());
   pool.start([&chunk, &errors, &transform, n](std::size_t w, std::size_t workers) {
-    errors[w] = transform_range(chunk, n * w / workers, n * (w + 1) / workers, transform, chunk.outputs[w]);
+    errors[w] = transform_range(chunk, split_point(n, w, workers), split_point(n, w + 1, workers), transform,
+                                chunk.outputs[w]);
   });
 }
 
@@ -205,6 +206,24 @@ void filter_lines(LineReader& reader, AtomicFile& sink, const LineFilterOptions&
     }
   }
   sink.write(buffer);
+}
+
+void for_each_range(std::size_t n, std::size_t parts, const std::function<void(std::size_t, std::size_t)>& body) {
+  if (parts <= 1) return body(0, n);
+  std::vector<std::exception_ptr> errors(parts);
+  {
+    std::vector<std::jthread> threads;  // joined when leaving the block, also on an error
+    for (std::size_t t = 0; t < parts; ++t)
+      threads.emplace_back([&, t] {
+        try {
+          body(split_point(n, t, parts), split_point(n, t + 1, parts));
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+  }
+  for (const auto& error : errors)
+    if (error) std::rethrow_exception(error);
 }
 
 int available_threads() {

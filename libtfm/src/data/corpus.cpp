@@ -1,13 +1,12 @@
 #include "tfm/data/corpus.h"
 
 #include <algorithm>
-#include <exception>
-#include <future>
 
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
 #include "tfm/core/line_io.h"
+#include "tfm/core/parallel.h"
 #include "tfm/core/utf8.h"
 
 namespace tfm {
@@ -113,21 +112,14 @@ Drop drop_reason(std::size_t source_length, std::size_t target_length, const Cle
 ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                                     const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                                     const CleanConfig& config, CorpusStats& stats) {
-  // One thread a side: the vocabulary lookups are most of the time.
+  // One thread a side: the vocabulary lookups are most of the time. The
+  // source's error comes first, always.
   std::uint64_t source_lines = 0, target_lines = 0;
-  auto target_reading = std::async(std::launch::async, [&] {
-    return read_side(target_path, target_vocabulary, target_lines);
-  });
   ParallelCorpus corpus;
-  std::exception_ptr source_error;
-  try {
-    corpus.source = read_side(source_path, source_vocabulary, source_lines);
-  } catch (...) {
-    source_error = std::current_exception();
-  }
-  target_reading.wait();
-  if (source_error) std::rethrow_exception(source_error);  // the source's error first, always
-  corpus.target = target_reading.get();
+  for_each_range(2, 2, [&](std::size_t side, std::size_t) {
+    if (side == 0) corpus.source = read_side(source_path, source_vocabulary, source_lines);
+    else corpus.target = read_side(target_path, target_vocabulary, target_lines);
+  });
   if (source_lines != target_lines)
     throw Error(fmt::format("line counts differ: {} has {} lines, {} has {}", display_name(source_path),
                             source_lines, display_name(target_path), target_lines));

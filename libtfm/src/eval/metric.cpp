@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <exception>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "tfm/core/parallel.h"
 
 namespace tfm {
 
@@ -79,20 +79,7 @@ void for_each_chunk(std::size_t n, const std::function<void(std::size_t, std::si
   constexpr std::size_t kMinChunk = 1000;  // below this, threads cost more than they save
   const std::size_t threads =
       std::max<std::size_t>(1, std::min<std::size_t>({std::thread::hardware_concurrency(), 8, n / kMinChunk}));
-  if (threads == 1) return body(0, n);
-  std::vector<std::thread> workers;
-  std::vector<std::exception_ptr> errors(threads);
-  for (std::size_t t = 0; t < threads; ++t)
-    workers.emplace_back([&, t] {
-      try {
-        body(n * t / threads, n * (t + 1) / threads);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  for (auto& worker : workers) worker.join();
-  for (const auto& error : errors)
-    if (error) std::rethrow_exception(error);
+  for_each_range(n, threads, body);
 }
 
 std::string format_fixed(double value, int digits) {

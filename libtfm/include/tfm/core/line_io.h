@@ -1,4 +1,7 @@
-// Line-oriented input and crash-safe output files.
+// Line-oriented input (LineReader) and crash-safe output (AtomicFile). An
+// AtomicFile is also the sink the library's streaming functions write to
+// (filter_lines, Translator::translate_stream): the tool opens it, on a file
+// or on standard output ("-"), and commits it when the run succeeded.
 #pragma once
 
 #include <cstddef>

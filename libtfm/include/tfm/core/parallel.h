@@ -1,6 +1,11 @@
-// Streaming line processing in parallel with output in input order, for the
-// filters (tokenize, bpe apply, ...). The result never depends on the thread
-// count: each line is transformed independently and written in order.
+// Work over threads outside the tensor engine, always cut by fixed splits so
+// that results never depend on the thread count: for_each_range (a range of
+// items per thread: metrics, resampling, the two sides of a corpus) and
+// filter_lines (streaming line filters — tokenize, bpe apply, ... — with
+// output in input order). The engine's own pool is tensor/threads.h (tasks
+// fixed by tensor shapes, thousands per training step); word counting
+// (text/word_counts.h) hands out chunks of an input of unknown length as they
+// are read and merges them back in input order.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +17,16 @@ namespace tfm {
 
 class AtomicFile;
 class LineReader;
+
+// Where part t of `parts` starts when n items are cut into parts of equal
+// size (± 1): items [split_point(n, t, parts), split_point(n, t + 1, parts)).
+inline std::size_t split_point(std::size_t n, std::size_t t, std::size_t parts) { return n * t / parts; }
+
+// Runs body(begin, end) for each of the `parts` ranges of [0, n) given by
+// split_point, each on a thread of its own (on the caller when parts ≤ 1),
+// and returns when all are done. Bodies must write only what belongs to their
+// range. Rethrows the error of the earliest range that threw.
+void for_each_range(std::size_t n, std::size_t parts, const std::function<void(std::size_t, std::size_t)>& body);
 
 struct LineFilterOptions {
   int threads = 1;

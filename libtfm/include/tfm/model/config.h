@@ -1,4 +1,5 @@
-// Hyper-parameters of the Transformer and the named presets.
+// Hyper-parameters of the Transformer (ModelConfig) and the named presets
+// (base, big, small, tiny). How they are stored in files is model_file.h's.
 #pragma once
 
 #include <cstdint>
