@@ -18,7 +18,7 @@ CXX      ?= g++
 # Debian's optimized libraries; HDF5's serial flavour lives in its own folder.
 DEP_CPPFLAGS := -I/usr/include/hdf5/serial -I/usr/include/x86_64-linux-gnu/openblas-pthread
 DEP_LIBS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 \
-            -lboost_program_options -lboost_serialization -lfmt \
+            -lboost_program_options -lboost_serialization -lfmt -lpcre2-8 \
             -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -ldnnl -lpthread
 
 # MPI (for data-parallel tfm-train) when Open MPI's wrappers are installed;
@@ -56,7 +56,7 @@ SHARED_LIB := $(BUILD)/lib/libtfm.so
 
 DEPS_STAMP := .deps-stamp
 DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-dev \
-  libhdf5-dev libfmt-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
+  libhdf5-dev libfmt-dev libpcre2-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
   openmpi-bin gnuplot-nox groff man-db perl python3-h5py jq
 
 .PHONY: all deps scripts test unit asan demo bench install clean

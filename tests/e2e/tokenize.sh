@@ -91,9 +91,10 @@ expect_exit 2 "$tok" -threads </dev/null
 expect_exit 2 "$tok" -lines 0 </dev/null
 expect_exit 1 "$tok" "$WORK/missing"
 expect_exit 1 "$tok" --prefixes "$WORK/missing" </dev/null
-printf '(?<=a)b\n' >"$WORK/pp"
+printf '(?<=a)b\n\\p{Lu}[a-z\n' >"$WORK/pp"
 expect_exit 1 "$tok" -protected "$WORK/pp" </dev/null
-grep -q "pp:1:" "$WORK/err" || fail "bad pattern message: $(cat "$WORK/err")"
+grep -qxF "tfm-tokenize: $WORK/pp:2: cannot compile pattern '\\p{Lu}[a-z': missing terminating ] for character class" \
+  "$WORK/err" || fail "bad pattern message: $(cat "$WORK/err")"
 
 # Built-in prefixes per language, --prefixes overrides, unknown languages
 # fall back to English with a warning (silenced by -q).

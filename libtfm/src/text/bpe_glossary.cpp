@@ -1,49 +1,16 @@
-// libstdc++ 12's <regex> trips -Wmaybe-uninitialized under -O1 with the
-// sanitizers (make asan): a false positive inside the library's own code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include "tfm/text/bpe_glossary.h"
 
 #include "tfm/core/error.h"
 #include "tfm/core/utf8.h"
 
-#include <locale>
-#include <stdexcept>
-
 namespace tfm {
 
 namespace {
 
-std::wstring widen(std::string_view text) {
-  std::wstring out;
-  for (std::size_t pos = 0; pos < text.size();) out.push_back(static_cast<wchar_t>(decode_utf8(text, pos)));
-  return out;
-}
-
-std::string narrow(std::wstring_view text) {
-  std::string out;
-  for (const wchar_t c : text) append_utf8(out, static_cast<char32_t>(c));
-  return out;
-}
-
-// Character classes (\\w, \\d, [[:alpha:]]) follow Unicode, as Python's do,
-// when the C.UTF-8 locale exists (glibc has it built in); else ASCII.
-std::locale unicode_locale() {
+Regex compile(const std::string& pattern, const std::string& shown, Regex::Anchor anchor) {
   try {
-    return std::locale("C.UTF-8");
-  } catch (const std::runtime_error&) {
-    return std::locale::classic();
-  }
-}
-
-std::wregex compile(const std::wstring& pattern, const std::string& shown) {
-  static const std::locale locale = unicode_locale();
-  try {
-    std::wregex regex;
-    regex.imbue(locale);
-    regex.assign(pattern, std::regex::ECMAScript);
-    return regex;
-  } catch (const std::regex_error& e) {
+    return Regex(pattern, RegexDialect::kPython, anchor);
+  } catch (const Error& e) {
     throw UsageError("invalid glossary regex '" + shown + "': " + e.what());
   }
 }
@@ -51,19 +18,22 @@ std::wregex compile(const std::wstring& pattern, const std::string& shown) {
 }  // namespace
 
 BpeGlossaries::BpeGlossaries(const std::vector<std::string>& patterns) {
-  std::wstring all;
-  for (const std::string& text : patterns) {
-    if (!is_valid_utf8(text)) throw UsageError("glossary '" + text + "' is not valid UTF-8");
-    const std::wstring p = widen(text);
-    // The same pattern strings subword-nmt builds: '^'+g+'$', g and '('+g+')'.
-    patterns_.push_back(Pattern{compile(L"^" + p + L"$", text), compile(p, text), compile(L"(" + p + L")", text)});
-    all += (all.empty() ? L"" : L"|") + p;
+  std::string all;
+  for (const std::string& glossary : patterns) {
+    if (!is_valid_utf8(glossary)) throw UsageError("glossary '" + glossary + "' is not valid UTF-8");
+    // The same pattern strings subword-nmt builds, spliced as text.
+    patterns_.push_back(Pattern{compile("^" + glossary + "$", glossary, Regex::Anchor::kAtStart),
+                                compile(glossary, glossary, Regex::Anchor::kAnywhere),
+                                compile("(" + glossary + ")", glossary, Regex::Anchor::kAnywhere)});
+    all += (all.empty() ? "" : "|") + glossary;
   }
-  if (!patterns.empty()) any_whole_ = compile(L"^(" + all + L")$", "^(" + narrow(all) + ")$");
+  if (!patterns.empty()) any_whole_.emplace(compile("^(" + all + ")$", "^(" + all + ")$", Regex::Anchor::kAtStart));
 }
 
 bool BpeGlossaries::matches(std::string_view word) const {
-  return !patterns_.empty() && std::regex_search(widen(word), any_whole_, std::regex_constants::match_continuous);
+  if (!any_whole_) return false;
+  RegexMatch match(*any_whole_);
+  return any_whole_->search(word, 0, match);
 }
 
 std::vector<std::string> BpeGlossaries::isolate(const std::string& word) const {
@@ -79,22 +49,25 @@ std::vector<std::string> BpeGlossaries::isolate(const std::string& word) const {
 
 // re.split with the glossary as a capturing group; empty pieces dropped.
 std::vector<std::string> BpeGlossaries::isolate_one(const std::string& word, const Pattern& pattern) const {
-  const std::wstring wide = widen(word);
-  // re.match: only at the start, so '^a|b$' means "starts with a, or is b".
-  if (std::regex_search(wide, pattern.whole, std::regex_constants::match_continuous) ||
-      !std::regex_search(wide, pattern.anywhere))
-    return {word};
+  RegexMatch whole(pattern.whole), anywhere(pattern.anywhere);
+  if (pattern.whole.search(word, 0, whole) || !pattern.anywhere.search(word, 0, anywhere)) return {word};
   std::vector<std::string> pieces;
-  std::size_t done = 0;
-  for (std::wsregex_iterator it(wide.begin(), wide.end(), pattern.split), end; it != end; ++it) {
-    const auto& match = *it;
-    const auto start = static_cast<std::size_t>(match.position(0));
-    if (start > done) pieces.push_back(narrow(std::wstring_view(wide).substr(done, start - done)));
-    for (std::size_t g = 1; g < match.size(); ++g)
-      if (match[g].matched && match[g].length() > 0) pieces.push_back(narrow(match[g].str()));
-    done = start + static_cast<std::size_t>(match.length(0));
+  RegexMatch match(pattern.split);
+  const std::size_t groups = pattern.split.group_count();
+  std::size_t done = 0, from = 0;
+  std::uint32_t flags = 0;
+  // Python 3.7+: after an empty match the next one may not be empty there.
+  while (from <= word.size() && pattern.split.search(word, from, match, flags)) {
+    const std::size_t begin = match.begin(0), end = match.end(0);
+    if (begin > done) pieces.push_back(word.substr(done, begin - done));
+    for (std::size_t g = 1; g <= groups; ++g)
+      if (match.begin(g) != RegexMatch::kUnset && match.end(g) > match.begin(g))
+        pieces.push_back(word.substr(match.begin(g), match.end(g) - match.begin(g)));
+    done = end;
+    from = end;
+    flags = begin == end ? Regex::kNotEmptyAtStart : 0u;
   }
-  if (done < wide.size()) pieces.push_back(narrow(std::wstring_view(wide).substr(done)));
+  if (done < word.size()) pieces.push_back(word.substr(done));
   return pieces;
 }
 

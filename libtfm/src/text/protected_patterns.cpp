@@ -1,173 +1,33 @@
-// g++ 12 reports a false -Wmaybe-uninitialized inside <regex> at -O1 with
-// the sanitizers (make asan); the warning is about library code only.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include "tfm/text/protected_patterns.h"
 
-#include <cctype>
-#include <cstring>
+#include <cerrno>
 #include <fstream>
-#include <regex>
-#include <utility>
-#include <vector>
 
 #include "tfm/core/error.h"
-#include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
 
 namespace tfm {
 
 namespace {
 
-std::wstring to_wide(std::string_view utf8) {
-  std::wstring wide;
-  wide.reserve(utf8.size());
-  for (std::size_t pos = 0; pos < utf8.size();) wide.push_back(static_cast<wchar_t>(decode_utf8(utf8, pos)));
-  return wide;
-}
-
 // tokenizer.perl reads the pattern file without decoding it, so each byte is
 // one character (a UTF-8 "é" in a pattern is "Ã©" and matches only that).
-std::wstring latin1_to_wide(std::string_view bytes) {
-  std::wstring wide;
-  for (char c : bytes) wide.push_back(static_cast<wchar_t>(static_cast<unsigned char>(c)));
-  return wide;
-}
-
-std::string to_utf8(std::wstring_view wide) {
+std::string latin1_to_utf8(std::string_view bytes) {
   std::string out;
-  for (wchar_t c : wide) append_utf8(out, static_cast<char32_t>(c));
+  for (char c : bytes) append_utf8(out, static_cast<unsigned char>(c));
   return out;
-}
-
-// Regex traits whose classes are Perl's (\w \d \s and the POSIX classes
-// [[:alpha:]] ... on Unicode strings), from the tables in tfm/core/unicode.h;
-// everything else is the standard wchar_t behaviour.
-class PerlTraits : public std::regex_traits<wchar_t> {
- public:
-  PerlTraits() {
-    const std::pair<const wchar_t*, std::uint32_t> names[] = {
-        {L"w", kPerlWord},    {L"d", kPerlDigit},   {L"s", kPerlSpace},   {L"alpha", kPerlAlpha},
-        {L"alnum", kPerlAlnum}, {L"lower", kPerlLower}, {L"upper", kPerlUpper}, {L"punct", kPerlPunct},
-        {L"digit", kPerlDigit}, {L"space", kPerlSpace}};
-    for (const auto& [name, bits] : names) {
-      const std::wstring_view n(name);
-      classes_.emplace_back(lookup_classname(n.begin(), n.end()), bits);
-    }
-  }
-  bool isctype(wchar_t c, char_class_type mask) const {
-    for (const auto& [known, bits] : classes_)
-      if (mask == known) return unicode_is(static_cast<char32_t>(c), bits);
-    return std::regex_traits<wchar_t>::isctype(c, mask);
-  }
-
- private:
-  std::vector<std::pair<char_class_type, std::uint32_t>> classes_;
-};
-
-using PerlRegex = std::basic_regex<wchar_t, PerlTraits>;
-
-// An ASCII character that every match of an ECMAScript pattern contains, or
-// "" when we cannot tell: the first literal at the top level that no
-// quantifier can skip, in a pattern without top-level alternation. Lines
-// without it are not searched (std::regex is slow; most lines hold no URL).
-std::string required_literal(std::string_view pattern) {
-  std::string first;
-  int depth = 0;
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    bool literal = false;
-    if (in_class) {  // up to the closing bracket, escapes and [:alpha:] included
-      if (c == '\\') {
-        ++i;
-      } else if (c == '[' && i + 1 < pattern.size() && std::strchr(":.=", pattern[i + 1])) {
-        const std::size_t close = pattern.find(std::string{pattern[i + 1], ']'}, i + 2);
-        if (close == std::string_view::npos) return "";
-        i = close + 1;
-      } else {
-        in_class = c != ']';
-      }
-      continue;
-    }
-    if (c == '\\') {
-      const auto next = static_cast<unsigned char>(i + 1 < pattern.size() ? pattern[i + 1] : 'a');
-      literal = next < 0x80 && !std::isalnum(next);
-      ++i;
-    } else if (c == '[') {
-      in_class = true;
-    } else if (c == '{') {  // a {m,n} quantifier
-      const std::size_t close = pattern.find('}', i);
-      if (close == std::string_view::npos) return "";
-      i = close;
-      continue;
-    } else if (c == '(' || c == ')') {
-      depth += c == '(' ? 1 : -1;
-    } else if (c == '|' && depth == 0) {
-      return "";
-    } else if (!std::strchr(".^$*+?}|", c)) {
-      literal = static_cast<unsigned char>(c) < 0x80;  // a byte above is a Latin-1 character
-    }
-    const bool skippable = i + 1 < pattern.size() && std::strchr("?*{", pattern[i + 1]);
-    if (literal && depth == 0 && !skippable && first.empty()) first = std::string(1, pattern[i]);
-  }
-  return first;
 }
 
 }  // namespace
 
-struct ProtectedPatterns::Regexes {
-  struct Entry {
-    PerlRegex regex;
-    std::string required;  // see required_literal
-  };
-  std::vector<Entry> list;
-};
-
-ProtectedPatterns::ProtectedPatterns() : regexes_(std::make_unique<Regexes>()) {}
-ProtectedPatterns::~ProtectedPatterns() = default;
-ProtectedPatterns::ProtectedPatterns(ProtectedPatterns&&) noexcept = default;
-ProtectedPatterns& ProtectedPatterns::operator=(ProtectedPatterns&&) noexcept = default;
-
-bool ProtectedPatterns::empty() const { return !regexes_ || regexes_->list.empty(); }
-
-std::string perl_to_ecmascript(std::string_view perl) {
-  // Characters that keep their backslash in ECMAScript; other escaped
-  // punctuation (\_ \@ \= \" \' ...) is a plain character in both grammars.
-  static constexpr const char* kSyntax = "^$\\.*+?()[]{}|/-";
-  std::string out;
-  for (std::size_t i = 0; i < perl.size(); ++i) {
-    const char c = perl[i];
-    if (c == '\\' && i + 1 < perl.size()) {
-      const char next = perl[++i];
-      const bool punct = !std::isalnum(static_cast<unsigned char>(next)) && next != ' ' &&
-                         static_cast<unsigned char>(next) < 0x80;
-      if (punct && !std::strchr(kSyntax, next)) {
-        out.push_back(next);
-        continue;
-      }
-      if (std::strchr("pPAzZGKhHRXN", next))
-        throw Error("unsupported Perl escape \\" + std::string(1, next) + " in pattern '" + std::string(perl) + "'");
-      out.push_back('\\');
-      out.push_back(next);
-      continue;
-    }
-    if (c == '(' && perl.substr(i, 3) == "(?<") throw Error("look-behind and named groups are not supported: '" + std::string(perl) + "'");
-    out.push_back(c);
-  }
-  return out;
-}
-
 void ProtectedPatterns::add(std::string_view perl_pattern) {
-  PerlRegex regex;
-  const std::string pattern = perl_to_ecmascript(perl_pattern);
+  // tokenizer.perl's own match, the pattern spliced in as text.
+  const std::string wrapped = "(?<PATTERN>" + latin1_to_utf8(perl_pattern) + ")(?<TAIL>.*)$";
   try {
-    regex.assign(latin1_to_wide(pattern), std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+    regexes_.emplace_back(wrapped, RegexDialect::kPerl);
+  } catch (const Error& e) {
     throw Error("cannot compile pattern '" + std::string(perl_pattern) + "': " + e.what());
   }
-  if (!regexes_) regexes_ = std::make_unique<Regexes>();
-  regexes_->list.push_back({std::move(regex), required_literal(pattern)});
 }
 
 ProtectedPatterns ProtectedPatterns::load(const std::string& path) {
@@ -188,17 +48,15 @@ ProtectedPatterns ProtectedPatterns::load(const std::string& path) {
 }
 
 void ProtectedPatterns::find_all(std::string_view text, std::vector<std::string>& found) const {
-  if (empty()) return;
-  std::wstring wide;
-  for (const auto& [regex, required] : regexes_->list) {
-    if (!required.empty() && text.find(required) == std::string_view::npos) continue;
-    if (wide.empty()) wide = to_wide(text);
-    auto begin = wide.cbegin();
-    std::wsmatch match;
-    while (std::regex_search(begin, wide.cend(), match, regex)) {
-      if (match.length(0) == 0) break;
-      found.push_back(to_utf8(std::wstring_view(&*match[0].first, match.length(0))));
-      begin = match[0].second;
+  for (const Regex& regex : regexes_) {
+    RegexMatch match(regex);
+    std::string_view tail = text;
+    while (regex.search(tail, 0, match)) {
+      if (match.end(1) == match.begin(1)) break;
+      found.emplace_back(tail.substr(match.begin(1), match.end(1) - match.begin(1)));
+      // $t = $+{TAIL}: the first group of that name that took part.
+      const std::size_t group = match.named_group("TAIL");
+      tail = tail.substr(match.begin(group), match.end(group) - match.begin(group));
     }
   }
 }

@@ -2,16 +2,20 @@
 // splits, as subword-nmt's --glossaries. A token equal to a glossary (whole
 // match) is kept as one unit; elsewhere each glossary match is cut out of the
 // token as its own unit ("1934USABUSA" with "USA" gives 1934 USA B USA).
-// Patterns use ECMAScript regex syntax on code points, which agrees with
-// Python's re for literals, classes (Unicode through the C.UTF-8 locale),
-// groups, alternation and repetition; Python's lookbehind, named groups and
-// inline flags are not available.
+// Patterns are Python 3 re patterns, run by PCRE2 with Python's meaning
+// (tfm/text/regex.h): look-behind, (?P<name>...), \A, \Z and scoped flags
+// such as (?i:...) work as in subword-nmt. Some patterns that Python refuses
+// are accepted with PCRE2's meaning: \p{..} (Unicode properties), \z, \K,
+// and inline flags after the start ("(?i)usa": subword-nmt puts '^' before
+// each glossary, so Python 3.11 refuses every global flag there).
 #pragma once
 
-#include <regex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tfm/text/regex.h"
 
 namespace tfm {
 
@@ -27,12 +31,14 @@ class BpeGlossaries {
   std::vector<std::string> isolate(const std::string& word) const;
 
  private:
+  // The regexes subword-nmt builds from a glossary g: re.match('^'+g+'$'),
+  // re.search(g) and re.split('('+g+')').
   struct Pattern {
-    std::wregex whole, anywhere, split;
+    Regex whole, anywhere, split;
   };
   std::vector<std::string> isolate_one(const std::string& word, const Pattern& pattern) const;
   std::vector<Pattern> patterns_;
-  std::wregex any_whole_;
+  std::optional<Regex> any_whole_;  // '^(g1|g2|...)$' with re.match
 };
 
 }  // namespace tfm

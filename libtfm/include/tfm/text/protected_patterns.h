@@ -2,53 +2,42 @@
 // regular expressions, one a line, whose matches are kept whole as tokens
 // (URLs, e-mail addresses, XML tags).
 //
-// Patterns run on std::regex (ECMAScript grammar) over code points, after a
-// light translation of Perl syntax: escaped punctuation such as \_ \@ \= \" \'
-// becomes the plain character. This covers Moses' basic-protected-patterns
-// and the usual hand-written files: literals, . [...] [^...] \w \W \s \S \d
-// \D \b, groups, (?:...), alternation, greedy and lazy quantifiers, {m,n},
-// ^ $ and look-ahead. Not supported (rejected with an error naming the file
-// and line): look-behind, named groups, \p{...}, \A \z \G \K, inline
-// modifiers such as (?i). \w \d \s and [[:alpha:]]-style classes are Perl's
-// Unicode ones (tfm/core/unicode.h); \b uses \w. Like tokenizer.perl, which
-// does not decode the file, each byte of a pattern is one character: a
-// non-ASCII literal matches only its Latin-1 reading ("é" matches "Ã©").
+// Each pattern runs as tokenizer.perl runs it: placed in
+// (?<PATTERN>...)(?<TAIL>.*)$ and matched by PCRE2 with Perl's meaning of
+// \w, \s, \b and the POSIX classes (tfm/text/regex.h). So look-behind, named
+// groups, \p{..}, \A, \z, \K and inline modifiers work as in Perl, and a \1
+// counts PATTERN as group 1, as it does there. Like tokenizer.perl, which does
+// not decode the file, each byte of a pattern is one character: a non-ASCII
+// literal matches only its Latin-1 reading ("é" matches "Ã©").
 #pragma once
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tfm/text/regex.h"
 
 namespace tfm {
 
 class ProtectedPatterns {
  public:
-  ProtectedPatterns();
-  ~ProtectedPatterns();
-  ProtectedPatterns(ProtectedPatterns&&) noexcept;
-  ProtectedPatterns& operator=(ProtectedPatterns&&) noexcept;
-
   // Reads a pattern file (bytes, see above); empty lines are skipped. Throws
-  // IoError, and InputError(path, line, ...) for a pattern we cannot compile.
+  // IoError, and InputError(path, line, ...) for a pattern PCRE2 refuses.
   static ProtectedPatterns load(const std::string& path);
 
   // Adds one Perl pattern (bytes). Throws Error when it cannot be compiled.
   void add(std::string_view perl_pattern);
-  bool empty() const;
+  bool empty() const { return regexes_.empty(); }
 
   // Appends to `found` every match in `text` (valid UTF-8), pattern after
-  // pattern, each scanning left to right from the end of its previous match,
-  // as tokenizer.perl collects them. A pattern matching the empty string (on
-  // which Perl loops forever) stops at its first empty match.
+  // pattern, as tokenizer.perl collects them: each search runs on the TAIL
+  // of the previous one as a new string (so ^, \A and look-behind see the
+  // tail's start). A pattern matching the empty string (on which Perl loops
+  // forever) stops at its first empty match.
   void find_all(std::string_view text, std::vector<std::string>& found) const;
 
  private:
-  struct Regexes;  // std::regex stays out of this header
-  std::unique_ptr<Regexes> regexes_;
+  std::vector<Regex> regexes_;
 };
-
-// The ECMAScript form of a Perl pattern (exposed for tests).
-std::string perl_to_ecmascript(std::string_view perl_pattern);
 
 }  // namespace tfm
