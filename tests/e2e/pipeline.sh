@@ -13,7 +13,7 @@ P="$BIN/tfm-pipeline"
 steps=300 floor=50
 if [[ $TFM_BUILD == *asan* ]]; then steps=20 floor=0; fi
 args=(--corpus "$WORK/corpus" --src de --tgt en -o "$WORK/w" --preset tiny --bpe-symbols 1000
-      --train-minutes 10 --average 2 --beam 2
+      --max-tokens 4096 --train-minutes 10 --average 2 --beam 2
       --train-args "--max-steps $steps --warmup 400 --save-every 10 --valid-every 100 --log-every 10")
 expect_exit 0 "$P" "${args[@]}"
 cat "$WORK/out"
@@ -25,7 +25,7 @@ grep -q "best valid perplexity" "$WORK/w/report.txt" || fail "report lacks the p
 # The report lists the recipe with each value's origin, and both BLEU variants.
 for line in "preset  *tiny  *given" "bpe-symbols  *1000  *given" "dropout  *0.1  *chosen" "beam  *2  *given" \
             "alpha  *[0-9.]*  *chosen: best of 3 on the validation set" "warmup  *400  *given" "valid-every  *100  *given" \
-            "save-every-minutes  *10  *default" "BLEU|nrefs:1|case:mixed|eff:no|tok:13a" "BLEU|nrefs:1|case:lc|eff:no|tok:none" \
+            "save-every-minutes  *10  *default" "max-tokens  *4096  *given" "BLEU|nrefs:1|case:mixed|eff:no|tok:13a" "BLEU|nrefs:1|case:lc|eff:no|tok:none" \
             "chrF2|" "time after tokenization: [0-9]* s"; do
   grep -q -- "$line" "$WORK/w/report.txt" || fail "report lacks '$line': $(cat "$WORK/w/report.txt")"
 done

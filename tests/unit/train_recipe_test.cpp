@@ -40,15 +40,15 @@ TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured bes
   CHECK(plan.schedule.save_every == 94);  // the last 5 span updates 2,624-3,000
   CHECK(plan.schedule.save_every_minutes == 0);
   CHECK(plan.schedule.valid_every == 250);
-  for (const auto& l : plan.lines) CHECK(l.origin == "chosen");
+  for (const auto& l : plan.lines) CHECK(l.origin == (l.name == "lr-scale" ? "default" : "chosen"));
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
 }
 
-TEST_CASE("short budgets: warm-up at least 100 with a lower peak; spacing at least 1") {
+TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
   SchedulePlan plan = plan_schedule({}, 200, 5);
-  CHECK(plan.schedule.warmup == 100);
-  CHECK(plan.schedule.lr_scale == doctest::Approx(0.5));
+  CHECK(plan.schedule.warmup == 400);
+  CHECK(plan.schedule.lr_scale == 1.0);
   CHECK(plan.schedule.save_every == 6);
   CHECK(plan.schedule.valid_every == 17);
   plan = plan_schedule({}, 3, 5);
@@ -75,7 +75,7 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   SchedulePlan plan = plan_schedule(given, 3000, 5);
   CHECK(plan.schedule.warmup == 800);
   CHECK(line_of(plan, "warmup").origin == "given");
-  CHECK(plan.schedule.lr_scale == 1.0);  // the user's warm-up keeps the paper's formula
+  CHECK(plan.schedule.lr_scale == 1.0);
   CHECK(line_of(plan, "lr-scale").origin == "default");
   CHECK(plan.schedule.save_every == 100);
   CHECK(plan.schedule.save_every_minutes == 10);  // the user chose the checkpoint spacing
@@ -90,7 +90,8 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   CHECK(plan.schedule.save_every == 0);
   CHECK(plan.schedule.save_every_minutes == 0);
   CHECK(plan.schedule.lr_scale == 2.0);
-  CHECK(plan.schedule.warmup == 100);
+  CHECK(line_of(plan, "lr-scale").origin == "given");
+  CHECK(plan.schedule.warmup == 400);
   CHECK_THROWS_AS(plan_schedule({}, 100, 0), UsageError);
 }
 

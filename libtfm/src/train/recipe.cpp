@@ -41,14 +41,14 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   const auto u = static_cast<double>(budget_updates);
   auto& lines = plan.lines;
 
-  const std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 100, 4000);
+  const std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 400, 4000);
   settle(lines, "warmup", s.warmup, given.warmup, budget, warmup,
-         fmt::format("a quarter of the {} updates the budget holds, 100 to 4000", budget_updates),
+         fmt::format("a quarter of the {} updates the budget holds, 400 to 4000", budget_updates),
          "the paper's (no budget to plan from)");
-  // A chosen short warm-up would push the inverse-sqrt peak too high.
-  const double scale = std::min(1.0, std::sqrt(static_cast<double>(s.warmup) / 400.0));
-  settle(lines, "lr-scale", s.lr_scale, given.lr_scale, budget && !given.warmup, std::round(scale * 1000) / 1000,
-         "peak rate at most that of a 400-update warm-up", "the paper's schedule");
+  // The peak rate follows from the warm-up; at least 400 keeps it below
+  // the rates at which post-norm training suffered.
+  settle(lines, "lr-scale", s.lr_scale, given.lr_scale, false, 1.0, "",
+         "the paper's formula: the peak d_model^-0.5 warmup^-0.5 follows from the warm-up");
 
   const bool choose_saving = budget && !given.save_every && !given.save_every_minutes;
   const double span = u / 8;

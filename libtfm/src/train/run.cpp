@@ -7,6 +7,7 @@
 #include <memory>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -108,6 +109,7 @@ class Run {
   void start_schedule();
   void measure_schedule(const StepResult& r, const LoopState& loop);
   void settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how);
+  void respace_schedule(std::int64_t budget, const std::string& how);
   void apply_schedule(const Schedule& s);
 
   RunConfig run_;  // a copy: the schedule's choice may change its spacing
@@ -130,6 +132,8 @@ class Run {
   std::int64_t known_updates_ = 0;  // from --max-steps or --max-epochs; 0 = none
   std::int64_t first_step_ = -1;
   double first_elapsed_ = 0;
+  std::int64_t respace_at_ = -1;  // the update that measures the rate again
+  std::vector<RecipeLine> recipe_;
 };
 
 Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Collective& job)
@@ -192,22 +196,29 @@ void Run::start_schedule() {
   }
 }
 
-// Called after every update while a time budget's schedule is pending: the
-// update rate of kMeasuredUpdates updates after the first gives the budget.
+// Called after every update of a time budget until its schedule is final:
+// the rate of kMeasuredUpdates updates after the first sets the schedule; at
+// the update half-way through that estimate the rate so far re-spaces
+// checkpoints and validations, as the first updates' rate is the least
+// reliable (new batch shapes, the machine's load). Warm-up and peak stay.
 void Run::measure_schedule(const StepResult& r, const LoopState& loop) {
   if (first_step_ < 0) {
     first_step_ = r.step, first_elapsed_ = loop.elapsed;
     return;
   }
-  if (r.step - first_step_ < kMeasuredUpdates) return;
+  const bool first = schedule_pending_;
+  if (first ? r.step - first_step_ < kMeasuredUpdates : r.step != respace_at_) return;
   const double seconds = loop.elapsed - first_elapsed_;
   double budget = static_cast<double>(
       updates_in_time(r.step, loop.elapsed, r.step - first_step_, seconds, run_.limits.max_time));
   if (known_updates_ > 0) budget = std::min(budget, static_cast<double>(known_updates_));
   job_.broadcast(&budget, sizeof budget);  // the ranks' clocks differ; rank 0's rate decides
-  settle_schedule(static_cast<std::int64_t>(budget), "measured",
-                  fmt::format("{:.3g} updates/s over updates {}-{}", static_cast<double>(r.step - first_step_) / seconds,
-                              first_step_ + 1, r.step));
+  const auto updates = static_cast<std::int64_t>(budget);
+  std::string how = fmt::format("{:.3g} updates/s over updates {}-{}",
+                                static_cast<double>(r.step - first_step_) / seconds, first_step_ + 1, r.step);
+  if (!first) return respace_schedule(updates, how);
+  settle_schedule(updates, "measured", how);
+  respace_at_ = std::max(r.step + 1, updates / 2);
 }
 
 void Run::settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how) {
@@ -216,8 +227,25 @@ void Run::settle_schedule(std::int64_t budget, const std::string& origin, const 
   apply_schedule(plan.schedule);
   if (!lead()) return;
   plan.lines.insert(plan.lines.begin(), {"updates", fmt::format("{}", budget), origin, how});
-  save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), plan.lines);
-  for (const RecipeLine& l : plan.lines) note(fmt::format("{} {} ({}: {})", l.name, l.value, l.origin, l.reason));
+  recipe_ = plan.lines;
+  save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), recipe_);
+  for (const RecipeLine& l : recipe_) note(fmt::format("{} {} ({}: {})", l.name, l.value, l.origin, l.reason));
+}
+
+void Run::respace_schedule(std::int64_t budget, const std::string& how) {
+  GivenSchedule kept = run_.given_schedule;
+  kept.warmup = trainer_->config().warmup, kept.lr_scale = trainer_->config().lr_scale;
+  SchedulePlan plan = plan_schedule(kept, budget, run_.keep_last);
+  apply_schedule(plan.schedule);
+  if (!lead()) return;
+  for (RecipeLine& line : recipe_) {
+    if (line.name == "updates") line = {"updates", fmt::format("{}", budget), "measured", how + "; at first " + line.value};
+    for (const RecipeLine& again : plan.lines)
+      if (again.name == line.name && line.name != "warmup" && line.name != "lr-scale") line = again;
+  }
+  save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), recipe_);
+  note(fmt::format("update {}: {} updates in the budget ({}); save-every {}, valid-every {}", trainer_->steps_done(),
+                   budget, how, plan.schedule.save_every, plan.schedule.valid_every));
 }
 
 void Run::apply_schedule(const Schedule& s) {
@@ -349,7 +377,7 @@ void Run::log_window() {
 }
 
 bool Run::after_step(const StepResult& r, const LoopState& loop) {
-  if (schedule_pending_) measure_schedule(r, loop);
+  if (schedule_pending_ || r.step == respace_at_) measure_schedule(r, loop);
   if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
   if (!lead()) return !stop_signal();
   window_.stats += r.stats;

@@ -2,13 +2,14 @@
 // open: warm-up, peak learning rate, checkpoint spacing and validation
 // spacing, all from the number of updates the budget holds. That number is
 // known at the start from --max-steps or --max-epochs, or, for a time budget
-// (--max-time), from the update rate measured over the first updates.
+// (--max-time), from the update rate measured over the first updates (and
+// again half-way, for the spacing).
 //
 // The rules (tfm-train(1) states them with their reasons), for a budget of
 // U updates and the N checkpoints to be averaged (--keep-last):
-//   warmup             U / 4, within [100, 4000]
-//   lr_scale           min(1, sqrt(warmup / 400)): the peak rate is never
-//                      above that of a 400-update warm-up
+//   warmup             U / 4, within [400, 4000]; the peak rate
+//                      d_model^-0.5 warmup^-0.5 follows from it (lr_scale
+//                      stays 1)
 //   save_every         U / (8 (N - 1)), so that the last N span the last
 //                      eighth of training (U / 8 when N = 1)
 //   save_every_minutes 0 (the spacing is in updates)
@@ -16,7 +17,7 @@
 // Without a budget (U = 0) every setting keeps the paper's default: warm-up
 // 4000, scale 1, a checkpoint every 10 minutes, validation every 1000 updates.
 // A setting the user gave always wins; when either checkpoint setting is
-// given, the other keeps its default, and a given warm-up keeps scale 1.
+// given, the other keeps its default.
 #pragma once
 
 #include <cstdint>
