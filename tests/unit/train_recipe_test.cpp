@@ -20,26 +20,26 @@ const RecipeLine& line_of(const SchedulePlan& plan, const std::string& name) {
   return plan.lines.front();
 }
 
+void check_schedule(const Schedule& got, const Schedule& want) {
+  CHECK(got.warmup == want.warmup);
+  CHECK(got.lr_scale == want.lr_scale);
+  CHECK(got.save_every == want.save_every);
+  CHECK(got.save_every_minutes == want.save_every_minutes);
+  CHECK(got.valid_every == want.valid_every);
+}
+
 }  // namespace
 
 TEST_CASE("without a budget the schedule is the paper's") {
   SchedulePlan plan = plan_schedule({}, 0, 5);
-  CHECK(plan.schedule.warmup == 4000);
-  CHECK(plan.schedule.lr_scale == 1.0);
-  CHECK(plan.schedule.save_every == 0);
-  CHECK(plan.schedule.save_every_minutes == 10);
-  CHECK(plan.schedule.valid_every == 1000);
+  check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000});
   REQUIRE(plan.lines.size() == 5);
   for (const auto& l : plan.lines) CHECK(l.origin == "default");
 }
 
 TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured best there") {
   SchedulePlan plan = plan_schedule({}, 3000, 5);
-  CHECK(plan.schedule.warmup == 750);
-  CHECK(plan.schedule.lr_scale == 1.0);
-  CHECK(plan.schedule.save_every == 94);  // the last 5 span updates 2,624-3,000
-  CHECK(plan.schedule.save_every_minutes == 0);
-  CHECK(plan.schedule.valid_every == 250);
+  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250});  // the last 5 span updates 2,624-3,000
   for (const auto& l : plan.lines) CHECK(l.origin == (l.name == "lr-scale" ? "default" : "chosen"));
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
@@ -47,10 +47,7 @@ TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured bes
 
 TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
   SchedulePlan plan = plan_schedule({}, 200, 5);
-  CHECK(plan.schedule.warmup == 400);
-  CHECK(plan.schedule.lr_scale == 1.0);
-  CHECK(plan.schedule.save_every == 6);
-  CHECK(plan.schedule.valid_every == 17);
+  check_schedule(plan.schedule, {400, 1.0, 6, 0, 17});
   plan = plan_schedule({}, 3, 5);
   CHECK(plan.schedule.save_every == 1);
   CHECK(plan.schedule.valid_every == 1);
@@ -60,10 +57,7 @@ TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
 
 TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last eighth") {
   SchedulePlan plan = plan_schedule({}, 100000, 5);
-  CHECK(plan.schedule.warmup == 4000);
-  CHECK(plan.schedule.lr_scale == 1.0);
-  CHECK(plan.schedule.save_every == 3125);
-  CHECK(plan.schedule.valid_every == 8333);
+  check_schedule(plan.schedule, {4000, 1.0, 3125, 0, 8333});
   plan = plan_schedule({}, 100000, 20);  // the paper's big model averaged 20
   CHECK(plan.schedule.save_every == 658);
 }
@@ -107,12 +101,7 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   SchedulePlan plan = plan_schedule({}, 3000, 5);
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
-  Schedule back = load_recipe(path);
-  CHECK(back.warmup == 750);
-  CHECK(back.lr_scale == 1.0);
-  CHECK(back.save_every == 94);
-  CHECK(back.save_every_minutes == 0);
-  CHECK(back.valid_every == 250);
+  check_schedule(load_recipe(path), {750, 1.0, 94, 0, 250});
   {
     std::ofstream out(path);
     out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";
