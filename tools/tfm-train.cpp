@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tfm/core/cli.h"
+#include "tfm/core/parallel.h"
 #include "tfm/core/error.h"
 #include "tfm/model/config.h"
 #include "tfm/tensor/engine_setup.h"
@@ -16,7 +17,7 @@ namespace {
 
 struct Options {
   std::string preset = "base", max_time = "0";
-  int threads = 1;
+  int threads = tfm::available_threads();
   std::string precision = "fp32";
   tfm::ModelConfig model;  // defaults shown in --help; the preset's apply unless given
   tfm::TrainerConfig trainer;
@@ -48,9 +49,9 @@ tfm::po::options_description declare(Options& o) {
       ("max-positions", po::value<I>()->value_name("N"), "longest sentence + 1 (default 1024)");
   po::options_description train("Training");
   train.add_options()
-      ("lr-scale", po::value(&o.trainer.lr_scale)->default_value(o.trainer.lr_scale),
-       "lr = scale * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5)")
-      ("warmup", po::value(&o.trainer.warmup)->default_value(o.trainer.warmup), "warm-up steps")
+      ("lr-scale", po::value<double>()->value_name("S"),
+       "lr = scale * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (default: chosen from the budget, else 1)")
+      ("warmup", po::value<I>()->value_name("N"), "warm-up steps (default: chosen from the budget, else 4000)")
       ("adam-beta1", po::value(&o.trainer.adam.beta1)->default_value(o.trainer.adam.beta1), "Adam beta1")
       ("adam-beta2", po::value(&o.trainer.adam.beta2)->default_value(o.trainer.adam.beta2), "Adam beta2")
       ("adam-eps", po::value(&o.trainer.adam.eps)->default_value(o.trainer.adam.eps), "Adam epsilon")
@@ -70,10 +71,12 @@ tfm::po::options_description declare(Options& o) {
        "stop after this many validations without improvement (0: never)");
   po::options_description save("Validation, checkpoints, logs");
   save.add_options()
-      ("valid-every", po::value(&o.run.valid_every)->default_value(o.run.valid_every), "validate every N steps")
-      ("save-every", po::value(&o.run.save_every)->default_value(o.run.save_every), "checkpoint every N steps (0: off)")
-      ("save-every-minutes", po::value(&o.run.save_every_minutes)->default_value(o.run.save_every_minutes),
-       "checkpoint every M minutes (0: off)")
+      ("valid-every", po::value<I>()->value_name("N"),
+       "validate every N steps (default: chosen from the budget, else 1000)")
+      ("save-every", po::value<I>()->value_name("N"),
+       "checkpoint every N steps (0: off; default: chosen from the budget, else off)")
+      ("save-every-minutes", po::value<double>()->value_name("M"),
+       "checkpoint every M minutes (0: off; default: 0 with a budget, else 10)")
       ("keep-last", po::value(&o.run.keep_last)->default_value(o.run.keep_last), "keep the newest K checkpoints")
       ("log-every", po::value(&o.run.log_every)->default_value(o.run.log_every), "a train.log line every N steps")
       ("progress", po::bool_switch(&o.run.progress), "progress line on stderr even when not a terminal");
@@ -101,6 +104,17 @@ tfm::ModelConfig model_config(const Options& o, const tfm::po::variables_map& vm
   return c;
 }
 
+// The schedule settings given on the command line; tfm-train chooses the others (train/recipe.h).
+tfm::GivenSchedule given_schedule(const tfm::po::variables_map& vm) {
+  tfm::GivenSchedule g;
+  auto take = [&](const char* name, auto& field) {
+    if (vm.count(name)) field = vm[name].as<typename std::remove_reference_t<decltype(field)>::value_type>();
+  };
+  take("warmup", g.warmup), take("lr-scale", g.lr_scale), take("save-every", g.save_every);
+  take("save-every-minutes", g.save_every_minutes), take("valid-every", g.valid_every);
+  return g;
+}
+
 int run(int argc, char** argv) {
   Options o;
   const tfm::ToolInfo info{"tfm-train", "--batches FILE -o DIR [--valid FILE] [--preset NAME] [options]",
@@ -112,6 +126,8 @@ int run(int argc, char** argv) {
     throw tfm::UsageError("--batches and --output are required (try 'tfm-train --help')");
   o.run.limits.max_time = tfm::parse_duration(o.max_time);
   tfm::ModelConfig config = model_config(o, vm);
+  o.run.choose_schedule = true;
+  o.run.given_schedule = given_schedule(vm);
   tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
   tfm::apply_engine_settings({o.threads, o.precision}, false);
   return tfm::run_training(config, o.trainer, o.run);

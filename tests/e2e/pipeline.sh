@@ -13,7 +13,7 @@ P="$BIN/tfm-pipeline"
 steps=300 floor=50
 if [[ $TFM_BUILD == *asan* ]]; then steps=20 floor=0; fi
 args=(--corpus "$WORK/corpus" --src de --tgt en -o "$WORK/w" --preset tiny --bpe-symbols 1000
-      --train-minutes 10 --average 2 --beam 2
+      --max-tokens 4096 --train-minutes 10 --average 2 --beam 2
       --train-args "--max-steps $steps --warmup 400 --save-every 10 --valid-every 100 --log-every 10")
 expect_exit 0 "$P" "${args[@]}"
 cat "$WORK/out"
@@ -22,21 +22,29 @@ echo "test BLEU: $bleu"
 awk -v b="${bleu:-0}" -v f=$floor 'BEGIN { exit !(b >= f) }' || fail "test BLEU ${bleu:-none} is below the floor of $floor"
 [ -s "$WORK/w/out/test.en" ] && [ "$(wc -l < "$WORK/w/out/test.en")" = 200 ] || fail "test translation missing or short"
 grep -q "best valid perplexity" "$WORK/w/report.txt" || fail "report lacks the perplexity"
+# The report lists the recipe with each value's origin, and both BLEU variants.
+for line in "preset  *tiny  *given" "bpe-symbols  *1000  *given" "dropout  *0.1  *chosen" "beam  *2  *given" \
+            "alpha  *[0-9.]*  *chosen: best of 3 on the validation set" "warmup  *400  *given" "valid-every  *100  *given" \
+            "save-every-minutes  *10  *default" "max-tokens  *4096  *given" "BLEU|nrefs:1|case:mixed|eff:no|tok:13a" "BLEU|nrefs:1|case:lc|eff:no|tok:none" \
+            "chrF2|" "time after tokenization: [0-9]* s"; do
+  grep -q -- "$line" "$WORK/w/report.txt" || fail "report lacks '$line': $(cat "$WORK/w/report.txt")"
+done
 command -v gnuplot >/dev/null && { grep -q "<svg" "$WORK/w/curves.svg" || fail "no SVG plot"; }
 
 # Everything is up to date now.
 expect_exit 0 "$P" "${args[@]}"
 skipped=$(grep -c "up to date, skipped" "$WORK/err")
-[ "$skipped" = 8 ] || fail "second run skipped $skipped of 8 stages"
+[ "$skipped" = 9 ] || fail "second run skipped $skipped of 9 stages"
 
 # Asking to average more checkpoints than the run kept averages those kept.
 expect_exit 0 "$P" "${args[@]}" --average 50 --force-from average
 grep -q "averaging the [0-9]* checkpoints kept, not 50" "$WORK/w/logs/average.log" || fail "no note on the checkpoints kept: $(cat "$WORK/w/logs/average.log")"
 
-# A broken model stops the decode stage with its name and a non-zero exit.
+# A broken model stops the tune stage (the first to translate) with its name
+# and a non-zero exit.
 head -c 100 "$WORK/w/model.h5" > "$WORK/broken" && mv "$WORK/broken" "$WORK/w/model.h5"
-expect_exit 1 "$P" "${args[@]}" --force-from decode
-grep -q "stage 'decode' failed" "$WORK/err" || fail "no message naming the failed stage: $(cat "$WORK/err")"
+expect_exit 1 "$P" "${args[@]}" --force-from tune
+grep -q "stage 'tune' failed" "$WORK/err" || fail "no message naming the failed stage: $(cat "$WORK/err")"
 
 # Bad corpora fail before any work, naming the file.
 mkdir "$WORK/bad" && cp "$WORK/corpus"/* "$WORK/bad/" && rm "$WORK/bad/valid.en"

@@ -22,7 +22,7 @@ head -n 40 tgt.txt > vtgt.txt
   fail "tfm-batch train"
 "$BIN/tfm-batch" --src vsrc.txt --tgt vtgt.txt --vocab vocab.txt -o valid.h5 --valid 2>/dev/null || fail "tfm-batch valid"
 
-MODEL=(--preset tiny --d-model 32 --heads 2 --ffn 64 --encoder-layers 1 --decoder-layers 1 --warmup 20 --lr-scale 0.5)
+MODEL=(--preset tiny --d-model 32 --heads 2 --ffn 64 --encoder-layers 1 --decoder-layers 1 --warmup 20 --lr-scale 0.5 --threads 1)
 train() { "$BIN/tfm-train" --batches train.h5 --valid valid.h5 "${MODEL[@]}" --valid-every 5 --log-every 5 "$@"; }
 
 "${MPIRUN[@]}" -np 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o probe --max-steps 1 >"$WORK/out" 2>"$WORK/err"

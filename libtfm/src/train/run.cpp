@@ -7,6 +7,7 @@
 #include <memory>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -105,8 +106,13 @@ class Run {
   void save(const LoopState& loop);
   bool after_step(const StepResult& r, const LoopState& loop);
   void log_window();
+  void start_schedule();
+  void measure_schedule(const StepResult& r, const LoopState& loop);
+  void settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how);
+  void respace_schedule(std::int64_t budget, const std::string& how);
+  void apply_schedule(const Schedule& s);
 
-  const RunConfig& run_;
+  RunConfig run_;  // a copy: the schedule's choice may change its spacing
   TrainerConfig tc_;
   Collective& job_;
   BatchReader reader_;
@@ -121,6 +127,13 @@ class Run {
   std::int64_t last_saved_ = -1;
   double last_save_time_ = 0;
   bool patience_out_ = false;
+  // A time budget's schedule waits for the rate of the first updates.
+  bool schedule_pending_ = false;
+  std::int64_t known_updates_ = 0;  // from --max-steps or --max-epochs; 0 = none
+  std::int64_t first_step_ = -1;
+  double first_elapsed_ = 0;
+  std::int64_t respace_at_ = -1;  // the update that measures the rate again
+  std::vector<RecipeLine> recipe_;
 };
 
 Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Collective& job)
@@ -140,6 +153,106 @@ Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Coll
   state_.seed = tc_.seed;
   if (lead()) open_run_dir();
   share_start();
+  start_schedule();
+}
+
+// A resumed run keeps the schedule its recipe.tsv records; a budget in
+// updates is planned now, a time budget after kMeasuredUpdates updates.
+void Run::start_schedule() {
+  if (!run_.choose_schedule) return;
+  const std::string path = (fs::path(run_.run_dir) / "recipe.tsv").string();
+  double kept = 0;
+  Schedule schedule;
+  if (lead() && run_.resume && fs::exists(path)) {
+    schedule = load_recipe(path);
+    kept = 1;
+  }
+  job_.broadcast(&kept, sizeof kept);
+  if (kept > 0) {
+    job_.broadcast(&schedule, sizeof schedule);
+    GivenSchedule g = run_.given_schedule;
+    if (!g.warmup) g.warmup = schedule.warmup;
+    if (!g.lr_scale) g.lr_scale = schedule.lr_scale;
+    if (!g.save_every) g.save_every = schedule.save_every;
+    if (!g.save_every_minutes) g.save_every_minutes = schedule.save_every_minutes;
+    if (!g.valid_every) g.valid_every = schedule.valid_every;
+    apply_schedule(plan_schedule(g, 0, run_.keep_last).schedule);
+    return;
+  }
+  const LoopLimits& limits = run_.limits;
+  known_updates_ = limits.max_steps;
+  if (limits.max_epochs > 0) {
+    auto per_update = static_cast<std::size_t>(job_.size() * tc_.update_freq);
+    auto per_epoch = static_cast<std::int64_t>((reader_.total_batches() + per_update - 1) / per_update);
+    std::int64_t by_epochs = limits.max_epochs * per_epoch;
+    known_updates_ = known_updates_ > 0 ? std::min(known_updates_, by_epochs) : by_epochs;
+  }
+  if (limits.max_time > 0) {
+    schedule_pending_ = true;  // meanwhile the defaults, so the first updates' rate is tiny
+    apply_schedule(plan_schedule(run_.given_schedule, 0, run_.keep_last).schedule);
+  } else {
+    settle_schedule(known_updates_, known_updates_ > 0 ? "given" : "none",
+                    known_updates_ > 0 ? "--max-steps or --max-epochs" : "no --max-steps, --max-epochs or --max-time");
+  }
+}
+
+// Called after every update of a time budget until its schedule is final:
+// the rate of kMeasuredUpdates updates after the first sets the schedule; at
+// the update half-way through that estimate the rate so far re-spaces
+// checkpoints and validations, as the first updates' rate is the least
+// reliable (new batch shapes, the machine's load). Warm-up and peak stay.
+void Run::measure_schedule(const StepResult& r, const LoopState& loop) {
+  if (first_step_ < 0) {
+    first_step_ = r.step, first_elapsed_ = loop.elapsed;
+    return;
+  }
+  const bool first = schedule_pending_;
+  if (first ? r.step - first_step_ < kMeasuredUpdates : r.step != respace_at_) return;
+  const double seconds = loop.elapsed - first_elapsed_;
+  double budget = static_cast<double>(
+      updates_in_time(r.step, loop.elapsed, r.step - first_step_, seconds, run_.limits.max_time));
+  if (known_updates_ > 0) budget = std::min(budget, static_cast<double>(known_updates_));
+  job_.broadcast(&budget, sizeof budget);  // the ranks' clocks differ; rank 0's rate decides
+  const auto updates = static_cast<std::int64_t>(budget);
+  std::string how = fmt::format("{:.3g} updates/s over updates {}-{}",
+                                static_cast<double>(r.step - first_step_) / seconds, first_step_ + 1, r.step);
+  if (!first) return respace_schedule(updates, how);
+  settle_schedule(updates, "measured", how);
+  respace_at_ = std::max(r.step + 1, updates / 2);
+}
+
+void Run::settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how) {
+  schedule_pending_ = false;
+  SchedulePlan plan = plan_schedule(run_.given_schedule, budget, run_.keep_last);
+  apply_schedule(plan.schedule);
+  if (!lead()) return;
+  plan.lines.insert(plan.lines.begin(), {"updates", fmt::format("{}", budget), origin, how});
+  recipe_ = plan.lines;
+  save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), recipe_);
+  for (const RecipeLine& l : recipe_) note(fmt::format("{} {} ({}: {})", l.name, l.value, l.origin, l.reason));
+}
+
+void Run::respace_schedule(std::int64_t budget, const std::string& how) {
+  GivenSchedule kept = run_.given_schedule;
+  kept.warmup = trainer_->config().warmup, kept.lr_scale = trainer_->config().lr_scale;
+  SchedulePlan plan = plan_schedule(kept, budget, run_.keep_last);
+  apply_schedule(plan.schedule);
+  if (!lead()) return;
+  for (RecipeLine& line : recipe_) {
+    if (line.name == "updates") line = {"updates", fmt::format("{}", budget), "measured", how + "; at first " + line.value};
+    for (const RecipeLine& again : plan.lines)
+      if (again.name == line.name && line.name != "warmup" && line.name != "lr-scale") line = again;
+  }
+  save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), recipe_);
+  note(fmt::format("update {}: {} updates in the budget ({}); save-every {}, valid-every {}", trainer_->steps_done(),
+                   budget, how, plan.schedule.save_every, plan.schedule.valid_every));
+}
+
+void Run::apply_schedule(const Schedule& s) {
+  trainer_->set_schedule(s.warmup, s.lr_scale);
+  run_.save_every = s.save_every;
+  run_.save_every_minutes = s.save_every_minutes;
+  run_.valid_every = s.valid_every;
 }
 
 // Every rank starts from rank 0's parameters, optimizer state and position.
@@ -264,6 +377,7 @@ void Run::log_window() {
 }
 
 bool Run::after_step(const StepResult& r, const LoopState& loop) {
+  if (schedule_pending_ || r.step == respace_at_) measure_schedule(r, loop);
   if (valid_ && run_.valid_every > 0 && r.step % run_.valid_every == 0) validate_now(r.step, loop);
   if (!lead()) return !stop_signal();
   window_.stats += r.stats;
@@ -295,6 +409,7 @@ int Run::train() {
   StopReason reason = train_loop(*trainer_, stream, run_.limits, loop,
                                  [&](const StepResult& r, const LoopState& now) { return after_step(r, now); });
   progress_->finish();
+  if (schedule_pending_) settle_schedule(0, "none", "the time ran out before the update rate was measured");
   if (lead() && window_.steps > 0) log_window();  // the last steps, so the log ends where training did
   bool validated = run_.valid_every > 0 && trainer_->steps_done() % run_.valid_every == 0;
   if (valid_ && reason != StopReason::kRequested && !validated) validate_now(trainer_->steps_done(), loop);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tfm/model/config.h"
+#include "tfm/train/recipe.h"
 #include "tfm/train/trainer.h"
 
 namespace tfm {
@@ -30,7 +31,18 @@ struct RunConfig {
   bool progress = false;  // progress line on stderr even when it is not a terminal
   double mpi_timeout = 1800;  // seconds a rank waits for the others before aborting the job
   LoopLimits limits;
+  // On: the schedule settings (warm-up, lr scale, checkpoint and validation
+  // spacing) not in `given_schedule` are chosen from the budget (train/recipe.h),
+  // after kMeasuredUpdates updates for a time budget, and the recipe is
+  // written to run_dir/recipe.tsv; a resumed run reads its schedule back from
+  // there. Off: the values above and the TrainerConfig's are used as they are.
+  bool choose_schedule = false;
+  GivenSchedule given_schedule;
 };
+
+// Updates (after the first, which pays for the start) whose rate decides a
+// time budget's schedule.
+inline constexpr std::int64_t kMeasuredUpdates = 20;
 
 // Trains `model_config` (vocab_size is taken from the batches file) with
 // `trainer_config`, as described above. Returns 0, or 128 + N after a stop by

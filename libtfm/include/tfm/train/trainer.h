@@ -67,6 +67,8 @@ class Trainer {
   Transformer& model() { return model_; }
   Adam& adam() { return adam_; }
   const TrainerConfig& config() const { return config_; }
+  // Changes the learning-rate schedule from the next step on.
+  void set_schedule(std::int64_t warmup, double lr_scale) { config_.warmup = warmup, config_.lr_scale = lr_scale; }
   Collective& job() { return *job_; }
 
  private:

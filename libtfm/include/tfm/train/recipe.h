@@ -1,0 +1,73 @@
+// The training schedule tfm-train chooses for the settings the user left
+// open: warm-up, peak learning rate, checkpoint spacing and validation
+// spacing, all from the number of updates the budget holds. That number is
+// known at the start from --max-steps or --max-epochs, or, for a time budget
+// (--max-time), from the update rate measured over the first updates (and
+// again half-way, for the spacing).
+//
+// The rules (tfm-train(1) states them with their reasons), for a budget of
+// U updates and the N checkpoints to be averaged (--keep-last):
+//   warmup             U / 4, within [400, 4000]; the peak rate
+//                      d_model^-0.5 warmup^-0.5 follows from it (lr_scale
+//                      stays 1)
+//   save_every         U / (8 (N - 1)), so that the last N span the last
+//                      eighth of training (U / 8 when N = 1)
+//   save_every_minutes 0 (the spacing is in updates)
+//   valid_every        U / 12
+// Without a budget (U = 0) every setting keeps the paper's default: warm-up
+// 4000, scale 1, a checkpoint every 10 minutes, validation every 1000 updates.
+// A setting the user gave always wins; when either checkpoint setting is
+// given, the other keeps its default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfm {
+
+// The values of the schedule settings (defaults: the paper's).
+struct Schedule {
+  std::int64_t warmup = 4000;
+  double lr_scale = 1.0;
+  std::int64_t save_every = 0;  // 0 = off
+  double save_every_minutes = 10;  // 0 = off
+  std::int64_t valid_every = 1000;
+};
+
+// The settings the user gave; the others are chosen (or defaulted).
+struct GivenSchedule {
+  std::optional<std::int64_t> warmup, save_every, valid_every;
+  std::optional<double> lr_scale, save_every_minutes;
+};
+
+// One setting as the recipe reports it: name (tfm-train's option without
+// dashes), value, origin ("given", "chosen" or "default") and why.
+struct RecipeLine {
+  std::string name, value, origin, reason;
+};
+
+struct SchedulePlan {
+  Schedule schedule;
+  std::vector<RecipeLine> lines;  // one per setting, in Schedule's order
+};
+
+// Applies the rules above. budget_updates: the updates the budget holds, or
+// 0 when there is no budget; averaged: checkpoints to be averaged (≥ 1).
+SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged);
+
+// The updates a time budget holds: `done` updates in `elapsed` seconds so far,
+// of which the last `measured` took `measured_seconds`, and `max_time` seconds
+// in all. At least `done`.
+std::int64_t updates_in_time(std::int64_t done, double elapsed, std::int64_t measured, double measured_seconds,
+                             double max_time);
+
+// Writes the recipe atomically as TSV with a header (setting, value, origin,
+// reason): the run folder's recipe.tsv. Throws IoError.
+void save_recipe(const std::string& path, const std::vector<RecipeLine>& lines);
+// The schedule a saved recipe records (a resumed run keeps it); other
+// settings in it are skipped. Throws InputError naming the file and line.
+Schedule load_recipe(const std::string& path);
+
+}  // namespace tfm

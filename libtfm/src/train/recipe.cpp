@@ -1,0 +1,116 @@
+#include "tfm/train/recipe.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
+
+namespace tfm {
+
+namespace {
+
+std::int64_t at_least_one(double x) { return std::max<std::int64_t>(1, std::llround(x)); }
+
+// Adds the line for one setting: the given value, else the chosen one (when
+// there is a budget), else the default.
+template <class T>
+void settle(std::vector<RecipeLine>& lines, const char* name, T& value, const std::optional<T>& given,
+            bool choose, T chosen, const std::string& why_chosen, const std::string& why_default) {
+  std::string origin = "default", reason = why_default;
+  if (given) {
+    value = *given, origin = "given", reason = "on the command line";
+  } else if (choose) {
+    value = chosen, origin = "chosen", reason = why_chosen;
+  }
+  lines.push_back({name, fmt::format("{}", value), origin, reason});
+}
+
+}  // namespace
+
+SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged) {
+  if (averaged < 1) throw UsageError("--keep-last must be at least 1");
+  SchedulePlan plan;
+  Schedule& s = plan.schedule;
+  const bool budget = budget_updates > 0;
+  const auto u = static_cast<double>(budget_updates);
+  auto& lines = plan.lines;
+
+  const std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 400, 4000);
+  settle(lines, "warmup", s.warmup, given.warmup, budget, warmup,
+         fmt::format("a quarter of the {} updates the budget holds, 400 to 4000", budget_updates),
+         "the paper's (no budget to plan from)");
+  // The peak rate follows from the warm-up; at least 400 keeps it below
+  // the rates at which post-norm training suffered.
+  settle(lines, "lr-scale", s.lr_scale, given.lr_scale, false, 1.0, "",
+         "the paper's formula: the peak d_model^-0.5 warmup^-0.5 follows from the warm-up");
+
+  const bool choose_saving = budget && !given.save_every && !given.save_every_minutes;
+  const double span = u / 8;
+  settle(lines, "save-every", s.save_every, given.save_every, choose_saving,
+         at_least_one(averaged > 1 ? span / static_cast<double>(averaged - 1) : span),
+         fmt::format("the last {} checkpoints span the last eighth of training", averaged), "off");
+  settle(lines, "save-every-minutes", s.save_every_minutes, given.save_every_minutes, choose_saving, 0.0,
+         "checkpoints are spaced in updates", "the paper's");
+
+  settle(lines, "valid-every", s.valid_every, given.valid_every, budget, at_least_one(u / 12),
+         "a dozen validations over the budget", "every 1000 updates");
+  return plan;
+}
+
+std::int64_t updates_in_time(std::int64_t done, double elapsed, std::int64_t measured, double measured_seconds,
+                             double max_time) {
+  if (measured < 1 || measured_seconds <= 0) return done;
+  double rate = static_cast<double>(measured) / measured_seconds;
+  return done + std::max<std::int64_t>(0, std::llround(std::max(0.0, max_time - elapsed) * rate));
+}
+
+void save_recipe(const std::string& path, const std::vector<RecipeLine>& lines) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp);
+    out << "setting\tvalue\torigin\treason\n";
+    for (const auto& l : lines) out << l.name << '\t' << l.value << '\t' << l.origin << '\t' << l.reason << '\n';
+    out.flush();
+    if (!out) throw IoError(temp, "cannot write", errno);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) throw IoError(path, "cannot rename the recipe into place", ec.value());
+}
+
+Schedule load_recipe(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path, "cannot open", errno);
+  Schedule s;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    if (++number == 1) continue;  // header
+    std::istringstream fields(line);
+    std::string name, value;
+    if (!std::getline(fields, name, '\t') || !std::getline(fields, value, '\t'))
+      throw InputError(path, number, "expected setting<TAB>value<TAB>origin<TAB>reason");
+    double x = 0;
+    try {
+      std::size_t used = 0;
+      x = std::stod(value, &used);
+      if (used != value.size()) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      throw InputError(path, number, "'" + value + "' is not a number");
+    }
+    if (name == "warmup") s.warmup = std::llround(x);
+    else if (name == "lr-scale") s.lr_scale = x;
+    else if (name == "save-every") s.save_every = std::llround(x);
+    else if (name == "save-every-minutes") s.save_every_minutes = x;
+    else if (name == "valid-every") s.valid_every = std::llround(x);
+  }
+  return s;
+}
+
+}  // namespace tfm

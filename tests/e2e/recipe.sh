@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The recipe chosen from the data and the budget: tfm-pipeline --dry-run for
+# a tiny and a large synthetic corpus, short and long budgets, given options
+# winning; tfm-train's schedule for short, long and time budgets, given
+# options winning, and kept on resume.
+source "$(dirname "$0")/../lib.sh"
+cd "$WORK"
+P="$BIN/tfm-pipeline"
+
+# recipe_value FILE SETTING: "value origin" of a --dry-run line.
+recipe_value() { awk -v s="$2" '$1 == s { sub(":", "", $3); print $2, $3 }' "$1"; }
+expect_recipe() {  # FILE SETTING "VALUE ORIGIN"
+  local got
+  got=$(recipe_value "$1" "$2")
+  [ "$got" = "$3" ] || fail "$2: '$got', expected '$3' ($(grep "^$2 " "$1"))"
+}
+corpus() {  # DIR PAIRS WORDS-A-LINE DISTINCT-WORDS
+  mkdir -p "$1"
+  awk -v n="$2" -v k="$3" -v v="$4" 'BEGIN { srand(3); for (i = 0; i < n; i++) { s = "w" int(rand() * v)
+    for (j = 1; j < k; j++) s = s " w" int(rand() * v); print s } }' > "$1/train.de"
+  cp "$1/train.de" "$1/train.en"
+  for set in valid test; do head -n 20 "$1/train.de" > "$1/$set.de"; head -n 20 "$1/train.en" > "$1/$set.en"; done
+}
+corpus tiny 500 3 20
+corpus large 1000000 2 100000
+
+# Tiny corpus: the tiny model, a small vocabulary, much dropout, whatever the budget.
+expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --threads 2 --train-minutes 600
+cp "$WORK/out" tiny.recipe
+expect_recipe tiny.recipe pairs "500 measured"
+expect_recipe tiny.recipe preset "tiny chosen"
+expect_recipe tiny.recipe types "20 measured"
+expect_recipe tiny.recipe bpe-symbols "1000 chosen"
+expect_recipe tiny.recipe dropout "0.3 chosen"
+expect_recipe tiny.recipe threads "2 given"
+expect_recipe tiny.recipe average "5 default"
+[ ! -e w ] || fail "--dry-run created the work folder"
+
+# Large corpus (4M words, 100k distinct): base with a long budget, tiny
+# with a short one.
+expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 2 --train-minutes 600
+cp "$WORK/out" long.recipe
+expect_recipe long.recipe preset "base chosen"
+expect_recipe long.recipe bpe-symbols "20000 chosen"
+expect_recipe long.recipe dropout "0.1 chosen"
+expect_recipe long.recipe max-tokens "4096 default"
+expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 2 --train-minutes 10
+cp "$WORK/out" short.recipe
+expect_recipe short.recipe preset "tiny chosen"
+expect_recipe short.recipe dropout "0.1 chosen"
+expect_recipe short.recipe max-tokens "2048 chosen"
+expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 1 --train-minutes 60
+expect_recipe "$WORK/out" preset "small chosen"
+
+# A given option wins.
+expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --threads 2 --train-minutes 600 \
+  --preset small --bpe-symbols 123 --dropout 0.25 --beam 3 --precision fp32
+cp "$WORK/out" given.recipe
+expect_recipe given.recipe preset "small given"
+expect_recipe given.recipe bpe-symbols "123 given"
+expect_recipe given.recipe dropout "0.25 given"
+expect_recipe given.recipe beam "3 given"
+expect_recipe given.recipe precision "fp32 given"
+expect_recipe given.recipe alpha "tuned chosen"
+expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--keep-last 3"
+grep -q "keep-last is the pipeline's to set" "$WORK/err" || fail "--keep-last in --train-args: $(cat "$WORK/err")"
+expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --precision fp16
+
+# tfm-train's schedule, from a budget in updates, in time, or given.
+make_reverse_corpus
+"$BIN/tfm-batch" --src src.txt --tgt tgt.txt --vocab vocab.txt -o train.h5 --max-tokens 256 --max-len 20 2>/dev/null || fail "tfm-batch"
+MODEL=(--preset tiny --d-model 32 --heads 2 --ffn 64 --encoder-layers 1 --decoder-layers 1 --threads 1)
+schedule() {  # RUN: the recipe's settings as "name=value/origin" words
+  tail -n +2 "$1/recipe.tsv" | awk -F'\t' '{ printf "%s=%s/%s ", $1, $2, $3 }'
+}
+expect_schedule() {  # RUN EXPECTED
+  local got
+  got=$(schedule "$1")
+  [ "$got" = "$2" ] || fail "$1 schedule: '$got', expected '$2'"
+}
+expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o short --max-steps 40
+expect_schedule short "updates=40/given warmup=400/chosen lr-scale=1/default save-every=1/chosen save-every-minutes=0/chosen valid-every=3/chosen "
+grep -q "tfm-train: warmup 400 (chosen: a quarter of the 40 updates" "$WORK/err" || fail "no recipe on stderr: $(head -c 300 "$WORK/err")"
+
+# A long budget: the recipe is written at the start; SIGTERM ends the run.
+"$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o long --max-steps 40000 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [ -s long/recipe.tsv ] && break; sleep 0.1; done
+kill -TERM "$pid"; wait "$pid"
+expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default save-every=1250/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
+
+# A time budget: planned from the rate of updates 2-21, re-spaced half-way.
+expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-time 4s
+grep -q "^updates	[0-9]*	measured	.* updates/s over updates 2-[0-9]*; at first [0-9]*$" timed/recipe.tsv ||
+  fail "timed recipe: $(cat timed/recipe.tsv)"
+grep -q "^warmup	[0-9]*	chosen	" timed/recipe.tsv || fail "timed recipe: $(cat timed/recipe.tsv)"
+
+# Given options win; a resumed run keeps its schedule.
+expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 20 --warmup 7 --save-every 5
+expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
+[ "$(cd given && ls ckpt-*.h5 | sort -V | tr '\n' ' ')" = "ckpt-5.h5 ckpt-10.h5 ckpt-15.h5 ckpt-20.h5 " ] || fail "given spacing: $(ls given)"
+expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 30 --warmup 7 --resume
+expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
+[ "$(cd given && ls ckpt-*.h5 | sort -V | tail -n 3 | tr '\n' ' ')" = "ckpt-20.h5 ckpt-25.h5 ckpt-30.h5 " ] || fail "resumed spacing: $(ls given)"
+finish

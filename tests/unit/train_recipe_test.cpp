@@ -1,0 +1,114 @@
+// The schedule tfm-train chooses from its budget (train/recipe.h): the rules'
+// values for short and long budgets, given settings winning, and the
+// recipe file's round trip.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tfm/core/error.h"
+#include "tfm/train/recipe.h"
+
+namespace tfm {
+
+namespace {
+
+const RecipeLine& line_of(const SchedulePlan& plan, const std::string& name) {
+  for (const auto& l : plan.lines)
+    if (l.name == name) return l;
+  FAIL("no recipe line " << name);
+  return plan.lines.front();
+}
+
+void check_schedule(const Schedule& got, const Schedule& want) {
+  CHECK(got.warmup == want.warmup);
+  CHECK(got.lr_scale == want.lr_scale);
+  CHECK(got.save_every == want.save_every);
+  CHECK(got.save_every_minutes == want.save_every_minutes);
+  CHECK(got.valid_every == want.valid_every);
+}
+
+}  // namespace
+
+TEST_CASE("without a budget the schedule is the paper's") {
+  SchedulePlan plan = plan_schedule({}, 0, 5);
+  check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000});
+  REQUIRE(plan.lines.size() == 5);
+  for (const auto& l : plan.lines) CHECK(l.origin == "default");
+}
+
+TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured best there") {
+  SchedulePlan plan = plan_schedule({}, 3000, 5);
+  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250});  // the last 5 span updates 2,624-3,000
+  for (const auto& l : plan.lines) CHECK(l.origin == (l.name == "lr-scale" ? "default" : "chosen"));
+  CHECK(line_of(plan, "warmup").value == "750");
+  CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
+}
+
+TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
+  SchedulePlan plan = plan_schedule({}, 200, 5);
+  check_schedule(plan.schedule, {400, 1.0, 6, 0, 17});
+  plan = plan_schedule({}, 3, 5);
+  CHECK(plan.schedule.save_every == 1);
+  CHECK(plan.schedule.valid_every == 1);
+  plan = plan_schedule({}, 1000, 1);  // one checkpoint averaged: spacing of an eighth
+  CHECK(plan.schedule.save_every == 125);
+}
+
+TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last eighth") {
+  SchedulePlan plan = plan_schedule({}, 100000, 5);
+  check_schedule(plan.schedule, {4000, 1.0, 3125, 0, 8333});
+  plan = plan_schedule({}, 100000, 20);  // the paper's big model averaged 20
+  CHECK(plan.schedule.save_every == 658);
+}
+
+TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
+  GivenSchedule given;
+  given.warmup = 800;
+  given.save_every = 100;
+  SchedulePlan plan = plan_schedule(given, 3000, 5);
+  CHECK(plan.schedule.warmup == 800);
+  CHECK(line_of(plan, "warmup").origin == "given");
+  CHECK(plan.schedule.lr_scale == 1.0);
+  CHECK(line_of(plan, "lr-scale").origin == "default");
+  CHECK(plan.schedule.save_every == 100);
+  CHECK(plan.schedule.save_every_minutes == 10);  // the user chose the checkpoint spacing
+  CHECK(line_of(plan, "save-every-minutes").origin == "default");
+  CHECK(plan.schedule.valid_every == 250);
+  CHECK(line_of(plan, "valid-every").origin == "chosen");
+
+  GivenSchedule minutes;
+  minutes.save_every_minutes = 0;
+  minutes.lr_scale = 2;
+  plan = plan_schedule(minutes, 200, 5);
+  CHECK(plan.schedule.save_every == 0);
+  CHECK(plan.schedule.save_every_minutes == 0);
+  CHECK(plan.schedule.lr_scale == 2.0);
+  CHECK(line_of(plan, "lr-scale").origin == "given");
+  CHECK(plan.schedule.warmup == 400);
+  CHECK_THROWS_AS(plan_schedule({}, 100, 0), UsageError);
+}
+
+TEST_CASE("the updates a time budget holds, from the measured rate") {
+  // 21 updates in 21 s, the last 20 in 10 s: 2 updates/s for the 3,579 s left.
+  CHECK(updates_in_time(21, 21, 20, 10, 3600) == 21 + 7158);
+  CHECK(updates_in_time(21, 21, 20, 10, 10) == 21);  // the time is over already
+  CHECK(updates_in_time(5, 1, 0, 0, 3600) == 5);     // nothing measured
+}
+
+TEST_CASE("the recipe file round-trips the schedule; a malformed one names file and line") {
+  const std::string path = (std::filesystem::temp_directory_path() / "tfm-recipe-test.tsv").string();
+  SchedulePlan plan = plan_schedule({}, 3000, 5);
+  plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
+  save_recipe(path, plan.lines);
+  check_schedule(load_recipe(path), {750, 1.0, 94, 0, 250});
+  {
+    std::ofstream out(path);
+    out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";
+  }
+  CHECK_THROWS_WITH_AS(load_recipe(path), doctest::Contains(":2:"), InputError);
+  std::filesystem::remove(path);
+  CHECK_THROWS_AS(load_recipe(path), IoError);
+}
+
+}  // namespace tfm
