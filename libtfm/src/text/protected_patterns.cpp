@@ -54,9 +54,13 @@ void ProtectedPatterns::find_all(std::string_view text, std::vector<std::string>
     while (regex.search(tail, 0, match)) {
       if (match.end(1) == match.begin(1)) break;
       found.emplace_back(tail.substr(match.begin(1), match.end(1) - match.begin(1)));
-      // $t = $+{TAIL}: the first group of that name that took part.
+      // $t = $+{TAIL}: the first group of that name that took part; none
+      // (a pattern such as "a)|(b") leaves Perl an empty string.
       const std::size_t group = match.named_group("TAIL");
-      tail = tail.substr(match.begin(group), match.end(group) - match.begin(group));
+      if (group == 0) break;
+      const std::size_t length = match.end(group) - match.begin(group);
+      if (length >= tail.size()) break;  // a TAIL of the pattern's own that does not shrink: Perl loops
+      tail = tail.substr(match.begin(group), length);
     }
   }
 }

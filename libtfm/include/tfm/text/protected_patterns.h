@@ -32,8 +32,8 @@ class ProtectedPatterns {
   // Appends to `found` every match in `text` (valid UTF-8), pattern after
   // pattern, as tokenizer.perl collects them: each search runs on the TAIL
   // of the previous one as a new string (so ^, \A and look-behind see the
-  // tail's start). A pattern matching the empty string (on which Perl loops
-  // forever) stops at its first empty match.
+  // tail's start). Where Perl would loop forever, the pattern stops: at its
+  // first empty match, or when a TAIL group of its own does not shrink.
   void find_all(std::string_view text, std::vector<std::string>& found) const;
 
  private:
