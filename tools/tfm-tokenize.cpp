@@ -77,9 +77,14 @@ int run(int argc, char** argv) {
   o.filter.terminate_last_line = [&](std::string_view line) { return !tokenizer.is_verbatim(line); };
   const bool replace = o.replace_invalid;
   tfm::filter_lines(reader, o.filter, [&](std::string_view line, std::size_t number, std::string& out) {
-    if (tfm::is_valid_utf8(line)) return tokenizer.tokenize(line, out);
-    if (!replace) throw tfm::InputError(o.input, number, "invalid UTF-8");
-    tokenizer.tokenize(tfm::replace_invalid_utf8(line), out);
+    const bool valid = tfm::is_valid_utf8(line);
+    if (!valid && !replace) throw tfm::InputError(o.input, number, "invalid UTF-8");
+    try {
+      if (valid) tokenizer.tokenize(line, out);
+      else tokenizer.tokenize(tfm::replace_invalid_utf8(line), out);
+    } catch (const tfm::Error& e) {  // a protected pattern that gave up on this line
+      throw tfm::InputError(o.input, number, e.what());
+    }
   });
   return tfm::kExitOk;
 }

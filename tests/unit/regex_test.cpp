@@ -174,6 +174,10 @@ TEST_CASE("protected patterns search each TAIL as a new string, as tokenizer.per
   CHECK(find_all({"x*"}, " xx ").empty());
   CHECK(find_all({"(?<TAIL>a)"}, " aa ") == std::vector<std::string>{"a", "a"});
   CHECK(find_all({"a)|(b"}, " aa ") == std::vector<std::string>{"a"});
+  // Backtracking past PCRE2's match limit (Perl would run for hours) is an
+  // error naming the pattern.
+  CHECK_THROWS_WITH_AS(find_all({"(\\w|\\w\\w)+[-!]"}, " " + std::string(40, 'a') + " "),
+                       "protected pattern '(\\w|\\w\\w)+[-!]': PCRE2 gave up: match limit exceeded", Error);
 }
 
 TEST_CASE("glossaries accept \\p{..} and scoped flags; bad ones are usage errors") {
