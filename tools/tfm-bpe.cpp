@@ -151,7 +151,11 @@ void run_apply(Options& o) {
   filter_to(o.output, o.inputs.at(0), {thread_count(o.threads), 4096, o.unbuffered, keep_missing_newline},
             [&](std::string_view line, std::size_t number, std::string& out) {
               if (!is_valid_utf8(line)) throw InputError(name, number, "invalid UTF-8");
-              applier.apply_line(line, number, out);
+              try {
+                applier.apply_line(line, number, out);
+              } catch (const Error& e) {  // a glossary that gave up on this line
+                throw InputError(name, number, e.what());
+              }
             });
 }
 

@@ -78,9 +78,14 @@ int run(int argc, char** argv) {
   const bool replace = o.replace_invalid;
   tfm::AtomicFile output("-");
   tfm::filter_lines(reader, output, o.filter, [&](std::string_view line, std::size_t number, std::string& out) {
-    if (tfm::is_valid_utf8(line)) return tokenizer.tokenize(line, out);
-    if (!replace) throw tfm::InputError(o.input, number, "invalid UTF-8");
-    tokenizer.tokenize(tfm::replace_invalid_utf8(line), out);
+    const bool valid = tfm::is_valid_utf8(line);
+    if (!valid && !replace) throw tfm::InputError(o.input, number, "invalid UTF-8");
+    try {
+      if (valid) tokenizer.tokenize(line, out);
+      else tokenizer.tokenize(tfm::replace_invalid_utf8(line), out);
+    } catch (const tfm::Error& e) {  // a protected pattern that gave up on this line
+      throw tfm::InputError(o.input, number, e.what());
+    }
   });
   output.commit();
   return tfm::kExitOk;

@@ -88,6 +88,11 @@ expect_exit 2 "$bpe" apply
 expect_exit 2 "$bpe" apply -c "$WORK/codes" --bogus
 expect_exit 2 "$bpe" apply -c "$WORK/codes" --dropout 2
 expect_exit 2 "$bpe" apply -c "$WORK/codes" --glossaries '(('
+# A glossary that backtracks past PCRE2's match limit names the input line.
+{ echo ok; printf 'a%.0s' {1..40}; echo; } >"$WORK/long"
+expect_exit 1 "$bpe" apply -c "$WORK/codes" --glossaries '(\w|\w\w)+[-!]' -i "$WORK/long"
+grep -qF "long:2: glossary '(\w|\w\w)+[-!]': PCRE2 gave up: match limit exceeded" "$WORK/err" \
+  || fail "glossary match limit message: $(cat "$WORK/err")"
 expect_exit 2 "$bpe" learn -i "$WORK/a" --write-vocabulary "$WORK/v1" "$WORK/v2"
 expect_exit 2 "$bpe" learn -s many
 expect_exit 0 "$bpe" --help

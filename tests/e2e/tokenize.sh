@@ -95,6 +95,13 @@ printf '(?<=a)b\n\\p{Lu}[a-z\n' >"$WORK/pp"
 expect_exit 1 "$tok" -protected "$WORK/pp" </dev/null
 grep -qxF "tfm-tokenize: $WORK/pp:2: cannot compile pattern '\\p{Lu}[a-z': missing terminating ] for character class" \
   "$WORK/err" || fail "bad pattern message: $(cat "$WORK/err")"
+# A pattern that backtracks past PCRE2's match limit (Perl would run for
+# hours) names the input line.
+printf '(\\w|\\w\\w)+[-!]\n' >"$WORK/pp"
+{ echo ok; printf 'a%.0s' {1..40}; echo; } >"$WORK/in2"
+expect_exit 1 "$tok" -protected "$WORK/pp" "$WORK/in2"
+grep -qF "$WORK/in2:2: protected pattern '(\\w|\\w\\w)+[-!]': PCRE2 gave up: match limit exceeded" "$WORK/err" \
+  || fail "match limit message: $(cat "$WORK/err")"
 
 # Built-in prefixes per language, --prefixes overrides, unknown languages
 # fall back to English with a warning (silenced by -q).

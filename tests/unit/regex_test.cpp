@@ -169,8 +169,15 @@ TEST_CASE("protected patterns search each TAIL as a new string, as tokenizer.per
   // Inline flags, \p{..} and \z.
   CHECK(find_all({"(?i)abc", "\\p{Lu}\\p{Ll}+", "\\w+ \\z"}, " ABC Abc xyz ") ==
         std::vector<std::string>{"ABC", "Abc", "Abc", "xyz "});
-  // An empty match stops the pattern (Perl would loop forever).
+  // An empty match stops the pattern (Perl would loop forever), and so does
+  // a TAIL that does not shrink; an unset TAIL ends the search, as in Perl.
   CHECK(find_all({"x*"}, " xx ").empty());
+  CHECK(find_all({"(?<TAIL>a)"}, " aa ") == std::vector<std::string>{"a", "a"});
+  CHECK(find_all({"a)|(b"}, " aa ") == std::vector<std::string>{"a"});
+  // Backtracking past PCRE2's match limit (Perl would run for hours) is an
+  // error naming the pattern.
+  CHECK_THROWS_WITH_AS(find_all({"(\\w|\\w\\w)+[-!]"}, " " + std::string(40, 'a') + " "),
+                       "protected pattern '(\\w|\\w\\w)+[-!]': PCRE2 gave up: match limit exceeded", Error);
 }
 
 TEST_CASE("glossaries accept \\p{..} and scoped flags; bad ones are usage errors") {

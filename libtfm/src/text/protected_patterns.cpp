@@ -18,13 +18,31 @@ std::string latin1_to_utf8(std::string_view bytes) {
   return out;
 }
 
+// tokenizer.perl's loop for one pattern:
+//   while ($t =~ /(?<PATTERN>$p)(?<TAIL>.*)$/) { push @protected, $+{PATTERN}; $t = $+{TAIL}; }
+void find_one(const Regex& regex, std::string_view text, std::vector<std::string>& found) {
+  RegexMatch match(regex);
+  std::string_view tail = text;
+  while (regex.search(tail, 0, match)) {
+    if (match.end(1) == match.begin(1)) break;
+    found.emplace_back(tail.substr(match.begin(1), match.end(1) - match.begin(1)));
+    // $t = $+{TAIL}: the first group of that name that took part; none
+    // (a pattern such as "a)|(b") leaves Perl an empty string.
+    const std::size_t group = match.named_group("TAIL");
+    if (group == 0) break;
+    const std::size_t length = match.end(group) - match.begin(group);
+    if (length >= tail.size()) break;  // a TAIL of the pattern's own that does not shrink: Perl loops
+    tail = tail.substr(match.begin(group), length);
+  }
+}
+
 }  // namespace
 
 void ProtectedPatterns::add(std::string_view perl_pattern) {
   // tokenizer.perl's own match, the pattern spliced in as text.
   const std::string wrapped = "(?<PATTERN>" + latin1_to_utf8(perl_pattern) + ")(?<TAIL>.*)$";
   try {
-    regexes_.emplace_back(wrapped, RegexDialect::kPerl);
+    patterns_.push_back(Pattern{std::string(perl_pattern), Regex(wrapped, RegexDialect::kPerl)});
   } catch (const Error& e) {
     throw Error("cannot compile pattern '" + std::string(perl_pattern) + "': " + e.what());
   }
@@ -48,15 +66,11 @@ ProtectedPatterns ProtectedPatterns::load(const std::string& path) {
 }
 
 void ProtectedPatterns::find_all(std::string_view text, std::vector<std::string>& found) const {
-  for (const Regex& regex : regexes_) {
-    RegexMatch match(regex);
-    std::string_view tail = text;
-    while (regex.search(tail, 0, match)) {
-      if (match.end(1) == match.begin(1)) break;
-      found.emplace_back(tail.substr(match.begin(1), match.end(1) - match.begin(1)));
-      // $t = $+{TAIL}: the first group of that name that took part.
-      const std::size_t group = match.named_group("TAIL");
-      tail = tail.substr(match.begin(group), match.end(group) - match.begin(group));
+  for (const auto& [pattern, regex] : patterns_) {
+    try {
+      find_one(regex, text, found);
+    } catch (const Error& e) {
+      throw Error("protected pattern '" + pattern + "': " + e.what());
     }
   }
 }

@@ -67,7 +67,7 @@ bool Regex::search(std::string_view subject, std::size_t start, RegexMatch& matc
   if (result == PCRE2_ERROR_JIT_STACKLIMIT)
     result = pcre2_match(code_->code, text, subject.size(), start, options | PCRE2_NO_JIT, data, nullptr);
   if (result == PCRE2_ERROR_NOMATCH) return false;
-  if (result < 0) throw Error("regular expression: " + pcre2_message(result));
+  if (result < 0) throw Error("PCRE2 gave up: " + pcre2_message(result));
   return true;
 }
 

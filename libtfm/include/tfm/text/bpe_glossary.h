@@ -24,7 +24,8 @@ class BpeGlossaries {
   // Throws UsageError for a pattern that is not a valid regular expression.
   explicit BpeGlossaries(const std::vector<std::string>& patterns);
   bool empty() const { return patterns_.empty(); }
-  // Whether `word` as a whole matches one of the glossaries.
+  // Whether `word` as a whole matches one of the glossaries. This and
+  // isolate throw Error naming the glossary when PCRE2 gives up on `word`.
   bool matches(std::string_view word) const;
   // The pieces of `word` with every glossary isolated, in subword-nmt's
   // order (glossaries applied one after another); `word` itself if none occurs.
@@ -34,10 +35,12 @@ class BpeGlossaries {
   // The regexes subword-nmt builds from a glossary g: re.match('^'+g+'$'),
   // re.search(g) and re.split('('+g+')').
   struct Pattern {
+    std::string text;  // as given, for messages
     Regex whole, anywhere, split;
   };
   std::vector<std::string> isolate_one(const std::string& word, const Pattern& pattern) const;
   std::vector<Pattern> patterns_;
+  std::string any_whole_text_;
   std::optional<Regex> any_whole_;  // '^(g1|g2|...)$' with re.match
 };
 

@@ -27,17 +27,22 @@ class ProtectedPatterns {
 
   // Adds one Perl pattern (bytes). Throws Error when it cannot be compiled.
   void add(std::string_view perl_pattern);
-  bool empty() const { return regexes_.empty(); }
+  bool empty() const { return patterns_.empty(); }
 
   // Appends to `found` every match in `text` (valid UTF-8), pattern after
   // pattern, as tokenizer.perl collects them: each search runs on the TAIL
   // of the previous one as a new string (so ^, \A and look-behind see the
-  // tail's start). A pattern matching the empty string (on which Perl loops
-  // forever) stops at its first empty match.
+  // tail's start). Where Perl would loop forever, the pattern stops: at its
+  // first empty match, or when a TAIL group of its own does not shrink.
+  // Throws Error naming the pattern when PCRE2 gives up (its match limit).
   void find_all(std::string_view text, std::vector<std::string>& found) const;
 
  private:
-  std::vector<Regex> regexes_;
+  struct Pattern {
+    std::string text;  // as written, for messages
+    Regex regex;
+  };
+  std::vector<Pattern> patterns_;
 };
 
 }  // namespace tfm
