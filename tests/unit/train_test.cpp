@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tfm/core/error.h"
+#include "tfm/model/model_file.h"
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/gemm.h"
 #include "tfm/tensor/random.h"
@@ -340,6 +341,18 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   save_checkpoint(checkpoint_path(dir.string(), 4), model, trainer.adam(), vocab, state);
   load_checkpoint(checkpoint_path(dir.string(), 4), copy, adam, loaded);
   CHECK(std::isinf(loaded.best_valid_loss));
+  // One lister for training and tfm-average: checkpoints by the step stored
+  // in them, whatever their names; model files and other HDF5 files skipped.
+  fs::rename(checkpoint_path(dir.string(), 4), dir / "renamed.h5");
+  save_model((dir / "model.h5").string(), model, vocab);
+  files = list_checkpoints(dir.string());
+  REQUIRE(files.size() == 3);
+  CHECK(files[2].step == 4);
+  CHECK(files[2].path == (dir / "renamed.h5").string());
+  CHECK(last_checkpoints(dir.string(), 2) == std::vector<std::string>{files[1].path, files[2].path});
+  CHECK_THROWS_AS(last_checkpoints(dir.string(), 4), InputError);
+  fs::copy_file(files[2].path, dir / "copy.h5");
+  CHECK_THROWS_AS(list_checkpoints(dir.string()), InputError);  // two files of step 4
   ModelConfig other = c;
   other.ffn = 64;
   Transformer wrong(other);

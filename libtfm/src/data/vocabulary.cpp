@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
+#include "tfm/core/flat_map.h"
 #include "tfm/core/line_io.h"
 #include "tfm/core/utf8.h"
 
@@ -14,22 +14,8 @@ namespace tfm {
 
 namespace {
 
-// A fast string hash, 8 bytes at a time (tokens are short; quality matters
-// only enough to spread them over the table).
-std::uint32_t token_hash(std::string_view token) {
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ token.size();
-  std::size_t i = 0;
-  for (; i + 8 <= token.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, token.data() + i, 8);
-    h = (h ^ word) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, token.data() + i, token.size() - i);
-  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
-  return static_cast<std::uint32_t>(h >> 32);
-}
+// The table keeps 32 bits of the library's string hash per slot.
+std::uint32_t token_hash(std::string_view token) { return static_cast<std::uint32_t>(hash_string(token)); }
 
 }  // namespace
 

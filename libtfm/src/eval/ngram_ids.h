@@ -6,9 +6,10 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <vector>
+
+#include "tfm/core/flat_map.h"
 
 namespace tfm::detail {
 
@@ -76,21 +77,7 @@ struct PairHash {
 };
 
 struct TextHash {
-  std::size_t operator()(std::string_view text) const {
-    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-    std::uint64_t h = text.size() * kMul, word;
-    const char* p = text.data();
-    std::size_t n = text.size();
-    for (; n >= 8; p += 8, n -= 8) {  // eight bytes at a time: tokens are short
-      std::memcpy(&word, p, 8);
-      h = (h ^ word) * kMul;
-      h ^= h >> 32;
-    }
-    word = 0;
-    std::memcpy(&word, p, n);
-    h = (h ^ word) * kMul;
-    return std::size_t(h ^ (h >> 29));
-  }
+  std::size_t operator()(std::string_view text) const { return std::size_t(hash_string(text)); }
 };
 
 // Token ids of one segment.

@@ -141,25 +141,6 @@ std::string join_path(const std::string& base, const std::string& path) {
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
-std::string_view type_name(DataType type) {
-  switch (type) {
-    case DataType::kFloat32: return "float32";
-    case DataType::kUInt8: return "uint8";
-    case DataType::kUInt32: return "uint32";
-    case DataType::kUInt64: return "uint64";
-    case DataType::kInt64: return "int64";
-    case DataType::kString: return "string";
-    case DataType::kOther: break;
-  }
-  return "other";
-}
-
-std::string shape_text(const Shape& shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 Storage compressed(std::uint64_t chunk_rows, int level) { return Storage{chunk_rows, level, true, true}; }
 
 // ---- Handle

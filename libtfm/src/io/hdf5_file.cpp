@@ -1,4 +1,5 @@
-// Files: created atomically or opened read-only; format attributes; listings.
+// Files: created atomically or opened read-only; format attributes; listings
+// and names of types and shapes for people.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -103,6 +104,25 @@ void check_format(const File& file, std::string_view format, std::int64_t versio
   const std::int64_t found_version = file.read_int_attribute("format_version");
   if (found_version != version)
     throw InputError(file.path(), 0, fmt::format("{}, found format_version {}", expected, found_version));
+}
+
+std::string_view type_name(DataType type) {
+  switch (type) {
+    case DataType::kFloat32: return "float32";
+    case DataType::kUInt8: return "uint8";
+    case DataType::kUInt32: return "uint32";
+    case DataType::kUInt64: return "uint64";
+    case DataType::kInt64: return "int64";
+    case DataType::kString: return "string";
+    case DataType::kOther: break;
+  }
+  return "other";
+}
+
+std::string shape_text(const Shape& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
 }
 
 namespace {

@@ -1,7 +1,12 @@
 // The library's hash map and string hash: FlatMap, open addressing over
 // 64-bit keys with values stored in the slots (no allocation per entry), and
 // hash_string for words and tokens. The BPE learner and applier and the word
-// counter use them on their hot paths.
+// counter use them on their hot paths. Every string table of the library
+// hashes with hash_string; two tables keep their own slots for a reason of
+// shape: eval's IdTable (eval/ngram_ids.h) is cleared once per sentence, in
+// O(1) by a generation stamp where a FlatMap would wipe every slot, and
+// Vocabulary (data/vocabulary.h) keys its slots by string with the strings
+// kept once, in id order, for id → token.
 #pragma once
 
 #include <bit>
