@@ -25,14 +25,16 @@ done
 
 # -b answers each line before the input ends.
 coproc DT { "$dt" -b -q; }
-echo '( a , b )' >&"${DT[1]}"
+# bash unsets DT and DT_PID once the coprocess exits: keep what we need now.
+dt_pid=$DT_PID dt_in=${DT[1]}
+echo '( a , b )' >&"$dt_in"
 if read -t 10 -r got <&"${DT[0]}"; then
   [ "$got" = "(a, b)" ] || fail "-b: got '$got'"
 else
   fail "-b: no output while the input was still open"
 fi
-exec {DT[1]}>&-
-wait "$DT_PID" || fail "-b run failed"
+exec {dt_in}>&-
+wait "$dt_pid" || fail "-b run failed"
 
 # The same output for any thread count, also with one-dash Moses spellings.
 for i in $(seq 3000); do
