@@ -285,6 +285,20 @@ TEST_CASE("glossaries are isolated with Python's re.match and re.split semantics
   CHECK(alternation.isolate("xzy") == std::vector<std::string>{"xzy"});
 }
 
+// Fuzzing found glossaries that std::regex takes minutes to compile.
+TEST_CASE("glossaries with huge repetition counts are refused") {
+  CHECK_THROWS_WITH_AS(BpeGlossaries({"(a|b)*c{2,666666663}"}), doctest::Contains("repetition counts too large"),
+                       UsageError);
+  CHECK_THROWS_AS(BpeGlossaries({"[a-z]{5000}[0-9]{5000}(xy){5001}"}), UsageError);
+  // Fuzzing also found one that backtracks for minutes: a repeated repetition.
+  CHECK_THROWS_WITH_AS(BpeGlossaries({".++se"}), doctest::Contains("repeats a repetition"), UsageError);
+  CHECK_THROWS_AS(BpeGlossaries({"(ab){2}*"}), UsageError);
+  const BpeGlossaries lazy({"a+?b[+*]{2}"});
+  CHECK_THROWS_AS(BpeGlossaries({"(a)\\11111111111111111111"}), UsageError);
+  const BpeGlossaries counted({"[0-9]{4}USA"});
+  CHECK(counted.matches("1934USA"));
+}
+
 TEST_CASE("dropout is deterministic for a seed, and 1 splits into characters") {
   TempFile codes(kLowCodes);
   BpeApplyConfig config;

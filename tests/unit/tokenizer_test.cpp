@@ -165,6 +165,31 @@ TEST_CASE("protected patterns stay whole") {
   CHECK_THROWS_AS(bad.add("(unclosed"), Error);
 }
 
+// Fuzzing found that std::regex copies a group once per repetition count:
+// this pattern took minutes and gigabytes to compile. Such patterns are
+// refused at once; ordinary counts still compile.
+TEST_CASE("protected patterns with huge repetition counts are refused") {
+  ProtectedPatterns patterns;
+  CHECK_THROWS_WITH_AS(patterns.add("(a|b)*c{2,666666663}"),
+                       doctest::Contains("repetition counts too large"), Error);
+  CHECK_THROWS_AS(patterns.add("((ab){200}){200}"), Error);
+  CHECK_THROWS_AS(patterns.add("x{20001}"), Error);
+  // Perl's possessive quantifiers would be nested repetitions in ECMAScript,
+  // which backtrack exponentially; a lazy one and a '+' in a class are fine.
+  CHECK_THROWS_WITH_AS(patterns.add(".++se"), doctest::Contains("possessive"), Error);
+  CHECK_THROWS_AS(patterns.add("a*+b"), Error);
+  CHECK_THROWS_AS(patterns.add("(ab){2}+"), Error);
+  patterns.add("a+?b[*+]c");
+  // A back-reference number that overflows std::regex's parser (UBSan).
+  CHECK_THROWS_WITH_AS(patterns.add(R"((a)\1111111111111111111111)"), doctest::Contains("back-references"), Error);
+  patterns.add(R"(\d{1,3}(,\d{3})*)");
+  patterns.add("(ab){1000}");
+  patterns.add("a{2,}b");
+  std::vector<std::string> found;
+  patterns.find_all("1,234,567 aab", found);
+  CHECK(found == std::vector<std::string>{"1,234,567", "aab"});
+}
+
 TEST_CASE("prefix files are read as tokenizer.perl reads them") {
   const auto p = NonbreakingPrefixes::parse(
       "# comment\n\nMr\n0\nNo #NUMERIC_ONLY#\nPp  #NUMERIC_ONLY#\nX #NUMERIC_ONLY# #NUMERIC_ONLY#\nTrail \n");

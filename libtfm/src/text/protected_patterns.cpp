@@ -1,6 +1,8 @@
 // g++ 12 reports a false -Wmaybe-uninitialized inside <regex> at -O1 with
 // the sanitizers (make asan); the warning is about library code only.
+#if !defined(__clang__)  // clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "tfm/text/protected_patterns.h"
 
@@ -14,6 +16,7 @@
 #include "tfm/core/error.h"
 #include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
+#include "regex_size.h"
 
 namespace tfm {
 
@@ -161,8 +164,17 @@ std::string perl_to_ecmascript(std::string_view perl) {
 void ProtectedPatterns::add(std::string_view perl_pattern) {
   PerlRegex regex;
   const std::string pattern = perl_to_ecmascript(perl_pattern);
+  const std::wstring wide = latin1_to_wide(pattern);
+  // Perl's possessive a++ never backtracks; std::regex would backtrack without end.
+  if (has_repeated_quantifier(wide))
+    throw Error("possessive quantifiers (a++, a*+) are not supported: '" + std::string(perl_pattern) + "'");
+  if (has_long_backreference(wide))
+    throw Error("back-references of more than 5 digits are not supported: '" + std::string(perl_pattern) + "'");
+  if (expanded_regex_size(wide) > kMaxExpandedRegexSize)
+    throw Error("pattern '" + std::string(perl_pattern) +
+                "' has repetition counts too large to compile (over 20000 atoms once expanded)");
   try {
-    regex.assign(latin1_to_wide(pattern), std::regex::ECMAScript);
+    regex.assign(wide, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
     throw Error("cannot compile pattern '" + std::string(perl_pattern) + "': " + e.what());
   }
