@@ -9,8 +9,13 @@ set -u
 build=$1 seconds=$2; shift 2
 cd "$(dirname "$0")/../.."
 mkdir -p "$build/crashes" "$build/logs"
-# The harnesses write files (and our writers fsync them): in memory when we can.
-[ -w /dev/shm ] && export TMPDIR=/dev/shm
+# The harnesses write files (and our writers fsync them): in memory when we
+# can, in a folder of this run, removed at the end even after a crash.
+base=/tmp
+[ -w /dev/shm ] && base=/dev/shm
+TMPDIR=$(mktemp -d "$base/tfm-fuzz-run.XXXXXX") || exit 1
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp
 found=()
 for harness in "$@"; do
