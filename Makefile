@@ -4,6 +4,8 @@
 #   make deps       install the Debian packages we build against (idempotent)
 #   make test       unit, e2e, golden and man-page tests
 #   make asan       the same tests built with AddressSanitizer + UBSan
+#   make fuzz       every libFuzzer harness of tests/fuzz for FUZZ_SECONDS each
+#   make fuzz-deps  install clang and libFuzzer (only `make fuzz` needs them)
 #   make demo       the whole pipeline on the built-in sample
 #   make bench      benchmarks against the reference tools (never part of test)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -51,15 +53,18 @@ SCRIPT_TOOLS := $(filter-out %.cpp,$(wildcard tools/tfm-*))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/*.cpp))
 UNIT_OBJS  := $(UNIT_SRCS:%.cpp=$(BUILD)/%.o)
 UNIT_BIN   := $(BUILD)/tests/unit_tests
+# libFuzzer harnesses (make fuzz), also replayed on their inputs by make test.
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
+FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/%.cpp=$(BUILD)/fuzz-replay/%)
 STATIC_LIB := $(BUILD)/lib/libtfm.a
 SHARED_LIB := $(BUILD)/lib/libtfm.so
 
 DEPS_STAMP := .deps-stamp
 DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-dev \
   libhdf5-dev libfmt-dev libpcre2-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
-  openmpi-bin gnuplot-nox groff man-db perl python3-h5py jq
+  openmpi-bin gnuplot-nox groff man-db perl python3-h5py python3-torch jq
 
-.PHONY: all deps scripts test unit asan demo bench install clean
+.PHONY: all deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install clean
 # Keep object files of tools (make would delete them as intermediates).
 .SECONDARY:
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) scripts
@@ -76,6 +81,12 @@ $(DEPS_STAMP): Makefile
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 	@touch $@
+
+# libFuzzer comes with clang's runtime libraries; only `make fuzz` needs them.
+FUZZ_DEBIAN_PACKAGES := clang-14 libclang-rt-14-dev
+fuzz-deps:
+	@$(MAKE) --no-print-directory DEPS_STAMP=.fuzz-deps-stamp DEBIAN_PACKAGES='$(FUZZ_DEBIAN_PACKAGES)' \
+	  .fuzz-deps-stamp
 
 # `make V=1` shows the whole command lines.
 Q := $(if $(V),,@)
@@ -113,12 +124,40 @@ $(UNIT_BIN): $(UNIT_OBJS) $(STATIC_LIB)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(FUZZ_REPLAYS)
 	@TFM_BUILD=$(BUILD) bash tests/run-tests.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
 	  LDFLAGS='-fsanitize=address,undefined' test
+
+# The harnesses of tests/fuzz against a clang + ASan + UBSan libtfm of its own
+# (build-fuzz); each one runs FUZZ_SECONDS from its seed corpus, new inputs go
+# to build-fuzz/corpus/<harness>, a crash to build-fuzz/crashes/ (libFuzzer
+# names the file). A harness's test also runs in `make test` (tests/e2e/fuzz-replay.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build-fuzz
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.cpp=$(FUZZ_BUILD)/fuzz/%)
+# clang has no -Wrestrict (a g++ 12 false positive we turn off above).
+fuzz-build: deps fuzz-deps
+	$(MAKE) BUILD=$(FUZZ_BUILD) CXX=clang++-14 WARN='$(filter-out -Wno-restrict,$(WARN))' \
+	  OPT='-O1 -g -fno-omit-frame-pointer $(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link' \
+	  DEPS_STAMP=.fuzz-deps-stamp $(FUZZ_BINS)
+fuzz: fuzz-build
+	@bash tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ    $@")
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fsanitize=fuzzer -o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
+
+# The same harnesses with a plain main() that runs each file given (seed
+# corpora and past findings): part of `make test`, with our usual compiler.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h tests/fuzz/replay_main.cpp $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< tests/fuzz/replay_main.cpp $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
 
 demo: all
 	@TFM_BIN=$(BUILD)/bin bash data/demo.sh
@@ -137,6 +176,6 @@ install: all
 	cp -r $(filter-out data/demo.sh,$(wildcard data/*)) $(DESTDIR)$(PREFIX)/share/tfm/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_SRCS:%.cpp=$(BUILD)/%.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_SRCS:%.cpp=$(BUILD)/%.d) $(FUZZ_REPLAYS:=.d)

@@ -133,11 +133,16 @@ void run_learn(Options& o) {
          std::to_string(result.merges.size()) + " merges");
   std::string codes(kBpeCodesHeader);
   for (const auto& merge : result.merges) codes += format_merge(merge);
-  write_file(o.output, codes);
-  if (o.vocab_outputs.empty()) return;
-  const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0, false});
-  for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f)
-    write_file(o.vocab_outputs[f], format_vocabulary(count_segmented_words(applier, o.inputs[f])));
+  // The codes appear last: a vocabulary that cannot be written never leaves
+  // codes behind that look like a finished run.
+  AtomicFile codes_file(o.output);
+  codes_file.write(codes);
+  if (!o.vocab_outputs.empty()) {
+    const BpeApplier applier(BpeCodes{2, result.merges}, BpeApplyConfig{o.separator, {}, 0, 0, false});
+    for (std::size_t f = 0; f < o.vocab_outputs.size(); ++f)
+      write_file(o.vocab_outputs[f], format_vocabulary(count_segmented_words(applier, o.inputs[f])));
+  }
+  codes_file.commit();
 }
 
 void run_apply(Options& o) {

@@ -27,7 +27,7 @@ expect_exit 0 "$BIN/tfm-average" -o pair.h5 run/ckpt-20.h5 run/latest.h5
 echo "w1 w2 w3" | "$BIN/tfm-decode" -m mean.h5 > hyp.txt || fail "the average does not decode"
 [ "$(wc -l < hyp.txt)" = 1 ] || fail "decoding the average: $(cat hyp.txt)"
 
-if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+if have_python h5py; then
   /usr/bin/python3 - <<'PY' || fail "averages differ from the NumPy reference"
 import h5py, numpy as np
 def params(path):

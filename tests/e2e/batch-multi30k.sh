@@ -15,7 +15,7 @@ grep -q '^tfm-batch: kept 29000 of 29000 sentence pairs;.* 0.00% and 0.00% unkno
 expect_exit 0 "$BIN/tfm-batch" --info train.h5
 efficiency=$(sed -n 's/^  padding_efficiency: //p' out)
 awk -v e="$efficiency" 'BEGIN { exit !(e >= 0.95) }' || fail "padding efficiency $efficiency < 0.95 at 4096"
-if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+if have_python h5py; then
   /usr/bin/python3 - "$D/train.de" "$D/train.en" <<'PY' || fail "h5py decoding differs from the input"
 import re, sys, h5py
 f = h5py.File("train.h5", "r")

@@ -23,7 +23,7 @@ grep -qx '  n_sentences: 3' "$out" || fail "--info lacks n_sentences: $(cat "$ou
 grep -q '^  /src/tokens  *uint32  *\[10\]$' "$out" || fail "--info lacks /src/tokens [10]: $(cat "$out")"
 grep -q '^batches: .* of 3 sentence pairs' "$out" || fail "--info lacks the batch summary: $(cat "$out")"
 
-if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+if have_python h5py; then
   # Decode every stored pair with h5py and compare with the kept input lines.
   /usr/bin/python3 - > ../decoded <<'PY' || fail "h5py could not read out.h5"
 import h5py
@@ -98,7 +98,7 @@ grep -q HDF5-DIAG "$err" && fail "HDF5 error stack printed"
 echo 'not hdf5' > text.h5
 expect_exit 1 "$B" --info text.h5
 [ "$(cat "$err")" = "tfm-batch: text.h5: not an HDF5 file" ] || fail "text file: $(cat "$err")"
-if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+if have_python h5py; then
   cp good.h5 v2.h5
   /usr/bin/python3 -c 'import h5py; h5py.File("v2.h5", "a").attrs["format_version"] = 2'
   expect_exit 1 "$B" --info v2.h5

@@ -134,6 +134,61 @@ TEST_CASE("hdf5 files appear only when committed") {
   CHECK(hdf5::File::open(path).read<float>("x") == std::vector<float>{1, 2});
 }
 
+// Fuzzing found damaged object headers of the 1.6 format on which HDF5 1.10
+// crashes (H5Aiterate2) or allocates gigabytes; our files use the 1.8 format,
+// whose metadata is checksummed, with attributes and links kept in the
+// (checksummed) object headers.
+TEST_CASE("hdf5 metadata is checksummed: a damaged header is an error, not data") {
+  TempDir dir("tfm_io_test_");
+  const std::string path = dir.file("sums.h5");
+  {
+    auto file = hdf5::File::create(path);
+    for (int i = 0; i < 20; ++i) file.write_int_attribute("attribute" + std::to_string(i), 1000 + i);
+    file.write("x", std::vector<float>{1, 2});
+    file.commit();
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  REQUIRE(bytes.size() > 16);
+  CHECK(bytes[8] >= 2);  // superblock version 2 or 3: checksummed
+  // The twentieth attribute's name sits in the root group's object header.
+  const std::size_t name = bytes.find("attribute19");
+  REQUIRE(name != std::string::npos);
+  for (const std::size_t offset : {std::size_t{12}, name + 3}) {
+    std::string damaged = bytes;
+    damaged[offset] ^= 0x10;
+    const std::string copy = dir.write("damaged.h5", damaged);
+    const std::string error = tfm::test::error_of([&] {
+      auto file = hdf5::File::open(copy);
+      file.attribute_names();
+    });
+    CAPTURE(offset);
+    CHECK(error.starts_with(copy + ": "));
+    CHECK(error.find('\n') == std::string::npos);
+  }
+}
+
+// Fuzzing found a damaged file whose groups link back to an ancestor, which
+// the listing walked deeper and deeper; a hard-link cycle is legal HDF5 too.
+TEST_CASE("hdf5 listings stop at a group that contains its ancestor") {
+  TempDir dir("tfm_io_test_");
+  const std::string path = dir.file("cycle.h5");
+  {
+    auto file = hdf5::File::create(path);
+    auto group = file.create_group("a/b");
+    group.write("x", std::vector<float>{1});
+    REQUIRE(H5Lcreate_hard(file.id(), "/a", group.id(), "loop", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    file.commit();
+  }
+  const auto file = hdf5::File::open(path);
+  const std::string want = path + ": groups nested more than 32 deep at ";
+  CHECK(tfm::test::error_of([&] { hdf5::describe(file); }).starts_with(want));
+  CHECK(tfm::test::error_of([&] { hdf5::list_datasets(file); }).starts_with(want));
+}
+
 TEST_CASE("hdf5 errors are one line naming the file and object") {
   TempDir dir("tfm_io_test_");
   const std::string good = dir.file("good.h5");

@@ -17,8 +17,10 @@
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/random.h"
 #include "tfm/tensor/threads.h"
+#include "test_util.h"
 
 using namespace tfm;
+using tfm::test::skip_test_case;
 
 namespace {
 
@@ -288,7 +290,7 @@ TEST_CASE("PyTorch computes the same loss and gradients for the same weights and
   const char* script = "tests/bench/train_torch.py";
   if (!std::filesystem::exists(script) ||
       std::system("/usr/bin/python3 -c 'import torch, h5py' 2>/dev/null") != 0) {
-    MESSAGE("skipped: needs " << script << ", python3-torch and python3-h5py");
+    skip_test_case(std::string("needs ") + script + ", python3-torch and python3-h5py (make deps installs them)");
     return;
   }
   ModelConfig c = tiny_config(false);

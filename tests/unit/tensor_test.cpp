@@ -16,8 +16,10 @@
 #include "tfm/tensor/simd.h"
 #include "tfm/tensor/tensor.h"
 #include "tfm/tensor/threads.h"
+#include "test_util.h"
 
 using namespace tfm;
+using tfm::test::skip_test_case;
 
 namespace {
 
@@ -143,7 +145,10 @@ TEST_CASE("bf16 gemm is within bf16 rounding of fp32 and thread-independent") {
 }
 
 TEST_CASE("bf16 gemm really rounds its operands when the CPU has bf16") {
-  if (!*bf16_isa()) return;  // fp32 fallback: nothing to see
+  if (!*bf16_isa()) {
+    skip_test_case("this CPU has neither AVX512-BF16 nor AMX (gemm computes in fp32)");
+    return;
+  }
   // 1 + 2^-10 is not a bf16 number: it rounds to 1, so the product loses it.
   float a = 1.0f + 1.0f / 1024, b = 1.0f, c = 0;
   set_gemm_precision(Precision::kBf16);
@@ -153,7 +158,10 @@ TEST_CASE("bf16 gemm really rounds its operands when the CPU has bf16") {
 }
 
 TEST_CASE("bf16 shadows of weights are read until refreshed") {
-  if (!*bf16_isa()) return;  // fp32 fallback: no bf16 products
+  if (!*bf16_isa()) {
+    skip_test_case("this CPU has neither AVX512-BF16 nor AMX (gemm computes in fp32)");
+    return;
+  }
   const int m = 9, n = 11, k = 21, offset = 5;  // B is [n, k] (kT) inside a larger array
   std::vector<float> values = random_vector(offset + n * k + 3, 21);
   auto a = random_vector(m * k, 22);

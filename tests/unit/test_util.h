@@ -12,6 +12,11 @@
 
 namespace tfm::test {
 
+// Records that the running test case cannot run here (the caller returns
+// right after): listed at the end of the run and counted as skipped by
+// tests/run-tests.sh (main.cpp).
+void skip_test_case(const std::string& reason);
+
 // A fresh folder for one test case, removed at the end. `prefix` keeps the
 // folders of different test files apart.
 struct TempDir {

@@ -110,6 +110,10 @@ bool parse_command_line(const ToolInfo& info, const po::options_description& opt
 int run_tool(const std::string& name, int argc, char** argv,
              const std::function<int(int, char**)>& body) {
   g_tool_name = name.starts_with("tfm-") ? name : "tfm-" + name;
+  // A reader that stops early (`| head`) ends us quietly, as it ends cat or
+  // sed, even when our parent ignored SIGPIPE (Python's subprocess, some
+  // shells): the writes would otherwise fail with an EPIPE error message.
+  std::signal(SIGPIPE, SIG_DFL);
   std::ios::sync_with_stdio(false);
   int code;
   try {

@@ -37,6 +37,13 @@ void check(herr_t status, const std::string& file, const std::string& what) {
   if (status < 0) fail(file, what);
 }
 
+void keep_metadata_compact(hid_t group_creation) {
+  // Attributes and links stay in the group's object header, which carries a
+  // checksum, instead of moving to a fractal heap (none) past 8 of them.
+  H5Pset_attr_phase_change(group_creation, 64, 56);
+  H5Pset_link_phase_change(group_creation, 4096, 4000);
+}
+
 }  // namespace detail
 
 namespace {
@@ -417,10 +424,35 @@ Group Group::open_group(const std::string& path) const {
                       file(), full_name(path)));
 }
 
-Group Group::create_group(const std::string& path) {
-  Handle links = link_properties(file());
-  Handle creation(H5Pcreate(H5P_GROUP_CREATE), file(), "property list");
+namespace {
+
+Handle group_creation_properties(const std::string& file) {
+  Handle creation(H5Pcreate(H5P_GROUP_CREATE), file, "property list");
   H5Pset_obj_track_times(creation.id(), 0);
+  detail::keep_metadata_compact(creation.id());
+  return creation;
+}
+
+// Creates the missing groups above `path` ("src" for "src/tokens") with our
+// properties: HDF5's own intermediate groups would record modification
+// times in the 1.8 format, and the same input would not give the same bytes.
+void create_parents(hid_t group, const std::string& path, const std::string& file) {
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    const std::string parent = path.substr(0, slash);
+    if (H5Lexists(group, parent.c_str(), H5P_DEFAULT) > 0) continue;
+    Handle creation = group_creation_properties(file);
+    Handle(check_id(H5Gcreate2(group, parent.c_str(), H5P_DEFAULT, creation.id(), H5P_DEFAULT), file,
+                    fmt::format("cannot create group '{}'", parent)),
+           file, parent);
+  }
+}
+
+}  // namespace
+
+Group Group::create_group(const std::string& path) {
+  create_parents(id(), path, file());
+  Handle links = link_properties(file());
+  Handle creation = group_creation_properties(file());
   return Group(Handle(check_id(H5Gcreate2(id(), path.c_str(), links.id(), creation.id(), H5P_DEFAULT), file(),
                                fmt::format("cannot create group '{}'", full_name(path))),
                       file(), full_name(path)));
@@ -437,6 +469,7 @@ template <class T>
 Dataset Group::create_dataset(const std::string& path, const Shape& shape, const Storage& storage) {
   Handle space = simple_space(shape, file());
   Handle creation = creation_properties(shape, storage, file());
+  create_parents(id(), path, file());
   Handle links = link_properties(file());
   const hid_t dataset = H5Dcreate2(id(), path.c_str(), native_type<T>(), space.id(), links.id(), creation.id(),
                                    H5P_DEFAULT);
@@ -465,6 +498,7 @@ Dataset Group::write_strings(const std::string& path, const std::vector<std::str
   Storage string_storage = storage;
   string_storage.checksum = false;  // HDF5 cannot checksum variable-length data
   Handle creation = creation_properties(shape, string_storage, file());
+  create_parents(id(), path, file());
   Handle links = link_properties(file());
   const std::string what = fmt::format("cannot write dataset '{}'", full_name(path));
   Dataset dataset(Handle(

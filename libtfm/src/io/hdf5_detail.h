@@ -14,5 +14,8 @@ std::string hdf5_reason();
 [[noreturn]] void fail(const std::string& file, const std::string& what);
 hid_t check_id(hid_t id, const std::string& file, const std::string& what);
 void check(herr_t status, const std::string& file, const std::string& what);
+// Sets a group (or file) creation property list to keep attributes and links
+// in the checksummed object header.
+void keep_metadata_compact(hid_t group_creation);
 
 }  // namespace tfm::hdf5::detail

@@ -41,7 +41,8 @@ Header read_header(const std::string& path) {
 
 std::string config_difference(const Header& a, const Header& b) {
   for (const auto& [name, value] : a.config) {
-    auto it = std::find_if(b.config.begin(), b.config.end(), [&](const auto& e) { return e.first == name; });
+    // A copy of the name: clang 14 cannot capture a structured binding.
+    auto it = std::find_if(b.config.begin(), b.config.end(), [&, key = name](const auto& e) { return e.first == key; });
     if (it == b.config.end()) return fmt::format("config {} is missing", name);
     if (it->second != value) return fmt::format("config {} is {}, not {}", name, it->second, value);
   }

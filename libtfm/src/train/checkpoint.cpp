@@ -1,6 +1,7 @@
 #include "tfm/train/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -70,9 +71,15 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
   try {
     boost::archive::text_iarchive archive(in);
     archive >> state;
-  } catch (const std::exception& e) {
-    throw InputError(path, 0, std::string("unreadable /state: ") + e.what());
+  } catch (const std::exception&) {
+    // Boost's own words ("input stream error") would not help the user.
+    throw InputError(path, 0, "/state is not a training state this tfm can read (damaged, or from a newer tfm)");
   }
+  const LoopState& loop = state.loop;
+  if (state.step < 0 || state.adam_steps < 0 || state.adam_steps > state.step || loop.epoch < 1 || loop.batch < 0 ||
+      !(loop.elapsed >= 0 && std::isfinite(loop.elapsed)) || loop.bad_steps_in_row < 0 ||
+      state.validations_without_improvement < 0)
+    throw InputError(path, 0, "/state holds impossible values (damaged checkpoint)");
   adam.set_steps(state.adam_steps);
 }
 
