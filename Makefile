@@ -1,6 +1,9 @@
 # tfm — the Transformer as a suite of Unix tools.
 #
-#   make            libtfm (static + shared) and every tool in tools/
+#   make            libtfm (static + shared) and every tool in tools/, for any
+#                   x86-64 CPU (x86-64-v2); the hot kernels pick AVX2, AVX-512
+#                   or AVX512-BF16 at run time (TFM_ISA lowers the choice)
+#   make native     the same tuned for this CPU only (-march=native, in build-native/)
 #   make deps       install the Debian packages we build against (idempotent)
 #   make test       unit, e2e, golden and man-page tests
 #   make asan       the same tests built with AddressSanitizer + UBSan
@@ -32,21 +35,39 @@ MPI_FLAGS = $(if $(MPI_LINK),-DTFM_HAVE_MPI -DOMPI_SKIP_MPICXX \
 $(BUILD)/libtfm/src/train/collective.o: CPPFLAGS += $(MPI_FLAGS)
 LINK_MPI  = -Wl,--as-needed $(MPI_LINK)
 
-OPT      ?= -O3 -march=native
+OPT      ?= -O3
+# The CPUs the binaries run on: any x86-64 from 2009 on (SSE4.2, POPCNT).
+ARCH     ?= -march=x86-64-v2
 # -Wrestrict misfires on std::string concatenation at -O3 in g++ 12 (GCC bug 105651).
-# -Wpsabi: without AVX-512 (make asan), g++ notes that tensor/simd.h's 64-byte
-# vectors pass by value with another ABI than with it; every file of the
-# project is built with the same flags, so that never matters here.
+# -Wpsabi: below AVX-512, g++ notes that tensor/simd.h's 64-byte vectors pass
+# by value with another ABI than with it; each level's copy of those inline
+# functions has its own namespace and none crosses levels, so that never matters.
 WARN     := -Wall -Wextra -Werror -Wno-restrict -Wno-psabi
 CXXFLAGS ?=
-CXXFLAGS += -std=c++20 $(OPT) $(WARN) -g -fPIC -MMD -MP
-CPPFLAGS += -Ilibtfm/include $(DEP_CPPFLAGS) -DTFM_VERSION='"$(VERSION)"' \
-            -DTFM_DATA_DIR='"$(PREFIX)/share/tfm"'
+CXXFLAGS += -std=c++20 $(OPT) $(ARCH) $(WARN) -g -fPIC -MMD -MP
+CPPFLAGS += -Ilibtfm/include $(DEP_CPPFLAGS) -DTFM_VERSION='"$(VERSION)"'
+# The data folder compiled in, the last place tools look (they find
+# <exe>/../share/tfm first, so an install under another PREFIX works too);
+# for cli.o alone, so that `make install PREFIX=...` rebuilds nothing else.
+$(BUILD)/libtfm/src/core/cli.o: CPPFLAGS += -DTFM_DATA_DIR='"$(PREFIX)/share/tfm"'
 LDFLAGS  ?=
 
 # Everything under libtfm/src is the library; each tools/tfm-*.cpp is one tool.
+# The kernels in libtfm/src/tensor/isa are compiled once per instruction-set
+# level, into that level's namespace (tfm::isa_avx2, ...); tensor/isa.cpp
+# picks one level at start-up. ARCH does not apply to them, and no multiply-add
+# is fused (-ffp-contract=off): every level rounds as the baseline does, so
+# all levels give the same bits (data-parallel ranks on different CPUs too).
+ISA_LEVELS := baseline avx2 avx512 avx512bf16
+ISA_COMMON := -ffp-contract=off
+ISA_FLAGS_baseline   := -march=x86-64-v2
+ISA_FLAGS_avx2       := -march=x86-64-v3
+ISA_FLAGS_avx512     := -march=x86-64-v4 -mprefer-vector-width=512
+ISA_FLAGS_avx512bf16 := -march=x86-64-v4 -mprefer-vector-width=512 -mavx512bf16 -mavx512vnni
+ISA_SRCS   := $(sort $(wildcard libtfm/src/tensor/isa/*.cpp))
+ISA_OBJS   := $(foreach level,$(ISA_LEVELS),$(ISA_SRCS:%.cpp=$(BUILD)/%.$(level).o))
 LIB_SRCS   := $(sort $(wildcard libtfm/src/*/*.cpp))
-LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/%.o)
+LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(ISA_OBJS)
 TOOL_SRCS  := $(sort $(wildcard tools/tfm-*.cpp))
 TOOLS      := $(TOOL_SRCS:tools/%.cpp=$(BUILD)/bin/%)
 SCRIPT_TOOLS := $(filter-out %.cpp,$(wildcard tools/tfm-*))
@@ -64,7 +85,7 @@ DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-
   libhdf5-dev libfmt-dev libpcre2-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
   openmpi-bin gnuplot-nox groff man-db perl python3-h5py python3-torch jq
 
-.PHONY: all deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install clean
+.PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install clean
 # Keep object files of tools (make would delete them as intermediates).
 .SECONDARY:
 all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) scripts
@@ -88,12 +109,36 @@ fuzz-deps:
 	@$(MAKE) --no-print-directory DEPS_STAMP=.fuzz-deps-stamp DEBIAN_PACKAGES='$(FUZZ_DEBIAN_PACKAGES)' \
 	  .fuzz-deps-stamp
 
+# The compile flags of the last build: objects are rebuilt when they change
+# (a build folder from before the portable default, or another ARCH).
+FLAGS_STAMP := $(BUILD)/compile-flags
+FLAGS_LINE = $(CXX) $(CPPFLAGS) $(CXXFLAGS) $(ISA_COMMON)
+ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_LINE))
+endif
+
 # `make V=1` shows the whole command lines.
 Q := $(if $(V),,@)
-$(BUILD)/%.o: %.cpp | $(DEPS_STAMP)
+$(BUILD)/%.o: %.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CXX     $<")
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+# One level's kernels. Then a check: an object that defines a weak symbol
+# (an inline function or template instance the compiler kept out of line)
+# outside its level's namespace could have the linker use its AVX-512 code
+# for every caller; such a symbol fails the build.
+define isa_object_rule
+$$(BUILD)/libtfm/src/tensor/isa/%.$(1).o: libtfm/src/tensor/isa/%.cpp $$(FLAGS_STAMP) | $$(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(V),,echo "  CXX     $$< ($(1))")
+	$$(Q)$$(CXX) $$(CPPFLAGS) $$(filter-out -march=% -mtune=%,$$(CXXFLAGS)) $$(ISA_FLAGS_$(1)) \
+	  $$(ISA_COMMON) -DTFM_ISA_NS=isa_$(1) -c $$< -o $$@
+	$$(Q)leaks=$$$$(nm -C --defined-only $$@ | awk '$$$$2 ~ /^[WVu]$$$$/' | grep -v 'isa_$(1)'); \
+	  [ -z "$$$$leaks" ] || { echo "$$@: shared symbols outside tfm::isa_$(1):"; echo "$$$$leaks"; rm -f $$@; exit 1; }
+endef
+$(foreach level,$(ISA_LEVELS),$(eval $(call isa_object_rule,$(level))))
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -126,6 +171,10 @@ unit: $(UNIT_BIN)
 
 test: all $(UNIT_BIN) $(FUZZ_REPLAYS)
 	@TFM_BUILD=$(BUILD) bash tests/run-tests.sh
+
+# Tuned for this CPU (not portable): a build of its own, tools in build-native/bin.
+native:
+	$(MAKE) BUILD=build-native ARCH='-march=native' all
 
 asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
@@ -176,6 +225,6 @@ install: all
 	cp -r $(filter-out data/demo.sh,$(wildcard data/*)) $(DESTDIR)$(PREFIX)/share/tfm/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-native
 
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_SRCS:%.cpp=$(BUILD)/%.d) $(FUZZ_REPLAYS:=.d)

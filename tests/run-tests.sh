@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of `make test`: the unit-test binary, then each script in
-# tests/e2e and tests/golden and the man-page lint. A script passes with exit 0,
+# tests/e2e and tests/golden and the man-page lint, then the unit tests and the
+# e2e tests that compute again with the baseline kernels (TFM_ISA=baseline),
+# so that a kernel right on the CPU's level only cannot pass. A script passes with exit 0,
 # is skipped with exit 77 (it prints why), fails otherwise. Ends with the
 # summary line "N passed, N failed, N skipped".
 set -u
@@ -38,6 +40,10 @@ run_one() {  # name, command...
 run_one unit "$TFM_BUILD/tests/unit_tests" --no-colors=true
 for t in tests/e2e/*.sh tests/golden/*.sh tests/man-pages.sh; do
   [ -f "$t" ] && run_one "$t" bash "$t"
+done
+run_one "unit (TFM_ISA=baseline)" env TFM_ISA=baseline "$TFM_BUILD/tests/unit_tests" --no-colors=true
+for t in train decode average pipeline; do
+  run_one "tests/e2e/$t.sh (TFM_ISA=baseline)" env TFM_ISA=baseline bash "tests/e2e/$t.sh"
 done
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

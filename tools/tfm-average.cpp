@@ -13,6 +13,7 @@
 #include "tfm/core/error.h"
 #include "tfm/model/average.h"
 #include "tfm/model/model_file.h"
+#include "tfm/tensor/isa.h"
 
 namespace {
 
@@ -39,11 +40,13 @@ tfm::po::options_description declare(Options& o) {
 int run(int argc, char** argv) {
   Options o;
   const tfm::ToolInfo info{"tfm-average", "-o FILE CHECKPOINT... | --last N -o FILE RUN_DIR",
-                           "Averages the parameters of checkpoints or model files into one model file."};
+                           "Averages the parameters of checkpoints or model files into one model file.",
+                           tfm::compute_description};
   tfm::po::positional_options_description positional;
   positional.add("inputs", -1);
   tfm::po::variables_map vm;
   if (!tfm::parse_command_line(info, declare(o), argc, argv, vm, &positional)) return tfm::kExitOk;
+  tfm::isa_level();  // a bad TFM_ISA fails here, before any work
   if (o.output.empty()) throw tfm::UsageError("-o FILE is required (try 'tfm-average --help')");
   if (o.output == "-") throw tfm::UsageError("-o must be a file (HDF5 cannot go to standard output)");
   if (vm.count("last")) {

@@ -10,6 +10,7 @@
 
 #include "tfm/core/cli.h"
 #include "tfm/core/error.h"
+#include "tfm/tensor/isa.h"
 #include "tfm/core/line_io.h"
 #include "tfm/decode/translator.h"
 #include "tfm/tensor/engine_setup.h"
@@ -58,9 +59,11 @@ int run(int argc, char** argv) {
   Options o;
   const tfm::ToolInfo info{"tfm-decode", "-m MODEL [-m MODEL ...] [options] < source > hypotheses",
                            "Translates BPE-segmented lines with beam search (or greedy search), writing one "
-                           "hypothesis line per input line in input order."};
+                           "hypothesis line per input line in input order.",
+                           tfm::compute_description};
   tfm::po::variables_map vm;
   if (!tfm::parse_command_line(info, declare(o), argc, argv, vm)) return tfm::kExitOk;
+  tfm::isa_level();  // a bad TFM_ISA fails here, before any work
   if (o.models.empty()) throw tfm::UsageError("-m MODEL is required (try 'tfm-decode --help')");
   tfm::validate(o.decode);
   tfm::apply_engine_settings({o.threads, o.precision}, true);

@@ -8,6 +8,7 @@
 #include "tfm/core/cli.h"
 #include "tfm/core/parallel.h"
 #include "tfm/core/error.h"
+#include "tfm/tensor/isa.h"
 #include "tfm/model/config.h"
 #include "tfm/tensor/engine_setup.h"
 #include "tfm/train/run.h"
@@ -119,9 +120,11 @@ int run(int argc, char** argv) {
   Options o;
   const tfm::ToolInfo info{"tfm-train", "--batches FILE -o DIR [--valid FILE] [--preset NAME] [options]",
                            "Trains a Transformer (Vaswani et al., 2017) on tfm-batch batches, writing "
-                           "checkpoints and logs to a run folder; --resume continues exactly."};
+                           "checkpoints and logs to a run folder; --resume continues exactly.",
+                           tfm::compute_description};
   tfm::po::variables_map vm;
   if (!tfm::parse_command_line(info, declare(o), argc, argv, vm)) return tfm::kExitOk;
+  tfm::isa_level();  // a bad TFM_ISA fails here, before any work
   if (o.run.batches.empty() || o.run.run_dir.empty())
     throw tfm::UsageError("--batches and --output are required (try 'tfm-train --help')");
   o.run.limits.max_time = tfm::parse_duration(o.max_time);

@@ -72,6 +72,16 @@ check_equivalent 2 2 fp32 1e-6
 have_bf16  # without: the bf16 runs below test the fp32 fallback only
 check_equivalent 2 1 bf16 5e-3
 
+# Ranks on CPUs of different levels (TFM_ISA stands in for an older CPU on
+# rank 0) agree on the level both have and keep identical parameters.
+expect_exit 0 "${MPIRUN[@]}" -np 1 env TFM_ISA=baseline "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o levels \
+  --max-steps 10 --precision bf16 : -np 1 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o levels --max-steps 10 \
+  --precision bf16
+if [ "$("$BIN/tfm-train" --version | grep -o 'CPU: [a-z0-9]*')" != "CPU: baseline" ]; then
+  grep -q "the ranks compute with the baseline kernels" "$WORK/err" || fail "mixed levels: no agreement: $(cat "$WORK/err")"
+fi
+grep -q "parameters identical on all 2 ranks after step 10" "$WORK/err" || fail "mixed levels: $(cat "$WORK/err")"
+
 # --resume with another number of ranks: 2 → 1 → 2.
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o cross --max-steps 6
 expect_exit 0 train -o cross --max-steps 12 --resume

@@ -98,6 +98,7 @@ bool parse_command_line(const ToolInfo& info, const po::options_description& opt
     }
     if (vm.count("version")) {
       std::cout << info.name << " (tfm) " << TFM_VERSION << '\n';
+      if (info.version_details) std::cout << info.version_details() << '\n';
       return false;
     }
     po::notify(vm);

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
-#include "tfm/tensor/simd.h"
+#include "tfm/tensor/kernels.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -122,13 +122,9 @@ void top_candidates(const float* lp, const std::vector<Live>& live, std::int64_t
       // Most entries lose to the current last: a vector of them is rejected
       // at once when none of its sums exceeds it (a sum equal to it loses
       // the tie on the token, all entries being of this row).
-      constexpr std::int64_t w = simd::kWidth;
-      const simd::Floats vbase = simd::broadcast(base);
       std::int64_t j = 0;
-      for (; j + w <= vocab; j += w) {
-        if (!simd::any(simd::load(row + j) + vbase > simd::broadcast(best[width - 1].score))) continue;
-        for (std::int64_t i = j; i < j + w; ++i) consider(i);
-      }
+      while ((j = next_block_above(row, j, vocab, base, best[width - 1].score)) + kScanBlock <= vocab)
+        for (const std::int64_t end = j + kScanBlock; j < end; ++j) consider(j);
       for (; j < vocab; ++j) consider(j);
     }
   });
@@ -288,7 +284,7 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
     std::vector<std::int32_t> parents;
     for (std::size_t r = 0; r < live.size(); ++r) {
       const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
-      auto best = static_cast<std::int32_t>(simd::argmax(row, scores.vocab()));
+      auto best = static_cast<std::int32_t>(argmax(row, scores.vocab()));
       float log_prob = live[r].log_prob + row[best];
       if (best == kEosId) {
         out[static_cast<std::size_t>(live[r].sentence)] = finish(live[r], log_prob, config.alpha);

@@ -4,13 +4,14 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
 #include "tfm/tensor/gemm.h"
 #include "tfm/tensor/kernels.h"
-#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -52,76 +53,6 @@ float* residual(Arena& arena, const float* x, std::int64_t rows, std::int64_t d,
   float* out = f(pre_norm ? layer_norm(arena, x, rows, d, n) : x);
   add_into(out, x, rows * d);
   return pre_norm ? out : layer_norm(arena, out, rows, d, n);
-}
-
-// Softmax of p[0, n) in place.
-void softmax(float* p, std::int64_t n) {
-  float mx = *std::max_element(p, p + n), sum = 0;
-  for (std::int64_t j = 0; j < n; ++j) sum += p[j] = vexp(p[j] - mx);
-  float inv = 1.0f / sum;
-  for (std::int64_t j = 0; j < n; ++j) p[j] *= inv;
-}
-
-// One query row q [d] over n positions, position j's key and value at kv(j)
-// and kv(j) + d. Keys are walked once for all heads (each read is one
-// contiguous vector); scores [heads, n] keeps each head's weights; context [d].
-template <class KeyValue>
-void attend(const float* q, std::int64_t n, KeyValue kv, std::int64_t d, std::int64_t heads, float* scores,
-            float* context) {
-  const std::int64_t dh = d / heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  // Positions are scattered over the cache (one slab per step): fetch the
-  // next ones ahead, the hardware prefetcher cannot guess them.
-  constexpr std::int64_t kAhead = 4;
-  auto prefetch = [&](const auto* p) {
-    const auto* bytes = reinterpret_cast<const char*>(p);
-    for (std::int64_t i = 0; i < 2 * d * static_cast<std::int64_t>(sizeof *p); i += 64) __builtin_prefetch(bytes + i);
-  };
-  for (std::int64_t j = 0; j < std::min(n, kAhead); ++j) prefetch(kv(j));
-  for (std::int64_t j = 0; j < n; ++j) {
-    if (j + kAhead < n) prefetch(kv(j + kAhead));
-    const auto* k = kv(j);
-    for (std::int64_t h = 0; h < heads; ++h) scores[h * n + j] = simd::dot(q + h * dh, k + h * dh, dh) * scale;
-  }
-  for (std::int64_t h = 0; h < heads; ++h) softmax(scores + h * n, n);
-  std::fill(context, context + d, 0.0f);
-  for (std::int64_t j = 0; j < n; ++j) {
-    const auto* v = kv(j) + d;
-    for (std::int64_t h = 0; h < heads; ++h) simd::axpy(scores[h * n + j], v + h * dh, context + h * dh, dh);
-  }
-}
-
-// Max and Σ exp(x − m) in 16 independent lanes, so the loops vectorize.
-float lanes_max(const float* x, std::int64_t n) {
-  float lanes[16];
-  std::fill(lanes, lanes + 16, x[0]);
-  std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; ++k) lanes[k] = std::max(lanes[k], x[i + k]);
-  float m = *std::max_element(lanes, lanes + 16);
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  return m;
-}
-
-float lanes_sum_exp(const float* x, std::int64_t n, float m) {
-  float lanes[16] = {};
-  std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; ++k) lanes[k] += vexp(x[i + k] - m);
-  float s = simd::sum(simd::load(lanes));
-  for (; i < n; ++i) s += vexp(x[i] - m);
-  return s;
-}
-
-void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
-  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r) {
-      float* row = x + r * cols;
-      float m = lanes_max(row, cols);
-      float shift = m + std::log(lanes_sum_exp(row, cols, m));
-      for (std::int64_t j = 0; j < cols; ++j) row[j] -= shift;
-    }
-  });
 }
 
 }  // namespace
@@ -379,11 +310,15 @@ float* IncrementalDecoder::self_attention(std::int64_t layer, const float* x) {
   float* context = arena_.floats(static_cast<std::size_t>(rows * d));
   float* scores = arena_.floats(static_cast<std::size_t>(rows * heads * (t + 1)));
   cache.visit([&](const auto* slots) {
+    using Row = std::remove_cvref_t<decltype(*slots)>;
     parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      thread_local std::vector<const Row*> kv;
+      kv.resize(static_cast<std::size_t>(t + 1));
       for (std::int64_t r = lo; r < hi; ++r) {
         const std::int32_t* anc = ancestors_.data() + r * m;
-        auto kv = [&](std::int64_t j) { return slots + (slab_offset_[static_cast<std::size_t>(j)] + anc[j]) * 2 * d; };
-        attend(qkv + r * 3 * d, t + 1, kv, d, heads, scores + r * heads * (t + 1), context + r * d);
+        for (std::int64_t j = 0; j <= t; ++j)
+          kv[static_cast<std::size_t>(j)] = slots + (slab_offset_[static_cast<std::size_t>(j)] + anc[j]) * 2 * d;
+        attend_cached(qkv + r * 3 * d, t + 1, kv.data(), d, heads, scores + r * heads * (t + 1), context + r * d);
       }
     });
   });
@@ -401,13 +336,16 @@ float* IncrementalDecoder::cross_attention(std::int64_t layer, const float* x) {
   float* context = arena_.floats(static_cast<std::size_t>(rows * d));
   float* scores = arena_.floats(static_cast<std::size_t>(rows * heads * s));
   cross_kv_[static_cast<std::size_t>(layer)].visit([&](const auto* kv_all) {
+    using Row = std::remove_cvref_t<decltype(*kv_all)>;
     parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      thread_local std::vector<const Row*> kv;
+      kv.resize(static_cast<std::size_t>(s));
       for (std::int64_t r = lo; r < hi; ++r) {
         const std::int32_t sent = sentence_[static_cast<std::size_t>(r)];
         const std::int64_t len = src_lengths_[static_cast<std::size_t>(sent)];
-        const auto* kv = kv_all + sent * s * 2 * d;
+        for (std::int64_t j = 0; j < len; ++j) kv[static_cast<std::size_t>(j)] = kv_all + (sent * s + j) * 2 * d;
         float* p = scores + r * heads * s;
-        attend(q + r * d, len, [&](std::int64_t j) { return kv + j * 2 * d; }, d, heads, p, context + r * d);
+        attend_cached(q + r * d, len, kv.data(), d, heads, p, context + r * d);
         if (last) {
           // Head-averaged weights over the words (</s> only when there are none).
           std::int64_t words = len > 1 ? len - 1 : len;

@@ -12,7 +12,6 @@
 #include "gemm_onednn.h"
 #include "tfm/core/error.h"
 #include "tfm/tensor/kernels.h"
-#include "tfm/tensor/simd.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm {
@@ -105,23 +104,6 @@ const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t c
   return copy.data();
 }
 
-// out[j] = sums[j] · row_scale · col_scale[j] (+ bias[j], then ReLU) for j
-// in [c0, c1): int32 sums of an int8 product back to floats.
-void scale_back(const std::int32_t* sums, float row_scale, const float* col_scale, const float* bias, bool relu,
-                std::int64_t c0, std::int64_t c1, float* out) {
-  const simd::Floats vrow = simd::broadcast(row_scale), zero{};
-  std::int64_t j = c0;
-  for (; j + simd::kWidth <= c1; j += simd::kWidth) {
-    simd::Floats y = simd::load_int32(sums + j) * (vrow * simd::load(col_scale + j));
-    if (bias) y += simd::load(bias + j);
-    simd::store(out + j, relu ? simd::max(y, zero) : y);
-  }
-  for (; j < c1; ++j) {
-    float y = static_cast<float>(sums[j]) * (row_scale * col_scale[j]) + (bias ? bias[j] : 0.0f);
-    out[j] = relu ? std::max(y, 0.0f) : y;
-  }
-}
-
 // C [m, w.rows] = A [m, w.cols] · Wᵀ (+ bias, then ReLU) in int8: A's rows
 // quantized once, each block's int32 sums scaled back by its rows' and
 // columns' scales (bias and ReLU in the same pass).
@@ -148,8 +130,8 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const detail::I
     detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q.data() + b.r0 * k, k,
                             w.values_q.data() + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
     for (std::int64_t r = b.r0; r < b.r1; ++r)
-      scale_back(sums.data() + r * n, a_scales[static_cast<std::size_t>(r)], w.scales.data(), bias, relu, b.c0, b.c1,
-                 c + r * ldc);
+      dequantize_row(sums.data() + r * n + b.c0, a_scales[static_cast<std::size_t>(r)], w.scales.data() + b.c0,
+                     bias ? bias + b.c0 : nullptr, relu, b.c1 - b.c0, c + r * ldc + b.c0);
   });
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tfm/tensor/threads.h"
+#include "tfm/tensor/kernels.h"
 
 namespace tfm {
 
@@ -18,16 +18,8 @@ void Adam::update(float* params, const float* grads, double lr) {
   // p -= lr/bc1 · m / (sqrt(v)/sqrt(bc2) + eps), as torch.optim.Adam.
   const float step_size = static_cast<float>(lr / bc1);
   const float inv_sqrt_bc2 = static_cast<float>(1 / std::sqrt(bc2));
-  const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
-  float *m = m_.data(), *v = v_.data();
-  parallel_range(size_, 1 << 15, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      float g = grads[i];
-      m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
-      params[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-    }
-  });
+  adam_update(params, grads, m_.data(), v_.data(), size_,
+              {config_.beta1, config_.beta2, config_.eps, step_size, inv_sqrt_bc2});
 }
 
 double inverse_sqrt_lr(std::int64_t step, std::int64_t d_model, std::int64_t warmup, double scale) {

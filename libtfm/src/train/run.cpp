@@ -16,6 +16,7 @@
 #include "tfm/core/progress.h"
 #include "tfm/data/batch_file.h"
 #include "tfm/model/model_file.h"
+#include "tfm/tensor/isa.h"
 #include "tfm/train/checkpoint.h"
 
 namespace tfm {
@@ -101,6 +102,7 @@ class Run {
   bool lead() const { return job_.rank() == 0; }
   void open_run_dir();
   void share_start();
+  void agree_isa_level();
   void check_ranks_agree();
   void validate_now(std::int64_t step, const LoopState& loop);
   void save(const LoopState& loop);
@@ -255,9 +257,25 @@ void Run::apply_schedule(const Schedule& s) {
   run_.valid_every = s.valid_every;
 }
 
+// Ranks on different CPUs compute with the kernels of the highest level all
+// of them have, so that the update gives the same bits on every rank.
+void Run::agree_isa_level() {
+  // Ranks that have each level, and a last 0 that ends the scan.
+  std::vector<double> ranks_with(static_cast<std::size_t>(IsaLevel::kAvx512Bf16) + 2, 0.0);
+  for (int l = 0; l <= static_cast<int>(isa_level()); ++l) ranks_with[static_cast<std::size_t>(l)] = 1;
+  job_.sum(ranks_with.data(), ranks_with.size());
+  int common = 0;
+  while (ranks_with[static_cast<std::size_t>(common + 1)] == job_.size()) ++common;
+  const auto level = static_cast<IsaLevel>(common);
+  if (level != isa_level()) set_isa_level(level);
+  if (lead() && ranks_with[static_cast<std::size_t>(common + 1)] > 0)
+    note(fmt::format("the ranks compute with the {} kernels, the highest level all of them have", isa_name(level)));
+}
+
 // Every rank starts from rank 0's parameters, optimizer state and position.
 void Run::share_start() {
   if (job_.size() == 1) return;
+  agree_isa_level();
   ParamStore& params = model_->params();
   Adam& adam = trainer_->adam();
   // The same command on every host, but batch files could still differ.

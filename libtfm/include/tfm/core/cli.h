@@ -20,6 +20,8 @@ struct ToolInfo {
   std::string name;      // "tfm-tokenize"
   std::string synopsis;  // "[options] < input > output"
   std::string summary;   // one paragraph on what it does
+  // More lines for --version (tools that compute: their kernels and GEMM).
+  std::function<std::string()> version_details = nullptr;
 };
 
 // Parses argv against `options` plus --help and --version, storing into `vm`

@@ -4,34 +4,9 @@
 // identical for any thread count. Nothing here allocates.
 #pragma once
 
-#include <algorithm>
-#include <bit>
-#include <cmath>
 #include <cstdint>
 
-#ifdef __AVX512BF16__
-#include <immintrin.h>
-#endif
-
 namespace tfm {
-
-// exp(x) to ~2 ulp, inline and branch-free so loops over it vectorize
-// (Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a polynomial).
-inline float vexp(float x) {
-  x = x < -87.0f ? -87.0f : x;  // (std::clamp returns a reference: no vectorizing)
-  x = x > 88.0f ? 88.0f : x;
-  // Round to nearest by adding 1.5·2^23 (std::floor would block vectorizing).
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * g + 1.3981999507e-3f;
-  p = p * g + 8.3334519073e-3f;
-  p = p * g + 4.1665795894e-2f;
-  p = p * g + 1.6666665459e-1f;
-  p = p * g + 5.0000001201e-1f;
-  p = p * g * g + g + 1.0f;
-  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
-}
 
 // --- attention softmax -----------------------------------------------------
 // scores [batch, heads, q_len, k_len]: softmax over each row, in place, over
@@ -92,7 +67,10 @@ void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
 // --- reductions for the optimizer -------------------------------------------
 // Σ x² in double, summed in fixed blocks (identical for any thread count);
 // `partials` holds sum_squares_blocks(n) doubles.
-std::int64_t sum_squares_blocks(std::int64_t n);
+inline constexpr std::int64_t kSumSquaresBlock = 1 << 16;
+inline std::int64_t sum_squares_blocks(std::int64_t n) {
+  return n > kSumSquaresBlock ? (n + kSumSquaresBlock - 1) / kSumSquaresBlock : 1;
+}
 double sum_squares(const float* x, std::int64_t n, double* partials);
 // x ← s·x
 void scale_values(float* x, std::int64_t n, float s);
@@ -100,29 +78,51 @@ void scale_values(float* x, std::int64_t n, float s);
 // --- bf16 --------------------------------------------------------------------
 // out[i] = x[i] rounded to bf16 (the upper 16 bits of an fp32), to nearest,
 // ties to even; NaN stays NaN and subnormals become signed zeros (as the
-// AVX512-BF16 instruction, used when compiled for it, does). Runs on the
-// calling thread. Inline: products round many short rows (a 64-float head).
-inline void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) {
-  std::int64_t i = 0;
-#ifdef __AVX512BF16__
-  // One instruction for 16 values, rounding as the loop below does.
-  for (; i + 16 <= n; i += 16) {
-    __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<__m256i&>(h));
-  }
-#endif
-  for (; i < n; ++i) {
-    std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
-    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;  // subnormal → signed zero, as VCVTNEPS2BF16
-    bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    std::uint32_t rounded = (u + 0x7fffu + (u >> 16 & 1)) >> 16;
-    out[i] = static_cast<std::uint16_t>(nan ? u >> 16 | 0x40 : rounded);
-  }
-}
+// AVX512-BF16 instruction, used on that level, does). Runs on the calling
+// thread.
+void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out);
 
+// --- int8 --------------------------------------------------------------------
 // Symmetric int8 quantization of x[0, n): out[i] = x[i] / scale rounded to
 // nearest (ties to even), scale = max |x| / 127 (0 when x is all zeros), so
 // x[i] ≈ out[i] · scale. Returns scale. Runs on the calling thread.
 float quantize_int8(const float* x, std::int64_t n, std::int8_t* out);
+// out[j] = sums[j] · row_scale · col_scale[j] (+ bias[j] when bias is not
+// null, then max(·, 0) when relu) for j < n: a row of an int8 product's
+// int32 sums back to floats. Runs on the calling thread.
+void dequantize_row(const std::int32_t* sums, float row_scale, const float* col_scale, const float* bias,
+                    bool relu, std::int64_t n, float* out);
+
+// --- Adam ----------------------------------------------------------------------
+// The constants of one Adam update (see train/optimizer.h).
+struct AdamStep {
+  float beta1, beta2, eps;
+  float step_size;     // lr / (1 − beta1^t)
+  float inv_sqrt_bc2;  // 1 / sqrt(1 − beta2^t)
+};
+// For i < n: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², params −=
+// step_size · m / (sqrt(v) · inv_sqrt_bc2 + eps), g = grads[i]. The same
+// bits on every instruction-set level (data-parallel ranks rely on it).
+void adam_update(float* params, const float* grads, float* m, float* v, std::int64_t n, const AdamStep& step);
+
+// --- decoding ----------------------------------------------------------------
+// One query q [d] (heads of d / heads) attending over n positions whose key
+// row [d] is kv[j] and value row [d] follows it (kv[j] + d), in fp32 or bf16:
+// scores [heads, n] ← each head's softmax weights, context [d] ← the
+// weighted values. Runs on the calling thread.
+void attend_cached(const float* q, std::int64_t n, const float* const* kv, std::int64_t d, std::int64_t heads,
+                   float* scores, float* context);
+void attend_cached(const float* q, std::int64_t n, const std::uint16_t* const* kv, std::int64_t d,
+                   std::int64_t heads, float* scores, float* context);
+// Each row of x [rows, cols] ← its log-softmax, in place.
+void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols);
+// The index of the first largest of x[0, n), n ≥ 1 (as std::max_element).
+std::int64_t argmax(const float* x, std::int64_t n);
+// Blocks of kScanBlock values: the first j = from + b·kScanBlock (b ≥ 0,
+// j + kScanBlock ≤ n) with some x[j + l] + base > bound, or the first j
+// past the last whole block when none. (Beam search skips the entries that
+// cannot enter its beam.)
+inline constexpr std::int64_t kScanBlock = 16;
+std::int64_t next_block_above(const float* x, std::int64_t from, std::int64_t n, float base, float bound);
 
 }  // namespace tfm

@@ -3,12 +3,23 @@
 // the small inner loops (a 64-float head dot product, a scan for values above
 // a threshold) where the compiler's own vectorizer gives up on a horizontal
 // reduction or an early exit.
+//
+// Kernels built for several instruction-set levels (tensor/isa.h) include
+// this with TFM_ISA_NS set to their level's namespace: an inline namespace
+// keeps each level's copies of these functions apart, so the linker never
+// hands one level's code (say, with AVX-512) to another's.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
+#ifndef TFM_ISA_NS
+#define TFM_ISA_NS isa_generic
+#endif
+
 namespace tfm::simd {
+inline namespace TFM_ISA_NS {
 
 constexpr int kWidth = 16;
 using Floats = float __attribute__((vector_size(64)));
@@ -134,4 +145,23 @@ template <class T>
   for (; i < n; ++i) y[i] += a * to_float(x[i]);
 }
 
+// exp(x) to ~2 ulp, branch-free so loops over it vectorize (Cephes expf:
+// x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a polynomial).
+inline float vexp(float x) {
+  x = x < -87.0f ? -87.0f : x;  // (std::clamp returns a reference: no vectorizing)
+  x = x > 88.0f ? 88.0f : x;
+  // Round to nearest by adding 1.5·2^23 (std::floor would block vectorizing).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * g + 1.3981999507e-3f;
+  p = p * g + 8.3334519073e-3f;
+  p = p * g + 4.1665795894e-2f;
+  p = p * g + 1.6666665459e-1f;
+  p = p * g + 5.0000001201e-1f;
+  p = p * g * g + g + 1.0f;
+  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+}
+
+}  // inline namespace TFM_ISA_NS
 }  // namespace tfm::simd

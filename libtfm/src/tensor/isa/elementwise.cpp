@@ -1,0 +1,331 @@
+// The element-wise kernels of kernels.h for one instruction-set level: this
+// file is compiled once per level (see isa/level.h), into namespace
+// TFM_ISA_NS.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "level.h"
+#include "tfm/tensor/simd.h"
+#include "tfm/tensor/threads.h"
+
+namespace tfm::TFM_ISA_NS {
+namespace {
+
+using simd::vexp;
+
+// Rows per task so that a task touches ~16k floats.
+std::int64_t row_grain(std::int64_t cols) { return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(cols, 1)); }
+
+// Column blocks for reductions over rows: each block sums all rows in order.
+constexpr std::int64_t kColBlock = 64;
+
+void parallel_columns(std::int64_t cols, FunctionRef<void(std::int64_t, std::int64_t)> fn) {
+  parallel_range(cols, kColBlock, fn);
+}
+
+// Reductions in 16 fixed lanes: vectorizable without reassociating floats,
+// and the same result on every run.
+constexpr int kLanes = 16;
+
+float lanes_sum(const float* x, std::int64_t n) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += x[i + l];
+  for (; i < n; ++i) acc[0] += x[i];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+float lanes_dot(const float* x, const float* y, std::int64_t n) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += x[i + l] * y[i + l];
+  for (; i < n; ++i) acc[0] += x[i] * y[i];
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+float lanes_max(const float* x, std::int64_t n) {
+  float acc[kLanes];
+  std::fill(acc, acc + kLanes, x[0]);
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] = acc[l] > x[i + l] ? acc[l] : x[i + l];
+  for (; i < n; ++i) acc[0] = std::max(acc[0], x[i]);
+  return *std::max_element(acc, acc + kLanes);
+}
+
+// Σ exp(x − m), not storing the exponentials.
+float lanes_sum_exp(const float* x, std::int64_t n, float m) {
+  float acc[kLanes] = {};
+  std::int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += vexp(x[i + l] - m);
+  for (; i < n; ++i) acc[0] += vexp(x[i] - m);
+  float s = 0;
+  for (float a : acc) s += a;
+  return s;
+}
+
+// Softmax of x[0, valid), zeros in x[valid, cols).
+void softmax_row(float* x, std::int64_t valid, std::int64_t cols) {
+  float m = lanes_max(x, valid);
+  for (std::int64_t j = 0; j < valid; ++j) x[j] = vexp(x[j] - m);
+  float s = lanes_sum(x, valid);
+  float inv = 1.0f / s;
+  for (std::int64_t j = 0; j < valid; ++j) x[j] *= inv;
+  for (std::int64_t j = valid; j < cols; ++j) x[j] = 0;
+}
+
+}  // namespace
+
+void attention_softmax(float* scores, std::int64_t batch, std::int64_t heads, std::int64_t q_len,
+                       std::int64_t k_len, const std::int32_t* key_len, bool causal) {
+  std::int64_t rows = batch * heads * q_len;
+  parallel_range(rows, row_grain(k_len), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      std::int64_t b = r / (heads * q_len), i = r % q_len;
+      std::int64_t valid = key_len[b];
+      if (causal) valid = std::min(valid, i + 1);
+      softmax_row(scores + r * k_len, std::min(valid, k_len), k_len);
+    }
+  });
+}
+
+void softmax_backward(const float* p, float* grad, std::int64_t rows, std::int64_t cols) {
+  parallel_range(rows, row_grain(cols), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* pr = p + r * cols;
+      float* gr = grad + r * cols;
+      float dot = lanes_dot(pr, gr, cols);
+      for (std::int64_t j = 0; j < cols; ++j) gr[j] = pr[j] * (gr[j] - dot);
+    }
+  });
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y,
+                        float* mean, float* rstd, std::int64_t rows, std::int64_t d, float eps) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* xr = x + r * d;
+      float* yr = y + r * d;
+      float mu = lanes_sum(xr, d) / static_cast<float>(d);
+      for (std::int64_t j = 0; j < d; ++j) yr[j] = xr[j] - mu;
+      float rs = 1.0f / std::sqrt(lanes_dot(yr, yr, d) / static_cast<float>(d) + eps);
+      for (std::int64_t j = 0; j < d; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
+      mean[r] = mu;
+      rstd[r] = rs;
+    }
+  });
+}
+
+void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
+                         const float* dy, float* dx, float* dgamma, float* dbeta, std::int64_t rows,
+                         std::int64_t d) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float *xr = x + r * d, *dyr = dy + r * d;
+      float mu = mean[r], rs = rstd[r];
+      // dxr first holds dy ⊙ gamma, then the result.
+      float* dxr = dx + r * d;
+      for (std::int64_t j = 0; j < d; ++j) dxr[j] = dyr[j] * gamma[j];
+      float sum_g = lanes_sum(dxr, d), sum_gx = 0;
+      {
+        float acc[kLanes] = {};
+        std::int64_t j = 0;
+        for (; j + kLanes <= d; j += kLanes)
+          for (int l = 0; l < kLanes; ++l) acc[l] += dxr[j + l] * (xr[j + l] - mu);
+        for (; j < d; ++j) acc[0] += dxr[j] * (xr[j] - mu);
+        for (float a : acc) sum_gx += a;
+        sum_gx *= rs;
+      }
+      float mg = sum_g / static_cast<float>(d), mgx = sum_gx / static_cast<float>(d);
+      for (std::int64_t j = 0; j < d; ++j)
+        dxr[j] = rs * (dxr[j] - mg - (xr[j] - mu) * rs * mgx);
+    }
+  });
+  parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float *xr = x + r * d, *dyr = dy + r * d;
+      float mu = mean[r], rs = rstd[r];
+      for (std::int64_t j = lo; j < hi; ++j) {
+        dgamma[j] += dyr[j] * (xr[j] - mu) * rs;
+        dbeta[j] += dyr[j];
+      }
+    }
+  });
+}
+
+void dropout_apply(float* x, const std::uint8_t* mask, std::int64_t n, float p) {
+  float scale = 1.0f / (1.0f - p);
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) x[i] = mask[i] ? x[i] * scale : 0.0f;
+  });
+}
+
+void residual_dropout(const float* x, const float* f, const std::uint8_t* mask, float p, float* out,
+                      std::int64_t n) {
+  float scale = 1.0f / (1.0f - p);
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    if (mask) {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = x[i] + (mask[i] ? f[i] * scale : 0.0f);
+    } else {
+      for (std::int64_t i = lo; i < hi; ++i) out[i] = x[i] + f[i];
+    }
+  });
+}
+
+void add_bias(float* y, const float* bias, std::int64_t rows, std::int64_t cols, bool relu) {
+  parallel_range(rows, row_grain(cols), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* yr = y + r * cols;
+      if (relu) {
+        for (std::int64_t j = 0; j < cols; ++j) yr[j] = std::max(yr[j] + bias[j], 0.0f);
+      } else {
+        for (std::int64_t j = 0; j < cols; ++j) yr[j] += bias[j];
+      }
+    }
+  });
+}
+
+void relu_backward(const float* y, float* grad, std::int64_t n) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) grad[i] = y[i] > 0 ? grad[i] : 0.0f;
+  });
+}
+
+void bias_backward(const float* dy, std::int64_t rows, std::int64_t cols, float* dbias) {
+  parallel_columns(cols, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = lo; j < hi; ++j) dbias[j] += dy[r * cols + j];
+  });
+}
+
+void add_into(float* y, const float* x, std::int64_t n) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) y[i] += x[i];
+  });
+}
+
+void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table,
+                       std::int64_t d, float scale, const float* positions, std::int64_t seq_len,
+                       float* out) {
+  parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* e = table + static_cast<std::int64_t>(ids[r]) * d;
+      float* o = out + r * d;
+      if (positions) {
+        const float* pe = positions + (r % seq_len) * d;
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale + pe[j];
+      } else {
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;
+      }
+    }
+  });
+}
+
+void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout,
+                        std::int64_t d, float scale, float* dtable) {
+  parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* t = dtable + static_cast<std::int64_t>(ids[r]) * d;
+      const float* g = dout + r * d;
+      for (std::int64_t j = lo; j < hi; ++j) t[j] += g[j] * scale;
+    }
+  });
+}
+
+namespace {
+
+// One row of label_smoothed_xent.
+void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
+              double& loss, double& nll, std::int32_t& correct) {
+  float m = lanes_max(z, vocab);
+  correct = z[target] == m && std::find(z, z + target, m) == z + target;
+  float s = lanes_sum_exp(z, vocab, m), sum_z = lanes_sum(z, vocab);
+  double lse = m + std::log(static_cast<double>(s));
+  double eps_i = epsilon / static_cast<double>(vocab - 1);
+  double a = 1.0 - epsilon - eps_i;
+  nll = lse - z[target];
+  double smooth = static_cast<double>(vocab) * lse - sum_z;
+  loss = a * nll + eps_i * smooth;
+  if (grad_scale == 0) return;
+  // ∂/∂z_j = a (p_j − [j = t]) + eps_i (V p_j − 1)
+  float c_p = static_cast<float>((a + eps_i * static_cast<double>(vocab)) * grad_scale);
+  float c_0 = static_cast<float>(-eps_i * grad_scale);
+  float inv_s = 1.0f / s;
+  for (std::int64_t j = 0; j < vocab; ++j) z[j] = c_p * (vexp(z[j] - m) * inv_s) + c_0;
+  z[target] -= static_cast<float>(a * grad_scale);
+}
+
+}  // namespace
+
+void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
+                         const std::int32_t* targets, std::int32_t pad, float epsilon,
+                         float grad_scale, double* row_loss, double* row_nll,
+                         std::int32_t* row_correct) {
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float* z = logits + r * vocab;
+      if (targets[r] == pad) {
+        row_loss[r] = row_nll[r] = 0;
+        row_correct[r] = 0;
+        if (grad_scale != 0) std::fill(z, z + vocab, 0.0f);
+        continue;
+      }
+      xent_row(z, vocab, targets[r], epsilon, grad_scale, row_loss[r], row_nll[r], row_correct[r]);
+    }
+  });
+}
+
+double sum_squares(const float* x, std::int64_t n, double* partials) {
+  std::int64_t blocks = sum_squares_blocks(n);
+  parallel_tasks(blocks, [&](std::int64_t b) {
+    double s = 0;
+    for (std::int64_t i = b * kSumSquaresBlock; i < std::min(n, (b + 1) * kSumSquaresBlock); ++i)
+      s += static_cast<double>(x[i]) * x[i];
+    partials[b] = s;
+  });
+  double total = 0;
+  for (std::int64_t b = 0; b < blocks; ++b) total += partials[b];
+  return total;
+}
+
+void scale_values(float* x, std::int64_t n, float s) {
+  parallel_range(n, 16384, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) x[i] *= s;
+  });
+}
+
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
+  constexpr std::int64_t w = simd::kWidth;
+  simd::Floats top_lanes{};
+  std::int64_t i = 0;
+  for (; i + w <= n; i += w) top_lanes = simd::max(top_lanes, simd::abs(simd::load(x + i)));
+  float top = simd::max_lane(top_lanes);
+  for (; i < n; ++i) top = std::max(top, std::abs(x[i]));
+  if (top == 0) {
+    std::fill(out, out + n, std::int8_t{0});
+    return 0;
+  }
+  const float inv = 127.0f / top;
+  // Adding and taking away 1.5·2^23 rounds to nearest even (|x · inv| ≤ 127).
+  const simd::Floats vinv = simd::broadcast(inv), magic = simd::broadcast(12582912.0f);
+  for (i = 0; i + w <= n; i += w) simd::store_int8(out + i, (simd::load(x + i) * vinv + magic) - magic);
+  for (; i < n; ++i) out[i] = static_cast<std::int8_t>((x[i] * inv + 12582912.0f) - 12582912.0f);
+  return top / 127.0f;
+}
+
+const detail::ElementwiseKernels kElementwise = {
+    attention_softmax, softmax_backward, layer_norm_forward, layer_norm_backward, dropout_apply,
+    residual_dropout,  add_bias,         relu_backward,      bias_backward,       add_into,
+    embedding_forward, embedding_backward, label_smoothed_xent, sum_squares,      scale_values,
+    quantize_int8,
+};
+
+}  // namespace tfm::TFM_ISA_NS
