@@ -152,6 +152,9 @@ TEST_CASE("Regex: groups, duplicate names, anchoring and empty matches") {
   CHECK(star.group_count() == 0);
   CHECK_THROWS_AS(Regex("(", RegexDialect::kPerl), Error);
   CHECK_THROWS_AS(Regex("\\p{InBasicLatin}", RegexDialect::kPerl), Error);
+  // Fuzzing: \C matched half a character, and the match then failed on invalid UTF-8.
+  CHECK_THROWS_AS(Regex("\\/?\\C", RegexDialect::kPerl), Error);
+  CHECK_THROWS_AS(Regex("a\\C", RegexDialect::kPython), Error);
 }
 
 TEST_CASE("protected patterns search each TAIL as a new string, as tokenizer.perl") {

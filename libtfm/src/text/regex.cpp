@@ -27,7 +27,10 @@ struct Regex::Code {
 Regex::Regex(std::string_view pattern, RegexDialect dialect, Anchor anchor) {
   const std::string translated = to_pcre2(pattern, dialect);
   // Perl allows several groups of one name; Python refuses them, as PCRE2 does.
-  std::uint32_t options = PCRE2_UTF | PCRE2_UCP | (dialect == RegexDialect::kPerl ? PCRE2_DUPNAMES : 0u);
+  // \C (one byte, which can split a character) is gone from Perl since 5.24
+  // and absent from Python; in PCRE2 it makes invalid UTF-8 while matching.
+  std::uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C |
+                          (dialect == RegexDialect::kPerl ? PCRE2_DUPNAMES : 0u);
   if (anchor == Anchor::kAtStart) options |= PCRE2_ANCHORED;
   int error = 0;
   PCRE2_SIZE offset = 0;
