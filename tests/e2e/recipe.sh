@@ -47,6 +47,7 @@ expect_recipe long.recipe max-tokens "4096 default"
 expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 2 --train-minutes 10
 cp "$WORK/out" short.recipe
 expect_recipe short.recipe preset "tiny chosen"
+expect_recipe short.recipe bpe-symbols "12000 chosen"
 expect_recipe short.recipe dropout "0.1 chosen"
 expect_recipe short.recipe max-tokens "2048 chosen"
 expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 1 --train-minutes 60
