@@ -12,6 +12,7 @@
 #   make demo       the whole pipeline on the built-in sample
 #   make bench      benchmarks against the reference tools (never part of test)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make deb        Debian packages tfm, libtfm0, libtfm-dev in build/deb/
 #   make clean
 
 VERSION  := 0.1.0
@@ -78,17 +79,24 @@ UNIT_BIN   := $(BUILD)/tests/unit_tests
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/%.cpp=$(BUILD)/fuzz-replay/%)
 STATIC_LIB := $(BUILD)/lib/libtfm.a
+# The shared library: libtfm.so.0.1.0, its soname libtfm.so.0 (raised when the
+# binary interface changes) and the link name libtfm.so, both symbolic links.
+SOVERSION  := 0
+SONAME     := libtfm.so.$(SOVERSION)
 SHARED_LIB := $(BUILD)/lib/libtfm.so
+SHARED_REAL := $(BUILD)/lib/libtfm.so.$(VERSION)
 
 DEPS_STAMP := .deps-stamp
 DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-dev \
   libhdf5-dev libfmt-dev libpcre2-dev doctest-dev libopenblas-dev libdnnl-dev libopenmpi-dev \
   openmpi-bin gnuplot-nox groff man-db perl python3-h5py python3-torch jq
+# make deb (dpkg-shlibdeps, dpkg-gencontrol)
+DEBIAN_PACKAGES += dpkg-dev
 
-.PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install clean
+.PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install deb clean
 # Keep object files of tools (make would delete them as intermediates).
 .SECONDARY:
-all: $(STATIC_LIB) $(SHARED_LIB) $(TOOLS) scripts
+all: $(STATIC_LIB) $(SHARED_REAL) $(SHARED_LIB) $(TOOLS) scripts
 
 # Installs only what is missing; sudo only when we are not root.
 deps: $(DEPS_STAMP)
@@ -150,10 +158,13 @@ $(STATIC_LIB): $(LIB_OBJS)
 	@$(if $(V),,echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHARED_LIB): $(LIB_OBJS)
+$(SHARED_REAL): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS) $(MPI_LINK)
+	$(Q)$(CXX) -shared $(CXXFLAGS) $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(DEP_LIBS) $(MPI_LINK)
+
+$(SHARED_LIB): $(SHARED_REAL)
+	$(Q)ln -sf $(notdir $<) $(dir $@)$(SONAME) && ln -sf $(SONAME) $@
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(STATIC_LIB)
 	@mkdir -p $(dir $@)
@@ -219,15 +230,28 @@ demo: all
 bench: all
 	@TFM_BIN=$(BUILD)/bin bash tests/bench/run-all.sh
 
+# LIBDIR: the Debian package puts the library in the multiarch folder.
+LIBDIR ?= $(PREFIX)/lib
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/tfm
 	install -m 755 $(TOOLS) $(SCRIPT_TOOLS:tools/%=$(BUILD)/bin/%) $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(STATIC_LIB) $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib
+	install -m 644 $(STATIC_LIB) $(SHARED_REAL) $(DESTDIR)$(LIBDIR)
+	ln -sf $(notdir $(SHARED_REAL)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtfm.so
 	cp -r libtfm/include/tfm $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
 	cp -r $(filter-out data/demo.sh,$(wildcard data/*)) $(DESTDIR)$(PREFIX)/share/tfm/
+
+# Debian packages (tfm, libtfm0, libtfm-dev) of this build in $(BUILD)/deb/,
+# made by debian/build-packages.sh with dpkg's tools; the build is reused.
+DEB_STAGE := $(BUILD)/deb
+deb: all
+	rm -rf $(DEB_STAGE)
+	$(MAKE) --no-print-directory -s install PREFIX=/usr LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
+	  DESTDIR=$(abspath $(DEB_STAGE))/root
+	sh debian/build-packages.sh $(DEB_STAGE) $(VERSION)
 
 clean:
 	rm -rf build build-asan build-fuzz build-native

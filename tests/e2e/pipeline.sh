@@ -5,6 +5,8 @@
 # it; a bad corpus fails at once naming the file.
 source "$(dirname "$0")/../lib.sh"
 P="$BIN/tfm-pipeline"
+# --version names the kernels and GEMM backend that training and decoding use.
+"$P" --version | grep -q "^kernels .*GEMM" || fail "--version names no kernels: $("$P" --version 2>&1)"
 "$TOP/data/gen-demo-corpus" "$WORK/corpus" 6000 200 200 || fail "corpus generation failed"
 
 # A fixed number of updates keeps the outcome independent of the machine's

@@ -82,6 +82,10 @@ class IncrementalDecoder::KeyValueRows {
     const std::int64_t base = rows() * width_;
     if (bf16_) halves_.resize(static_cast<std::size_t>(base + n * width_));
     else floats_.resize(static_cast<std::size_t>(base + n * width_));
+    if (bf16_ && stride == width_) {  // dense rows: one call of the kernel
+      round_to_bf16(src, n * width_, halves_.data() + base);
+      return;
+    }
     for (std::int64_t r = 0; r < n; ++r) {
       if (bf16_) round_to_bf16(src + r * stride, width_, halves_.data() + base + r * width_);
       else std::copy_n(src + r * stride, width_, floats_.data() + base + r * width_);

@@ -99,7 +99,10 @@ const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t c
   if (const std::uint16_t* shadow = detail::find_bf16_shadow(x, extent)) return shadow;
   copy.resize(static_cast<std::size_t>(extent));
   parallel_range(rows, 16, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r) round_to_bf16(x + r * ld, cols, copy.data() + r * ld);
+    // Dense rows in one call (the kernel is called through its level's table).
+    if (ld == cols) round_to_bf16(x + lo * ld, (hi - lo) * cols, copy.data() + lo * ld);
+    else
+      for (std::int64_t r = lo; r < hi; ++r) round_to_bf16(x + r * ld, cols, copy.data() + r * ld);
   });
   return copy.data();
 }
@@ -207,6 +210,10 @@ const std::uint16_t* pack_bf16(const float* x, std::int64_t ld, BatchStrides s, 
   parallel_range(outer * inner, std::max<std::int64_t>(1, 4096 / (rows * cols)), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t t = lo; t < hi; ++t) {
       const float* matrix = x + t / inner * s.outer + t % inner * s.inner;
+      if (ld == cols) {
+        round_to_bf16(matrix, rows * cols, dense.data() + t * rows * cols);
+        continue;
+      }
       for (std::int64_t r = 0; r < rows; ++r)
         round_to_bf16(matrix + r * ld, cols, dense.data() + (t * rows + r) * cols);
     }

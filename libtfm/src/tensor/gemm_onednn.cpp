@@ -120,7 +120,9 @@ const std::uint16_t* bf16_operand(const float* x, std::int64_t rows, std::int64_
                                   std::int64_t& ld, std::vector<std::uint16_t>& scratch) {
   if (const std::uint16_t* shadow = find_bf16_shadow(x, (rows - 1) * ld + cols)) return shadow;
   scratch.resize(static_cast<std::size_t>(rows * cols));
-  for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, scratch.data() + r * cols);
+  if (ld == cols) round_to_bf16(x, rows * cols, scratch.data());
+  else
+    for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, scratch.data() + r * cols);
   ld = cols;
   return scratch.data();
 }
