@@ -12,8 +12,9 @@
 // Word counting (text/word_counts.cpp) keeps its own too: its threads take
 // turns reading the next chunk while the others count, where rounds of
 // for_each_range (a chunk per thread, read by the caller between rounds)
-// made tfm-bpe vocab on Multi30k x10 with 2 threads 1.20x as slow (wall;
-// 1.15x CPU; median of 9 alternated whole-process runs, busy machine).
+// made tfm-bpe vocab on Multi30k x10 with 2 threads 1.20x as slow in wall
+// time, where the rest of that build was 1.03x (medians of 9 and 11
+// alternated whole-process runs, busy machine).
 #pragma once
 
 #include <cstddef>
