@@ -12,13 +12,6 @@
 
 namespace tfm {
 
-namespace {
-
-// The table keeps 32 bits of the library's string hash per slot.
-std::uint32_t token_hash(std::string_view token) { return static_cast<std::uint32_t>(hash_string(token)); }
-
-}  // namespace
-
 Vocabulary::Vocabulary() {
   for (const auto& token : kSpecialTokens) add(std::string(token), "", 0);
 }
@@ -29,34 +22,21 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens, const std::string& sourc
   for (auto& token : tokens) add(std::move(token), source, 0);
 }
 
-std::size_t Vocabulary::find_slot(std::string_view token, std::uint32_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash & mask;
-  while (slots_[i].id != kNone && (slots_[i].hash != hash || tokens_[slots_[i].id] != token)) i = (i + 1) & mask;
-  return i;
+const std::uint32_t* Vocabulary::find(std::string_view token) const {
+  return ids_.find_if(string_key<std::uint32_t>(token), [&](std::uint32_t id) { return tokens_[id] == token; });
 }
 
 void Vocabulary::add(std::string token, const std::string& source, std::size_t line) {
-  if (2 * (tokens_.size() + 1) > slots_.size()) {
-    std::vector<Slot> old(std::max<std::size_t>(64, 2 * slots_.size()));
-    slots_.swap(old);
-    for (const Slot& slot : old)
-      if (slot.id != kNone) slots_[find_slot(tokens_[slot.id], slot.hash)] = slot;
-  }
-  const std::uint32_t hash = token_hash(token);
-  const std::size_t i = find_slot(token, hash);
-  if (slots_[i].id != kNone) {
+  if (find(token)) {
     const std::string message = fmt::format("token '{}' is listed twice", token);
     if (line > 0) throw InputError(source, line, message);
     throw Error(fmt::format("{}: vocabulary {}", source, message));
   }
-  slots_[i] = {hash, static_cast<std::uint32_t>(tokens_.size())};
+  ids_.insert(string_key<std::uint32_t>(token), static_cast<std::uint32_t>(tokens_.size()));
   tokens_.push_back(std::move(token));
 }
 
-bool Vocabulary::contains(std::string_view token) const {
-  return slots_[find_slot(token, token_hash(token))].id != kNone;
-}
+bool Vocabulary::contains(std::string_view token) const { return find(token) != nullptr; }
 
 Vocabulary Vocabulary::from_counts(const std::string& path, std::uint64_t min_count) {
   Vocabulary vocabulary;
@@ -91,8 +71,8 @@ Vocabulary Vocabulary::load(const hdf5::Group& group, const std::string& name) {
 }
 
 std::uint32_t Vocabulary::id(std::string_view token) const {
-  const std::uint32_t id = slots_[find_slot(token, token_hash(token))].id;
-  return id == kNone ? kUnkId : id;
+  const std::uint32_t* id = find(token);
+  return id ? *id : kUnkId;
 }
 
 }  // namespace tfm

@@ -99,10 +99,7 @@ class BpeSegmentCache {
     }
     std::atomic_flag* flag_;
   };
-  static std::uint64_t hash_of(std::string_view word) {
-    const std::uint64_t h = hash_string(word);
-    return h == ~std::uint64_t(0) ? h - 1 : h;  // ~0 marks an empty FlatMap slot
-  }
+  static std::uint64_t hash_of(std::string_view word) { return string_key(word); }
   bool concurrent_;
   Shard shards_[kShards];
   std::vector<Recent> recent_;
@@ -147,7 +144,7 @@ BpeApplier::BpeApplier(const BpeCodes& codes, BpeApplyConfig config, std::unorde
       config_(std::move(config)),
       glossaries_(config_.glossaries),
       vocabulary_(vocabulary.begin(), vocabulary.end()),
-      merges_(std::make_unique<FlatMap<Merge>>(std::bit_ceil(2 * codes.merges.size() + 2))),  // no rehash
+      merges_(std::make_unique<FlatMap<Merge, std::uint64_t>>(std::bit_ceil(2 * codes.merges.size() + 2))),  // no rehash
       cache_(std::make_unique<BpeSegmentCache>(config_.concurrent)) {
   if (!(config_.dropout >= 0 && config_.dropout <= 1)) throw UsageError("--dropout must be between 0 and 1");
   const auto intern = [&](const std::string& text) {

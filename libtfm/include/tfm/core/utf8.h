@@ -1,4 +1,7 @@
-// UTF-8 validation, decoding and encoding.
+// UTF-8 at the byte level, under every text-reading module: validation
+// (readers refuse invalid input with the line it is on, or replace it as
+// sacrebleu does), and decoding and encoding of code points. What a code
+// point is (letter, space, case) is core/unicode.h's.
 #pragma once
 
 #include <cstddef>

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tfm/core/flat_map.h"
 #include "tfm/data/special_tokens.h"
 #include "tfm/io/hdf5.h"
 
@@ -43,18 +44,14 @@ class Vocabulary {
   bool operator==(const Vocabulary& other) const { return tokens_ == other.tokens_; }
 
  private:
-  // Open addressing over a flat array (ids + 32 hash bits): several times
-  // faster than std::unordered_map for the hundreds of millions of lookups
-  // of a large corpus, as the table stays in cache.
-  struct Slot {
-    std::uint32_t hash = 0;
-    std::uint32_t id = kNone;
-  };
-  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
-  std::size_t find_slot(std::string_view token, std::uint32_t hash) const;
+  // The id of `token`, or nullptr.
+  const std::uint32_t* find(std::string_view token) const;
   void add(std::string token, const std::string& source, std::size_t line);
   std::vector<std::string> tokens_;
-  std::vector<Slot> slots_;  // size a power of two, at most half full
+  // 32 bits of each token's hash → its id (8-byte slots: the table of a
+  // large vocabulary stays in cache for the hundreds of millions of lookups
+  // of a large corpus).
+  FlatMap<std::uint32_t, std::uint32_t> ids_{64};
 };
 
 }  // namespace tfm
