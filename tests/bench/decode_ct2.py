@@ -14,8 +14,9 @@ PYTHONPATH, its library on LD_LIBRARY_PATH.
       one token, as tfm-decode. LENGTH N: every hypothesis exactly N tokens
       (as tfm-decode --min-len N --max-len-a 0 --max-len-b N); LENGTH <=N: at
       most N (as --max-len-a 0 --max-len-b N); without it, at most the
-      batch's longest source + 50 (tfm-decode: each sentence's own + 50). ALPHA: CTranslate2's length
-      penalty, score / length^ALPHA (tfm's is GNMT's; both are 1 at 0).
+      batch's longest source + 50 (tfm-decode: each sentence's own + 50).
+      ALPHA: CTranslate2's length penalty, score / length^ALPHA (tfm's is
+      GNMT's; both are 1 at 0).
       stderr: "sentences tokens seconds", the seconds from before the model is
       loaded (int8 quantised) to the last hypothesis.
   decode_ct2.py types
