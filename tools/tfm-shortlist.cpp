@@ -38,7 +38,7 @@ tfm::po::options_description declare(Options& o) {
 int run(int argc, char** argv) {
   Options o;
   const tfm::ToolInfo info{"tfm-shortlist", "--batches FILE [-o FILE] [options]",
-                           "Builds a vocabulary shortlist for tfm-decode --shortlist from training batches: "
+                           "Builds the vocabulary shortlist that tfm-decode reads to decode faster, from training batches: "
                            "the most frequent target tokens, and each source token's best translations by "
                            "IBM model 1."};
   tfm::po::variables_map vm;
