@@ -202,11 +202,11 @@ TEST_CASE("shortlist files: round trip, the batch's union, and one-line errors n
 
 TEST_CASE("IBM model 1 finds each word's translation where co-occurrence finds the frequent word") {
   // Source words 4..7 translate to 8..11; every target sentence also has the
-  // frequent word 12, which co-occurs with everything.
+  // frequent word 12 twice, which co-occurs with everything.
   SentencePairBatch batch;
   const std::vector<std::vector<std::uint32_t>> sources{{4, 5}, {4, 6}, {5, 6}, {4, 7}, {6, 7}, {5, 7}, {4}};
   for (const auto& s : sources) {
-    std::vector<std::uint32_t> t{12};
+    std::vector<std::uint32_t> t{12, 12};
     for (std::uint32_t w : s) t.push_back(w + 4);
     batch.source.push_back(s);
     batch.target.push_back(t);
@@ -221,7 +221,7 @@ TEST_CASE("IBM model 1 finds each word's translation where co-occurrence finds t
     CHECK(best[0].probability > 0.5f);
     CHECK(std::is_sorted(best.begin(), best.end(), [](const auto& a, const auto& b) { return a.probability > b.probability; }));
   }
-  CHECK(table.probability(4, 11) == 0.0f);  // never together
+  CHECK(table.probability(4, kEosId) == 0.0f);  // never together
   CHECK(table.best(4, 0).empty());
   CHECK_THROWS_AS(validate(ShortlistConfig{1, 1, 0}), UsageError);
   CHECK_THROWS_AS(validate(ShortlistConfig{-1, 1, 1}), UsageError);
