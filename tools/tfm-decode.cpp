@@ -48,6 +48,8 @@ tfm::po::options_description declare(Options& o) {
        "lines read and sorted by length together")
       ("unbuffered,b", po::bool_switch(&o.decode.unbuffered), "translate and flush line by line")
       ("strict", po::bool_switch(&o.decode.strict), "a line longer than the model allows is an error (else truncated)")
+      ("shortlist", po::value(&o.decode.shortlist)->value_name("FILE"),
+       "restrict each batch's output vocabulary to its source tokens' candidates in FILE (tfm-shortlist)")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
       ("precision", po::value(&o.precision)->default_value(o.precision),
        "matrix products in fp32, bf16 (bf16 operands, fp32 sums; needs AVX512-BF16 or AMX), or int8 "

@@ -35,14 +35,20 @@ struct Live {
 };
 
 // Log-probabilities of the next token averaged over the models, with the
-// tokens a search may not produce at this step set to −inf.
+// tokens a search may not produce at this step set to −inf. Columns are the
+// models' output tokens (a shortlist's, or the whole vocabulary); the
+// special tokens are always the first four.
 class StepScores {
  public:
   StepScores(const std::vector<IncrementalDecoder*>& models, const SearchConfig& config)
-      : models_(models), config_(config), vocab_(models.front()->config().vocab_size) {
-    for (auto* m : models)
-      if (m->config().vocab_size != vocab_)
+      : models_(models), config_(config), vocab_(models.front()->output_size()) {
+    for (auto* m : models) {
+      if (m->config().vocab_size != models.front()->config().vocab_size)
         throw Error("ensemble models have different vocabulary sizes");
+      if (m->output_tokens() != models.front()->output_tokens())
+        throw Error("ensemble models have different output shortlists");
+    }
+    if (!models.front()->output_tokens().empty()) ids_ = models.front()->output_tokens().data();
   }
 
   // One step of every model; row r may only end when `must_end(r)`.
@@ -75,11 +81,14 @@ class StepScores {
   }
 
   std::int64_t vocab() const { return vocab_; }
+  // The token of column j.
+  std::int32_t token(std::int64_t j) const { return ids_ ? ids_[j] : static_cast<std::int32_t>(j); }
 
  private:
   const std::vector<IncrementalDecoder*>& models_;
   const SearchConfig& config_;
   std::int64_t vocab_;
+  const std::int32_t* ids_ = nullptr;  // column → token, when restricted
   std::vector<float> sum_;
 };
 
@@ -101,10 +110,12 @@ Hypothesis finish(const Live& live, float log_prob, double alpha) {
   return h;
 }
 
-// The 2·beam best entries of each row (cumulative scores), best first.
-void top_candidates(const float* lp, const std::vector<Live>& live, std::int64_t vocab,
+// The 2·beam best entries of each row (cumulative scores), best first, as
+// tokens. Columns are ascending tokens, so ties fall as they would over ids.
+void top_candidates(const float* lp, const std::vector<Live>& live, const StepScores& scores,
                     std::int64_t width, std::vector<Candidate>& out) {
   const auto rows = static_cast<std::int64_t>(live.size());
+  const std::int64_t vocab = scores.vocab();
   out.assign(static_cast<std::size_t>(rows * width), Candidate{});
   parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
@@ -126,6 +137,7 @@ void top_candidates(const float* lp, const std::vector<Live>& live, std::int64_t
       while ((j = next_block_above(row, j, vocab, base, best[width - 1].score)) + kScanBlock <= vocab)
         for (const std::int64_t end = j + kScanBlock; j < end; ++j) consider(j);
       for (; j < vocab; ++j) consider(j);
+      for (std::int64_t k = 0; k < width; ++k) best[k].token = scores.token(best[k].token);
     }
   });
 }
@@ -236,7 +248,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const std::vector<IncrementalDe
     const float* lp = scores.run(tokens, t, [&](std::int64_t r) {
       return t >= max_len[static_cast<std::size_t>(live[static_cast<std::size_t>(r)].sentence)];
     });
-    top_candidates(lp, live, scores.vocab(), width, cand);
+    top_candidates(lp, live, scores, width, cand);
     const std::vector<std::int32_t>& align = models.front()->attention_argmax();
     std::vector<Live> next;
     std::vector<std::int32_t> parents;
@@ -284,8 +296,9 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
     std::vector<std::int32_t> parents;
     for (std::size_t r = 0; r < live.size(); ++r) {
       const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
-      auto best = static_cast<std::int32_t>(argmax(row, scores.vocab()));
-      float log_prob = live[r].log_prob + row[best];
+      const std::int64_t column = argmax(row, scores.vocab());
+      const std::int32_t best = scores.token(column);
+      float log_prob = live[r].log_prob + row[column];
       if (best == kEosId) {
         out[static_cast<std::size_t>(live[r].sentence)] = finish(live[r], log_prob, config.alpha);
         continue;

@@ -31,6 +31,8 @@ Translator::Translator(const std::vector<std::string>& model_paths, const Decode
     decoder_ptrs_.push_back(decoders_.back().get());
   }
   vocabulary_ = models_.front().vocabulary;
+  if (!options_.shortlist.empty())
+    shortlist_ = std::make_unique<Shortlist>(Shortlist::load(options_.shortlist, vocabulary_, vocabulary_));
   max_source_ = models_.front().model->config().max_positions - 1;
   for (const auto& m : models_) max_source_ = std::min(max_source_, m.model->config().max_positions - 1);
   if (gemm_precision() == Precision::kBf16)  // weights rounded once, not at every product
@@ -88,6 +90,10 @@ std::vector<std::string> Translator::translate(const std::vector<std::string>& l
   for (const auto& batch : length_sorted_batches(ids, options_.batch_size, options_.max_tokens)) {
     std::vector<std::vector<std::int32_t>> sources;
     for (std::size_t i : batch) sources.push_back(ids[i]);
+    if (shortlist_) {
+      const auto tokens = shortlist_->tokens_for(sources, static_cast<std::int64_t>(vocabulary_.size()));
+      for (auto* d : decoder_ptrs_) d->restrict_output(tokens);
+    }
     std::vector<std::vector<Hypothesis>> hyps;
     if (options_.search.beam == 1) {
       for (auto& h : greedy_search(decoder_ptrs_, sources, options_.search)) hyps.push_back({std::move(h)});

@@ -273,7 +273,7 @@ void IncrementalDecoder::select(const std::vector<std::int32_t>& parents) {
 }
 
 float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
-  const std::int64_t d = config_.d_model, rows = this->rows(), v = config_.vocab_size;
+  const std::int64_t d = config_.d_model, rows = this->rows(), v = output_size();
   if (static_cast<std::int64_t>(tokens.size()) != rows)
     throw Error(fmt::format("step: {} tokens for {} rows", tokens.size(), rows));
   if (position_ >= max_steps_) throw Error(fmt::format("step: more than {} steps", max_steps_));
@@ -297,10 +297,27 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
   }
   if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->dec_final);
   logprobs_.resize(static_cast<std::size_t>(rows * v));
-  gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs_.data(), v);
+  if (output_tokens_.empty()) gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs_.data(), v);
+  else output_rows_.multiply(x, rows, logprobs_.data());
   log_softmax_rows(logprobs_.data(), rows, v);
   ++position_;
   return logprobs_.data();
+}
+
+void IncrementalDecoder::restrict_output(std::vector<std::int32_t> ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if ((i < kSpecialTokens.size() && ids[i] != static_cast<std::int32_t>(i)) || (i > 0 && ids[i] <= ids[i - 1]) ||
+        ids[i] >= config_.vocab_size)
+      throw Error(fmt::format("restrict_output: token {} at {} (ascending ids in [0, {}) from the specials)",
+                              ids[i], i, config_.vocab_size));
+  if (!ids.empty() && ids.size() < kSpecialTokens.size())
+    throw Error("restrict_output: the special tokens are missing");
+  output_tokens_ = std::move(ids);
+  if (!output_tokens_.empty()) output_rows_.gather(w_->embed, config_.vocab_size, config_.d_model, output_tokens_);
+}
+
+std::int64_t IncrementalDecoder::output_size() const {
+  return output_tokens_.empty() ? config_.vocab_size : static_cast<std::int64_t>(output_tokens_.size());
 }
 
 // Masked self-attention of the new position over the row's cached prefix.

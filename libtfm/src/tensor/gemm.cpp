@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 #include <dnnl.h>
+#include <fmt/format.h>
 
 #include "gemm_onednn.h"
 #include "tfm/core/error.h"
@@ -107,12 +108,12 @@ const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t c
   return copy.data();
 }
 
-// C [m, w.rows] = A [m, w.cols] · Wᵀ (+ bias, then ReLU) in int8: A's rows
-// quantized once, each block's int32 sums scaled back by its rows' and
-// columns' scales (bias and ReLU in the same pass).
-void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const detail::Int8Weight& w, float* c,
-               std::int64_t ldc, const float* bias, bool relu) {
-  const std::int64_t n = w.rows, k = w.cols;
+// C [m, n] = A [m, k] · Wᵀ (+ bias, then ReLU) in int8, W [n, k] quantized
+// (w_q) with a scale per row (w_scales): A's rows quantized once, each
+// block's int32 sums scaled back by its rows' and columns' scales (bias and
+// ReLU in the same pass).
+void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8_t* w_q, const float* w_scales,
+               std::int64_t n, std::int64_t k, float* c, std::int64_t ldc, const float* bias, bool relu) {
   // Scratch of the calling thread, named here: inside the lambdas, which run
   // on engine threads, a thread_local would be that thread's own.
   thread_local std::vector<std::int8_t> a_q_storage;
@@ -131,10 +132,29 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const detail::I
   for_each_block(m, n, k, [&](Block b) {
     one_openmp_thread();
     detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q.data() + b.r0 * k, k,
-                            w.values_q.data() + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
+                            w_q + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
     for (std::int64_t r = b.r0; r < b.r1; ++r)
-      dequantize_row(sums.data() + r * n + b.c0, a_scales[static_cast<std::size_t>(r)], w.scales.data() + b.c0,
+      dequantize_row(sums.data() + r * n + b.c0, a_scales[static_cast<std::size_t>(r)], w_scales + b.c0,
                      bias ? bias + b.c0 : nullptr, relu, b.c1 - b.c0, c + r * ldc + b.c0);
+  });
+}
+
+// gemm() past the int8 case; in bf16, B is read from b_bf16 when given.
+void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+                 std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
+                 const std::uint16_t* b_bf16) {
+  // The calling thread's copies, named here for the blocks on other threads.
+  thread_local std::vector<std::uint16_t> a_copy, b_copy;
+  const std::int64_t blocks = block_count(m, n, k);
+  const std::uint16_t* a16 = ta == Op::kN ? bf16_once(a, m, k, lda, blocks, a_copy) : bf16_once(a, k, m, lda, blocks, a_copy);
+  const std::uint16_t* b16 = b_bf16                 ? b_bf16
+                             : tb == Op::kN ? bf16_once(b, k, n, ldb, blocks, b_copy)
+                                            : bf16_once(b, n, k, ldb, blocks, b_copy);
+  for_each_block(m, n, k, [&](Block blk) {
+    const std::int64_t r = blk.r0, j = blk.c0;
+    const std::int64_t a_at = ta == Op::kN ? r * lda : r, b_at = tb == Op::kN ? j : j * ldb;
+    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b + b_at, ldb, beta, c + r * ldc + j, ldc,
+               a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
   });
 }
 
@@ -164,18 +184,34 @@ void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float al
   if (precision.load(std::memory_order_relaxed) == Precision::kInt8 && ta == Op::kN && tb == Op::kT &&
       alpha == 1.0f && beta == 0.0f && m > 0)
     if (const detail::Int8Weight* w = detail::find_int8_weight(b, n, k, ldb))
-      return gemm_int8(m, a, lda, *w, c, ldc, nullptr, false);
-  // The calling thread's copies, named here for the blocks on other threads.
-  thread_local std::vector<std::uint16_t> a_copy, b_copy;
-  const std::int64_t blocks = block_count(m, n, k);
-  const std::uint16_t* a16 = ta == Op::kN ? bf16_once(a, m, k, lda, blocks, a_copy) : bf16_once(a, k, m, lda, blocks, a_copy);
-  const std::uint16_t* b16 = tb == Op::kN ? bf16_once(b, k, n, ldb, blocks, b_copy) : bf16_once(b, n, k, ldb, blocks, b_copy);
-  for_each_block(m, n, k, [&](Block blk) {
-    const std::int64_t r = blk.r0, j = blk.c0;
-    const std::int64_t a_at = ta == Op::kN ? r * lda : r, b_at = tb == Op::kN ? j : j * ldb;
-    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b + b_at, ldb, beta, c + r * ldc + j, ldc,
-               a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
-  });
+      return gemm_int8(m, a, lda, w->values_q.data(), w->scales.data(), n, k, c, ldc, nullptr, false);
+  gemm_blocks(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr);
+}
+
+void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, const std::vector<std::int32_t>& ids) {
+  for (std::int32_t id : ids)
+    if (id < 0 || id >= rows) throw Error(fmt::format("WeightRows: row {} of {}", id, rows));
+  rows_ = static_cast<std::int64_t>(ids.size()), cols_ = cols;
+  precision_ = precision.load(std::memory_order_relaxed);
+  const auto n = static_cast<std::size_t>(rows_ * cols_);
+  values_.resize(precision_ == Precision::kInt8 ? ids.size() : n);
+  bf16_.resize(precision_ == Precision::kBf16 ? n : 0);
+  int8_.resize(precision_ == Precision::kInt8 ? n : 0);
+  for (std::int64_t i = 0; i < rows_; ++i) {
+    const float* row = w + static_cast<std::int64_t>(ids[static_cast<std::size_t>(i)]) * cols;
+    if (precision_ != Precision::kInt8) std::copy_n(row, cols, values_.data() + i * cols);
+    if (precision_ == Precision::kBf16) round_to_bf16(row, cols, bf16_.data() + i * cols);
+    if (precision_ == Precision::kInt8)
+      values_[static_cast<std::size_t>(i)] = quantize_int8(row, cols, int8_.data() + i * cols);
+  }
+}
+
+void WeightRows::multiply(const float* a, std::int64_t m, float* c) const {
+  if (m == 0 || rows_ == 0) return;
+  if (precision_ == Precision::kInt8)
+    return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, rows_, nullptr, false);
+  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, rows_,
+              precision_ == Precision::kBf16 ? bf16_.data() : nullptr);
 }
 
 void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int64_t out, const float* w,
@@ -183,7 +219,7 @@ void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int
   const Precision p = precision.load(std::memory_order_relaxed);
   if (p == Precision::kInt8 && rows > 0)
     if (const detail::Int8Weight* w8 = detail::find_int8_weight(w, out, in, in))
-      return gemm_int8(rows, x, in, *w8, y, out, bias, relu);
+      return gemm_int8(rows, x, in, w8->values_q.data(), w8->scales.data(), out, in, y, out, bias, relu);
   if (p == Precision::kBf16 && rows > 0 && in > 0) {
     thread_local std::vector<std::uint16_t> x_copy;
     const std::uint16_t* x16 = bf16_once(x, rows, in, in, block_count(rows, out, in), x_copy);

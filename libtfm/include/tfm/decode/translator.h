@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tfm/data/shortlist.h"
 #include "tfm/data/vocabulary.h"
 #include "tfm/decode/search.h"
 #include "tfm/model/model_file.h"
@@ -35,6 +36,7 @@ struct DecodeOptions {
   bool scores = false;             // append the log-probability
   bool alignment = false;          // append the hard alignment
   bool strict = false;             // a line longer than the model allows is an error, not truncated
+  std::string shortlist;           // vocabulary shortlist file (shortlist.h); empty: none
 };
 
 // Throws UsageError for sizes below 1 (max_tokens may be 0) or a bad search config.
@@ -42,7 +44,10 @@ void validate(const DecodeOptions& options);
 
 class Translator {
  public:
-  // Loads every model; throws InputError when their vocabularies differ.
+  // Loads every model, and the shortlist when options.shortlist names one
+  // (each batch's output then restricted to Shortlist::tokens_for its
+  // sources); throws InputError when the vocabularies differ or the
+  // shortlist file is bad.
   // Under gemm precision kBf16 (gemm.h), keeps bf16 shadows of the models'
   // weights for its lifetime (dropping all shadows when destroyed).
   Translator(const std::vector<std::string>& model_paths, const DecodeOptions& options);
@@ -67,6 +72,7 @@ class Translator {
   std::vector<std::unique_ptr<IncrementalDecoder>> decoders_;
   std::vector<IncrementalDecoder*> decoder_ptrs_;
   Vocabulary vocabulary_;
+  std::unique_ptr<Shortlist> shortlist_;
   std::int64_t max_source_ = 0;  // tokens, </s> excluded
 };
 

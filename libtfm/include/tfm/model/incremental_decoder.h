@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tfm/model/transformer.h"
+#include "tfm/tensor/gemm.h"
 #include "tfm/tensor/tensor.h"
 
 namespace tfm {
@@ -38,9 +39,19 @@ class IncrementalDecoder {
   // New row i continues old row parents[i] (cache included).
   void select(const std::vector<std::int32_t>& parents);
   // Feeds tokens[row] (the first step feeds <s>) and returns log-probabilities
-  // [rows, vocab] of the next token, valid until the next call; the caller
-  // may change them in place (a search masks tokens there).
+  // [rows, output_size()] of the next token, valid until the next call; the
+  // caller may change them in place (a search masks tokens there).
   float* step(const std::vector<std::int32_t>& tokens);
+  // Restricts step()'s outputs to the target tokens `ids` (a vocabulary
+  // shortlist): column j of step() is then token ids[j], and the softmax
+  // normalizes over these tokens only. `ids` must be ascending and start
+  // with the four special tokens (so that they keep their columns); empty
+  // lifts the restriction. The output projection's rows are gathered here,
+  // in the precision in effect (gemm.h's WeightRows). Throws Error on bad ids.
+  void restrict_output(std::vector<std::int32_t> ids);
+  // The tokens of step()'s columns; empty when unrestricted (column = id).
+  const std::vector<std::int32_t>& output_tokens() const { return output_tokens_; }
+  std::int64_t output_size() const;
   // After step(): for each row, the source position (</s> excluded, when the
   // sentence has words) with the highest cross-attention weight of the last
   // layer, averaged over heads.
@@ -85,6 +96,8 @@ class IncrementalDecoder {
   std::vector<std::int64_t> slab_offset_;          // [step] → first row of its slab in cache_[layer]
   std::vector<std::int32_t> ancestors_, spare_;    // [rows, max_steps]
   std::vector<float> logprobs_;
+  std::vector<std::int32_t> output_tokens_;
+  WeightRows output_rows_;  // the embedding's rows of output_tokens_
 };
 
 }  // namespace tfm

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tfm {
 
@@ -66,6 +67,31 @@ void clear_bf16_shadows();
 // forgets them all.
 void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols);
 void clear_int8_weights();
+
+// Some rows of a weight matrix W [rows, cols] gathered once, for products
+// C = A · W_selᵀ that cost what the selected rows cost (a vocabulary
+// shortlist's output projection). The rows are kept in the form the
+// precision in effect at gather() multiplies: fp32; bf16 rounded as
+// add_bf16_shadow() rounds; int8 with each row's own scale, as
+// add_int8_weight() quantizes it. So every row is multiplied exactly as in
+// the product with the whole matrix: with all rows in order, multiply()
+// equals gemm() with W bit for bit, in every precision.
+class WeightRows {
+ public:
+  // Rows ids[i] (each in [0, rows)) of w [rows, cols], in the order given.
+  // Throws Error on an id out of range. Call again after a precision change.
+  void gather(const float* w, std::int64_t rows, std::int64_t cols, const std::vector<std::int32_t>& ids);
+  std::int64_t rows() const { return rows_; }
+  // c [m, rows()] = a [m, cols] · W_selᵀ (leading dimensions cols and rows()).
+  void multiply(const float* a, std::int64_t m, float* c) const;
+
+ private:
+  std::int64_t rows_ = 0, cols_ = 0;
+  Precision precision_ = Precision::kFp32;
+  std::vector<float> values_;           // fp32 and bf16: the rows; int8: their scales
+  std::vector<std::uint16_t> bf16_;     // bf16: the rows rounded (what is multiplied)
+  std::vector<std::int8_t> int8_;       // int8: the rows quantized
+};
 
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
 // op(A) is A [m, lda≥k] when kN, A [k, lda≥m] stored when kT; likewise B.
