@@ -1,5 +1,7 @@
 #include "tfm/io/hdf5.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
@@ -21,6 +23,15 @@ std::string hdf5_reason() {
         return 0;
       },
       &reason);
+  // A failed system call's message spans lines and names internals ("file
+  // write failed: time = ...\n, filename = ..., error message = 'File too
+  // large', buf = ..."): its first words and the system's message remain.
+  const std::string system_marker = "error message = '";
+  if (const std::size_t at = reason.find(system_marker); at != std::string::npos) {
+    const std::size_t begin = at + system_marker.size();
+    reason = reason.substr(0, reason.find(": time =")) + ": " + reason.substr(begin, reason.find('\'', begin) - begin);
+  }
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
   return reason.empty() ? "HDF5 error" : reason;
 }
 
@@ -141,6 +152,13 @@ std::string join_path(const std::string& base, const std::string& path) {
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+namespace {
+// HDF5 closes every file still open at exit; one whose write failed (a full
+// disk) makes it crash there (H5F__close_cb in 1.10). Our files are complete
+// once committed, and an uncommitted one is dropped anyway: no cleanup at exit.
+[[maybe_unused]] const bool kNoCleanupAtExit = H5dont_atexit() >= 0;
+}  // namespace
 
 Storage compressed(std::uint64_t chunk_rows, int level) { return Storage{chunk_rows, level, true, true}; }
 
