@@ -51,7 +51,11 @@ def load(path):
                             int(c["decoder_layers"]), int(c["vocab_size"]), 0.0)
         for name, param in model.named_parameters():
             param.data = torch.from_numpy(f["params/" + name.replace(".", "/")][()])
-        vocab = [t.decode() if isinstance(t, bytes) else t for t in f["vocab"][()]]
+        stored = f["vocab"][()]
+        if stored.dtype == np.uint8:  # tfm's tokens, each ended by a NUL byte
+            vocab = bytes(stored).decode().split("\0")[:-1]
+        else:  # variable-length strings (earlier tfm versions, this script's own files)
+            vocab = [t.decode() if isinstance(t, bytes) else t for t in stored]
     return model.eval(), vocab
 
 

@@ -19,7 +19,7 @@ if have_python h5py; then
   /usr/bin/python3 - "$D/train.de" "$D/train.en" <<'PY' || fail "h5py decoding differs from the input"
 import re, sys, h5py
 f = h5py.File("train.h5", "r")
-vocab = [t.decode() for t in f["vocab"][:]]
+vocab = bytes(f["vocab"][:]).decode().split("\0")[:-1]  # tokens, each ended by a NUL
 lines = [open(p, encoding="utf-8").read().split("\n") for p in sys.argv[1:3]]
 order = f["batches/order"][:]
 for k, side in enumerate(("src", "tgt")):

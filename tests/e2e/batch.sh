@@ -28,8 +28,8 @@ if have_python h5py; then
   /usr/bin/python3 - > ../decoded <<'PY' || fail "h5py could not read out.h5"
 import h5py
 f = h5py.File("out.h5", "r")
-vocab = [t.decode() for t in f["vocab"][:]]
-assert f.attrs["format"] == "tfm-batches" and f.attrs["format_version"] == 1
+vocab = bytes(f["vocab"][:]).decode().split("\0")[:-1]  # tokens, each ended by a NUL
+assert f.attrs["format"] == b"tfm-batches" and f.attrs["format_version"] == 1
 rows = []
 for side in ("src", "tgt"):
     tok, off = f[side + "/tokens"][:], f[side + "/offsets"][:]

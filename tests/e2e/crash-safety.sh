@@ -55,13 +55,36 @@ done
 [ "$hit_writes" -ge 5 ] || fail "only $hit_writes of $kills kills hit a checkpoint write: the test no longer tests them"
 newest=$(cd run && ls ckpt-*.h5 | sort -t- -k2 -n | tail -n 1)
 final=$(( $(basename "$newest" .h5 | cut -d- -f2) + 5 ))
+# Temporary files of killed runs go when a run starts (the last kill's, and
+# made-up ones of each kind); files that only look alike stay.
+touch run/.ckpt-99999.h5.tmp12 run/.recipe.tsv.tmp5 run/.average.h5.tmp7 run/.ckpt-3.h5.tmpx run/ckpt-4.h5.tmp1
+stale=$(ls -A run | grep -E '^\.(ckpt-[0-9]+\.h5|recipe\.tsv)\.tmp[0-9]+$')
 expect_exit 0 "${TRAIN[@]}" --max-steps $final --resume
 grep -q 'resuming from run/ckpt-' "$WORK/err" || fail "the last run did not resume: $(cat "$WORK/err")"
+grep -q "removed $(echo "$stale" | wc -l) temporary file(s) that an interrupted run left in run" "$WORK/err" ||
+  fail "no note of the temporaries removed: $(cat "$WORK/err")"
+for name in $stale; do [ ! -e "run/$name" ] || fail "stale temporary run/$name left after the run"; done
+for name in .average.h5.tmp7 .ckpt-3.h5.tmpx ckpt-4.h5.tmp1; do
+  [ -e "run/$name" ] || fail "run/$name (not a temporary of tfm-train) was removed"
+done
+rm -f run/.average.h5.tmp7 run/.ckpt-3.h5.tmpx run/ckpt-4.h5.tmp1
 [ -f "run/ckpt-$final.h5" ] || fail "resumed run did not reach step $final: $(ls run)"
 awk -F'\t' 'NF != 7 { exit 1 }' run/train.log || fail "train.log has a broken line: $(cat run/train.log)"
 awk -F'\t' 'NF != 6 { exit 1 }' run/valid.log || fail "valid.log has a broken line: $(cat run/valid.log)"
 expect_exit 0 "$BIN/tfm-average" --last 3 -o last.h5 run
 echo "tfm-train: $kills kills, $hit_writes left a checkpoint's temporary file behind"
+
+# One run at a time in a folder: a second tfm-train there stops at once and
+# leaves the first one's temporary files alone.
+"${TRAIN[@]}" --max-steps $KILLED_STEPS --resume >/dev/null 2>&1 &
+first=$!
+for _ in $(seq 300); do [ -f "run/ckpt-$((final + 1)).h5" ] && break; sleep 0.1; done
+touch run/.ckpt-88888.h5.tmp3
+expect_exit 1 "${TRAIN[@]}" --max-steps $KILLED_STEPS --resume
+[ "$(cat "$WORK/err")" = "tfm-train: run: in use by another tfm-train (it holds .tfm-train.lock)" ] ||
+  fail "second run in one folder: $(cat "$WORK/err")"
+[ -e run/.ckpt-88888.h5.tmp3 ] || fail "the second run removed a temporary file of the first"
+kill -9 "$first"; wait "$first" 2>/dev/null
 
 # tfm-batch: a corpus large enough that the write takes a while.
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do cat src.txt; done > big-src.txt

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Writes that fail, for every compiled tool: standard output to /dev/full
-# (a full disk), an output file on /dev/full, an output folder that is read
-# only, an output file that is a folder (and a run folder that is a file).
+# Writes that fail, for every compiled tool and every stage of tfm-pipeline:
+# standard output to /dev/full (a full disk), an output file on /dev/full, an
+# output folder that is read only, an output file that is a folder (and a run
+# folder that is a file).
 # Each must exit 1 with one line `tfm-<tool>: ...` on stderr and leave no
 # file under the output's name. Also: a reader that stops early (`| head -n 1`)
 # ends the writer quietly, as with the Unix tools.
@@ -86,6 +87,50 @@ expect_one_line_error average "${as_user[@]}" "$BIN/tfm-average" -o ro/avg.h5 ru
 expect_one_line_error train "${as_user[@]}" "$BIN/tfm-train" --batches train.h5 --preset tiny --max-steps 1 -o ro
 expect_one_line_error train "${as_user[@]}" "$BIN/tfm-train" --batches train.h5 --preset tiny --max-steps 1 -o ro/run
 [ -z "$(ls -A ro)" ] || fail "the read-only folder got files: $(ls -A ro)"
+
+# --- tfm-pipeline: every stage's output on a full disk and in place of a
+# folder. A full disk is a file-size limit here (ulimit -f, SIGXFSZ ignored:
+# writes past 16 KiB fail with EFBIG), for the stages whose outputs pass it.
+# After a whole run, going back from the last stage: the stage's outputs
+# removed, then a run with its writes failing, the stages before it up to
+# date. Each must end with one line naming the stage and leave nothing the
+# next run would take for the stage's output.
+"$TOP/data/gen-demo-corpus" corpus 1500 40 40 || fail "gen-demo-corpus"
+PIPELINE=("$BIN/tfm-pipeline" --corpus corpus --src de --tgt en -o pw --preset tiny --bpe-symbols 300
+          --max-tokens 2048 --average 1 --beam 1 --alpha 1
+          --train-args "--max-steps 2 --save-every 2 --valid-every 2 --log-every 1")
+for option in --help --version --dry-run; do
+  expect_full_stdout pipeline "${PIPELINE[@]}" $option
+done
+"${PIPELINE[@]}" >/dev/null 2>"$WORK/err" || fail "tfm-pipeline: $(tail -n 3 "$WORK/err")"
+expect_full_stdout pipeline "${PIPELINE[@]}"  # every stage up to date: only the report is printed
+# Stage, its outputs, the one that must stay absent, the path made a folder
+# (- for none: the train stage starts by removing its run folder), whether its
+# writes pass 16 KiB.
+while read -r stage outputs final folder big; do
+  rm -rf $outputs
+  if [ "$big" = yes ]; then
+    expect_one_line_error pipeline bash -c 'trap "" XFSZ; ulimit -f 16; exec "$@"' - "${PIPELINE[@]}"
+    grep -q "stage '$stage' failed: .*File too large" "$WORK/err" || fail "full disk at $stage: $(cat "$WORK/err")"
+    [ ! -f "$final" ] || fail "a full disk at stage $stage left $final"
+  fi
+  [ "$folder" = - ] && continue
+  rm -rf $outputs && mkdir -p "$folder"
+  expect_one_line_error pipeline "${PIPELINE[@]}"
+  grep -q "stage '$stage' failed: " "$WORK/err" || fail "folder at $folder: $(cat "$WORK/err")"
+  [ ! -f "$final" ] || fail "a folder at $folder left $final"
+  rm -rf "$folder"
+done <<'STAGES'
+report pw/report.txt pw/report.txt pw/report.tmp no
+score pw/out/score.txt pw/out/score.txt pw/out/score.tmp no
+decode pw/out/test.en pw/out/test.en pw/out/test.bpe.en.tmp no
+tune pw/out/tune.choice pw/out/tune.choice pw/out/tune.tmp no
+average pw/model.h5 pw/model.h5 pw/model.h5 yes
+train pw/run pw/run/done - yes
+batch pw/batches pw/batches/valid.h5 pw/batches/train.h5 yes
+bpe pw/bpe pw/bpe/vocab.joint pw/bpe/codes yes
+tokenize pw/tok pw/tok/train.de pw/tok/train.de.tmp yes
+STAGES
 
 # --- a reader that stops early: the writer ends quietly (no "Broken pipe").
 for i in $(seq 200); do cat src.txt; done > big.txt

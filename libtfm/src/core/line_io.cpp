@@ -114,6 +114,15 @@ std::string temp_name_for(const std::string& path) {
   return (p.parent_path() / fmt::format(".{}.tmp{}", p.filename().string(), rng() % 1000000)).string();
 }
 
+std::string temp_name_target(std::string_view file_name) {
+  const std::size_t tmp = file_name.rfind(".tmp");
+  if (!file_name.starts_with('.') || tmp == std::string_view::npos || tmp < 2 || tmp + 4 == file_name.size())
+    return "";
+  const std::string_view digits = file_name.substr(tmp + 4);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return "";
+  return std::string(file_name.substr(1, tmp - 1));
+}
+
 namespace {
 
 // A device or FIFO (-o /dev/null, a named pipe) is written into, never

@@ -1,5 +1,7 @@
 #include "tfm/io/hdf5.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "tfm/core/error.h"
@@ -21,6 +23,15 @@ std::string hdf5_reason() {
         return 0;
       },
       &reason);
+  // A failed system call's message spans lines and names internals ("file
+  // write failed: time = ...\n, filename = ..., error message = 'File too
+  // large', buf = ..."): its first words and the system's message remain.
+  const std::string system_marker = "error message = '";
+  if (const std::size_t at = reason.find(system_marker); at != std::string::npos) {
+    const std::size_t begin = at + system_marker.size();
+    reason = reason.substr(0, reason.find(": time =")) + ": " + reason.substr(begin, reason.find('\'', begin) - begin);
+  }
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
   return reason.empty() ? "HDF5 error" : reason;
 }
 
@@ -44,6 +55,25 @@ void keep_metadata_compact(hid_t group_creation) {
   H5Pset_link_phase_change(group_creation, 4096, 4000);
 }
 
+Handle open_attribute(const Object& object, const std::string& attribute) {
+  if (!object.has_attribute(attribute))
+    throw IoError(object.file(), fmt::format("'{}' has no attribute '{}'", object.name(), attribute));
+  return Handle(check_id(H5Aopen(object.id(), attribute.c_str(), H5P_DEFAULT), object.file(),
+                         fmt::format("cannot open attribute '{}' of '{}'", attribute, object.name())),
+                object.file(), attribute);
+}
+
+void write_attribute(Object& object, const std::string& attribute, hid_t type, const void* value) {
+  if (object.has_attribute(attribute)) H5Adelete(object.id(), attribute.c_str());
+  const std::string what = fmt::format("cannot write attribute '{}' of '{}'", attribute, object.name());
+  Handle space(H5Screate(H5S_SCALAR), object.file(), "dataspace");
+  Handle handle(check_id(H5Acreate2(object.id(), attribute.c_str(), type, space.id(), H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         object.file(), what),
+                object.file(), attribute);
+  check(H5Awrite(handle.id(), type, value), object.file(), what);
+}
+
 }  // namespace detail
 
 namespace {
@@ -52,6 +82,8 @@ using detail::check;
 using detail::check_id;
 using detail::fail;
 using detail::hdf5_reason;
+using detail::open_attribute;
+using detail::write_attribute;
 
 template <class T>
 hid_t native_type();
@@ -65,14 +97,6 @@ template <>
 hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
 template <>
 hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-
-// A variable-length UTF-8 string type (what h5py writes for str).
-Handle string_type(const std::string& file) {
-  Handle type(H5Tcopy(H5T_C_S1), file, "string type");
-  H5Tset_size(type.id(), H5T_VARIABLE);
-  H5Tset_cset(type.id(), H5T_CSET_UTF8);
-  return type;
-}
 
 Handle simple_space(const Shape& shape, const std::string& file) {
   if (shape.empty()) return Handle(H5Screate(H5S_SCALAR), file, "dataspace");
@@ -109,25 +133,6 @@ Handle link_properties(const std::string& file) {
   return plist;
 }
 
-Handle open_attribute(const Object& object, const std::string& attribute) {
-  if (!object.has_attribute(attribute))
-    throw IoError(object.file(), fmt::format("'{}' has no attribute '{}'", object.name(), attribute));
-  return Handle(check_id(H5Aopen(object.id(), attribute.c_str(), H5P_DEFAULT), object.file(),
-                         fmt::format("cannot open attribute '{}' of '{}'", attribute, object.name())),
-                object.file(), attribute);
-}
-
-void write_attribute(Object& object, const std::string& attribute, hid_t type, const void* value) {
-  if (object.has_attribute(attribute)) H5Adelete(object.id(), attribute.c_str());
-  const std::string what = fmt::format("cannot write attribute '{}' of '{}'", attribute, object.name());
-  Handle space(H5Screate(H5S_SCALAR), object.file(), "dataspace");
-  Handle handle(check_id(H5Acreate2(object.id(), attribute.c_str(), type, space.id(), H5P_DEFAULT,
-                                    H5P_DEFAULT),
-                         object.file(), what),
-                object.file(), attribute);
-  check(H5Awrite(handle.id(), type, value), object.file(), what);
-}
-
 // Reads a numeric attribute converted to `type`, after checking its class.
 void read_numeric_attribute(const Object& object, const std::string& attribute, AttributeType want,
                             hid_t type, void* value) {
@@ -147,6 +152,13 @@ std::string join_path(const std::string& base, const std::string& path) {
 }  // namespace
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+namespace {
+// HDF5 closes every file still open at exit; one whose write failed (a full
+// disk) makes it crash there (H5F__close_cb in 1.10). Our files are complete
+// once committed, and an uncommitted one is dropped anyway: no cleanup at exit.
+[[maybe_unused]] const bool kNoCleanupAtExit = H5dont_atexit() >= 0;
+}  // namespace
 
 Storage compressed(std::uint64_t chunk_rows, int level) { return Storage{chunk_rows, level, true, true}; }
 
@@ -219,39 +231,12 @@ AttributeType Object::attribute_type(const std::string& attribute) const {
   }
 }
 
-void Object::write_string_attribute(const std::string& attribute, std::string_view value) {
-  const std::string text(value);
-  const char* pointer = text.c_str();
-  write_attribute(*this, attribute, string_type(file()).id(), &pointer);
-}
-
 void Object::write_int_attribute(const std::string& attribute, std::int64_t value) {
   write_attribute(*this, attribute, H5T_NATIVE_INT64, &value);
 }
 
 void Object::write_double_attribute(const std::string& attribute, double value) {
   write_attribute(*this, attribute, H5T_NATIVE_DOUBLE, &value);
-}
-
-std::string Object::read_string_attribute(const std::string& attribute) const {
-  if (attribute_type(attribute) != AttributeType::kString)
-    throw IoError(file(), fmt::format("attribute '{}' of '{}' is not a string", attribute, name()));
-  Handle handle = open_attribute(*this, attribute);
-  Handle type(H5Aget_type(handle.id()), file(), "attribute type");
-  const std::string what = fmt::format("cannot read attribute '{}' of '{}'", attribute, name());
-  if (H5Tis_variable_str(type.id()) > 0) {
-    Handle memory = string_type(file());
-    char* value = nullptr;
-    check(H5Aread(handle.id(), memory.id(), &value), file(), what);
-    std::string text = value ? value : "";
-    H5free_memory(value);
-    return text;
-  }
-  // Fixed-length strings, as other writers may store them.
-  std::string text(H5Tget_size(type.id()), '\0');
-  check(H5Aread(handle.id(), type.id(), text.data()), file(), what);
-  text.resize(text.find('\0') == std::string::npos ? text.size() : text.find('\0'));
-  return text;
 }
 
 std::int64_t Object::read_int_attribute(const std::string& attribute) const {
@@ -360,22 +345,6 @@ void Dataset::write_rows(std::uint64_t begin, std::span<const T> data) {
   Handle memory_space = simple_space(Shape(counts.begin(), counts.end()), file());
   check(H5Dwrite(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, data.data()), file(),
         what);
-}
-
-std::vector<std::string> Dataset::read_strings() const {
-  const std::string what = fmt::format("cannot read '{}'", name());
-  if (type() != DataType::kString) throw IoError(file(), what + ": not a string dataset");
-  Handle stored(H5Dget_type(id()), file(), "type of " + name());
-  if (H5Tis_variable_str(stored.id()) <= 0) throw IoError(file(), what + ": fixed-length strings");
-  Handle memory = string_type(file());
-  Handle space(H5Dget_space(id()), file(), "dataspace of " + name());
-  std::vector<char*> pointers(rows(), nullptr);
-  check(H5Dread(id(), memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), file(), what);
-  std::vector<std::string> strings;
-  strings.reserve(pointers.size());
-  for (char* p : pointers) strings.emplace_back(p ? p : "");
-  H5Dvlen_reclaim(memory.id(), space.id(), H5P_DEFAULT, pointers.data());
-  return strings;
 }
 
 // ---- Group
@@ -487,29 +456,6 @@ Dataset Group::write(const std::string& path, std::span<const T> data, Shape sha
                                  shape_text(shape), full_name(path)));
   Dataset dataset = create_dataset<T>(path, shape, storage);
   dataset.write_rows(0, data);
-  return dataset;
-}
-
-Dataset Group::write_strings(const std::string& path, const std::vector<std::string>& strings,
-                             const Storage& storage) {
-  const Shape shape{strings.size()};
-  Handle type = string_type(file());
-  Handle space = simple_space(shape, file());
-  Storage string_storage = storage;
-  string_storage.checksum = false;  // HDF5 cannot checksum variable-length data
-  Handle creation = creation_properties(shape, string_storage, file());
-  create_parents(id(), path, file());
-  Handle links = link_properties(file());
-  const std::string what = fmt::format("cannot write dataset '{}'", full_name(path));
-  Dataset dataset(Handle(
-      check_id(H5Dcreate2(id(), path.c_str(), type.id(), space.id(), links.id(), creation.id(), H5P_DEFAULT),
-               file(), what),
-      file(), full_name(path)));
-  std::vector<const char*> pointers;
-  pointers.reserve(strings.size());
-  for (const auto& s : strings) pointers.push_back(s.c_str());
-  if (!pointers.empty())
-    check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), file(), what);
   return dataset;
 }
 

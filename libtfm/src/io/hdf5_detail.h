@@ -3,6 +3,8 @@
 
 #include <hdf5.h>
 
+#include "tfm/io/hdf5.h"
+
 #include <string>
 
 namespace tfm::hdf5::detail {
@@ -17,5 +19,9 @@ void check(herr_t status, const std::string& file, const std::string& what);
 // Sets a group (or file) creation property list to keep attributes and links
 // in the checksummed object header.
 void keep_metadata_compact(hid_t group_creation);
+// An existing attribute of `object` (IoError naming it when there is none).
+Handle open_attribute(const Object& object, const std::string& attribute);
+// Creates (or replaces) a scalar attribute of `type` holding *value.
+void write_attribute(Object& object, const std::string& attribute, hid_t type, const void* value);
 
 }  // namespace tfm::hdf5::detail

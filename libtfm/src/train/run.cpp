@@ -18,6 +18,7 @@
 #include "tfm/model/model_file.h"
 #include "tfm/tensor/isa.h"
 #include "tfm/train/checkpoint.h"
+#include "tfm/train/run_folder.h"
 
 namespace tfm {
 
@@ -123,6 +124,7 @@ class Run {
   std::unique_ptr<Transformer> model_;
   std::unique_ptr<Trainer> trainer_;
   TrainingState state_;
+  std::unique_ptr<RunFolderLock> run_dir_lock_;  // the lead's, for the whole run
   std::unique_ptr<TsvLog> train_log_, valid_log_;
   std::unique_ptr<ProgressBar> progress_;
   Window window_;
@@ -318,6 +320,9 @@ void Run::open_run_dir() {
   std::error_code ec;
   fs::create_directories(run_.run_dir, ec);
   if (ec) throw IoError(run_.run_dir, "cannot create run folder", ec.value());
+  run_dir_lock_ = std::make_unique<RunFolderLock>(run_.run_dir);
+  if (const auto stale = remove_stale_temporaries(run_.run_dir); !stale.empty())
+    note(fmt::format("removed {} temporary file(s) that an interrupted run left in {}", stale.size(), run_.run_dir));
   auto existing = list_checkpoints(run_.run_dir);
   if (!existing.empty() && !run_.resume)
     throw InputError(run_.run_dir, 0, "holds checkpoints already; use --resume to continue, or another folder");

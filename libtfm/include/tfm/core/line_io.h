@@ -83,7 +83,11 @@ class AtomicFile {
 // it and removes the temporary instead of renaming over it.
 void commit_file(const std::string& temp_path, const std::string& path);
 
-// A unique temporary name next to `path` (same file system, so rename works).
+// A unique temporary name next to `path` (same file system, so rename works):
+// ".<file name>.tmp<digits>".
 std::string temp_name_for(const std::string& path);
+// The file name that a temp_name_for name (without its folder) stands for
+// (".ckpt-5.h5.tmp123" → "ckpt-5.h5"), or "" for any other name.
+std::string temp_name_target(std::string_view file_name);
 
 }  // namespace tfm

@@ -81,7 +81,9 @@ class Object {
   bool has_attribute(const std::string& attribute) const;
   std::vector<std::string> attribute_names() const;  // in creation/name order
   AttributeType attribute_type(const std::string& attribute) const;
-  // Scalar attributes; writing replaces an existing one of the same name.
+  // Scalar attributes; writing replaces an existing one of the same name. A
+  // string is written fixed-length, inside the checksummed object header; one
+  // holding a NUL byte is refused.
   void write_string_attribute(const std::string& attribute, std::string_view value);
   void write_int_attribute(const std::string& attribute, std::int64_t value);
   void write_double_attribute(const std::string& attribute, double value);
@@ -120,7 +122,9 @@ class Dataset : public Object {
   // Writes `data` (a whole number of rows) at row `begin`.
   template <class T>
   void write_rows(std::uint64_t begin, std::span<const T> data);
-  // A 1-D variable-length string dataset.
+  // A list of strings written by Group::write_strings, or a 1-D dataset of
+  // variable-length strings (earlier tfm versions, h5py; read in a child
+  // process, see hdf5_strings.cpp: a damaged one is an IoError, not a crash).
   std::vector<std::string> read_strings() const;
 };
 
@@ -150,8 +154,10 @@ class Group : public Object {
                 const Storage& storage = {}) {
     return write(path, std::span<const T>(data), std::move(shape), storage);
   }
-  // A 1-D dataset of variable-length UTF-8 strings (storage.checksum is
-  // ignored: HDF5 cannot checksum variable-length data).
+  // A list of UTF-8 strings as a 1-D uint8 dataset, each string ended by a
+  // NUL byte (a string holding one is refused), always chunked (64 KiB chunks
+  // if `storage` is not) and checksummed. (HDF5's variable-length strings
+  // live in the global heap, which no checksum covers.)
   Dataset write_strings(const std::string& path, const std::vector<std::string>& strings,
                         const Storage& storage = {});
   // Shorthands for open_dataset(path).read...().
