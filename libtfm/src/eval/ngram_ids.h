@@ -2,7 +2,8 @@
 // An n-gram's id is the id of the pair (id of its first n-1 units, last
 // unit), so every order is interned by one 64-bit-keyed table and counts live
 // in plain arrays indexed by id. Ids start at 1; 0 means "absent". Both
-// tables are core/flat_map.h's FlatMap, cleared between segments.
+// tables are core/flat_map.h's FlatMap with stamped slots: cleared once a
+// segment in O(1), however large the longest segment made them.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,9 @@
 #include "tfm/core/flat_map.h"
 
 namespace tfm::detail {
+
+// 64-bit keys, 32-bit ids and stamps: 16-byte slots.
+using IdMap = FlatMap<std::uint32_t, std::uint64_t, std::uint32_t>;
 
 // Token ids of one segment; the tokens are views of text the caller keeps
 // alive until clear().
@@ -38,7 +42,7 @@ class TokenIds {
   const std::uint32_t* find(std::uint64_t key, std::string_view token) const {
     return ids_.find_if(key, [&](std::uint32_t id) { return tokens_[id - 1] == token; });
   }
-  FlatMap<std::uint32_t> ids_{64};  // small: clear() wipes every slot, once per segment
+  IdMap ids_{64};
   std::vector<std::string_view> tokens_;  // by id - 1
 };
 
@@ -61,7 +65,7 @@ class NgramIds {
   static std::uint64_t key(std::uint32_t prefix, std::uint32_t unit) {
     return (std::uint64_t(prefix) << 32) | unit;
   }
-  FlatMap<std::uint32_t> ids_{256};
+  IdMap ids_{256};
 };
 
 }  // namespace tfm::detail

@@ -37,7 +37,7 @@ struct BpeApplyConfig {
 std::unordered_set<std::string> read_bpe_vocabulary(const std::string& path, long threshold);
 
 class BpeSegmentCache;
-template <class Value, class Key>
+template <class Value, class Key, class Stamp>
 class FlatMap;
 
 // Segments text with one set of codes. Thread-safe unless configured with
@@ -93,7 +93,7 @@ public:
   BpeGlossaries glossaries_;
   std::unordered_set<std::string, Hash, std::equal_to<>> vocabulary_;
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> symbol_ids_;
-  std::unique_ptr<FlatMap<Merge, std::uint64_t>> merges_;  // (left id, right id) -> merge
+  std::unique_ptr<FlatMap<Merge, std::uint64_t, void>> merges_;  // (left id, right id) -> merge
   // merged text -> pair; only with a vocabulary
   std::unordered_map<std::string, std::pair<std::string, std::string>> reverse_;
   std::int32_t end_of_word_id_ = -1;  // the lone `</w>` symbol of version 0.1
