@@ -160,7 +160,7 @@ IncrementalDecoder::IncrementalDecoder(Transformer& model)
     w_->enc_final = norm_weights(model, "encoder/final_norm");
     w_->dec_final = norm_weights(model, "decoder/final_norm");
   }
-  positions_ = sinusoid_positions(config_.max_positions, config_.d_model);
+  positions_ = model.positions().data();
   cache_.resize(static_cast<std::size_t>(config_.decoder_layers));
   cross_kv_.resize(static_cast<std::size_t>(config_.decoder_layers));
 }
@@ -231,7 +231,7 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
   arena_.reset();
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
   embedding_forward(ids.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
-                    positions_.data(), s, x);
+                    positions_, s, x);
   for (std::int64_t l = 0; l < config_.encoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     const AttnW& a = w_->enc_attn[static_cast<std::size_t>(l)];
     x = residual(arena_, x, rows, d, a.norm, config_.pre_norm, [&](const float* in) {
@@ -289,7 +289,7 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
   for (std::int64_t r = 0; r < rows; ++r) ancestors_[static_cast<std::size_t>(r * max_steps_ + position_)] = static_cast<std::int32_t>(r);
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
   embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
-                    positions_.data() + position_ * d, 1, x);
+                    positions_ + position_ * d, 1, x);
   for (std::int64_t l = 0; l < config_.decoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     auto li = static_cast<std::size_t>(l);
     x = residual(arena_, x, rows, d, w_->dec_self[li].norm, config_.pre_norm,

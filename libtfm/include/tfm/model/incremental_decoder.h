@@ -80,7 +80,7 @@ class IncrementalDecoder {
 
   const ModelConfig config_;
   std::unique_ptr<Weights> w_;
-  Tensor positions_;
+  const float* positions_;  // the model's [max_positions, d_model]
   Arena arena_{1.0};  // per-step scratch, growing geometrically batch after batch
   // sentences: source lengths (</s> included) and cross-attention K/V per layer
   std::int64_t src_len_ = 0;  // longest source, </s> included
