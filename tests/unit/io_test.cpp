@@ -111,6 +111,12 @@ TEST_CASE("hdf5 reads and writes row ranges of chunked, compressed datasets") {
   std::vector<float> rows;
   file.open_dataset("matrix").read_rows(1, 2, rows);
   CHECK(rows == std::vector<float>{3, 4, 5, 6, 7, 8});
+  // Straight into a buffer of exactly the rows' size, nothing around it touched.
+  std::vector<float> buffer(8, -1.0f);
+  file.open_dataset("matrix").read_rows_into(2, 2, std::span<float>(buffer.data() + 1, 6));
+  CHECK(buffer == std::vector<float>{-1, 6, 7, 8, 9, 10, 11, -1});
+  CHECK_THROWS_AS(file.open_dataset("matrix").read_rows_into(2, 2, std::span<float>(buffer.data(), 5)), IoError);
+  CHECK_THROWS_AS(file.open_dataset("matrix").read_rows_into(3, 2, std::span<float>(buffer.data(), 6)), IoError);
   CHECK(file.read<std::uint64_t>("empty").empty());
   CHECK(file.shape("empty") == hdf5::Shape{0});
 }

@@ -72,6 +72,38 @@ TEST_CASE("tensors are aligned and arenas stop allocating after the first pass")
   CHECK(arena.allocations() == after_first);
 }
 
+TEST_CASE("grow-only buffers keep what is asked to be kept, at least double, never shrink") {
+  GrowOnlyBuffer<std::int32_t> buffer;
+  CHECK(buffer.capacity() == 0);
+  std::int32_t* p = buffer.reserve(5);
+  CHECK(reinterpret_cast<std::uintptr_t>(p) % kTensorAlign == 0);
+  CHECK(buffer.capacity() == 5);
+  for (int i = 0; i < 5; ++i) p[i] = i + 1;
+  CHECK(buffer.reserve(3) == p);  // smaller: the same memory, the same values
+  CHECK(buffer.capacity() == 5);
+  p = buffer.reserve(6, 4);
+  CHECK(buffer.capacity() == 10);
+  CHECK(std::vector<std::int32_t>(p, p + 4) == std::vector<std::int32_t>{1, 2, 3, 4});
+  buffer.reserve(37);
+  CHECK(buffer.capacity() == 37);
+  CHECK(buffer.reserve(0) == buffer.data());
+  CHECK(buffer.capacity() == 37);
+}
+
+TEST_CASE("an arena with spare room does not reallocate while its high water creeps up") {
+  Arena arena(1.0);
+  std::size_t n = std::size_t{5} << 20;  // 20 MiB: more than the first block
+  arena.floats(n);
+  arena.reset();
+  const std::size_t after_first = arena.allocations();
+  for (int pass = 0; pass < 10; ++pass) {
+    n += n / 16;  // batches sorted by length, each a little longer
+    arena.floats(n);
+    arena.reset();
+  }
+  CHECK(arena.allocations() <= after_first + 2);
+}
+
 TEST_CASE("gemm matches a naive product for every transpose, backend and thread count") {
   const int m = 301, n = 203, k = 37;
   for (GemmBackend backend : {GemmBackend::kOpenBlas, GemmBackend::kOneDnn})

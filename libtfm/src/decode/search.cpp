@@ -55,15 +55,12 @@ class StepScores {
   template <class MustEnd>
   const float* run(const std::vector<std::int32_t>& tokens, std::int64_t position, MustEnd must_end) {
     const std::int64_t rows = static_cast<std::int64_t>(tokens.size());
-    // One model's scores are used where they are; an ensemble sums into its own.
+    // An ensemble sums into the first model's scores, which step() lets the
+    // caller change, in model order.
     float* sum = models_.front()->step(tokens);
-    if (models_.size() > 1) {
-      sum_.assign(sum, sum + rows * vocab_);
-      sum = sum_.data();
-      for (std::size_t m = 1; m < models_.size(); ++m) {
-        const float* lp = models_[m]->step(tokens);
-        for (std::int64_t i = 0; i < rows * vocab_; ++i) sum[i] += lp[i];
-      }
+    for (std::size_t m = 1; m < models_.size(); ++m) {
+      const float* lp = models_[m]->step(tokens);
+      for (std::int64_t i = 0; i < rows * vocab_; ++i) sum[i] += lp[i];
     }
     const float inv = 1.0f / static_cast<float>(models_.size());
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -89,7 +86,6 @@ class StepScores {
   const SearchConfig& config_;
   std::int64_t vocab_;
   const std::int32_t* ids_ = nullptr;  // column → token, when restricted
-  std::vector<float> sum_;
 };
 
 void start_all(const std::vector<IncrementalDecoder*>& models,

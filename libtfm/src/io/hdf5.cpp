@@ -306,6 +306,12 @@ std::vector<T> Dataset::read() const {
 
 template <class T>
 void Dataset::read_rows(std::uint64_t begin, std::uint64_t count, std::vector<T>& out) const {
+  out.resize(count * row_size());
+  read_rows_into(begin, count, std::span<T>(out));
+}
+
+template <class T>
+void Dataset::read_rows_into(std::uint64_t begin, std::uint64_t count, std::span<T> out) const {
   const std::string what = fmt::format("cannot read '{}'", name());
   Shape dims = shape();
   if (dims.empty()) dims = {1};
@@ -320,7 +326,8 @@ void Dataset::read_rows(std::uint64_t begin, std::uint64_t count, std::vector<T>
           file(), what);
   Shape memory_shape(counts.begin(), counts.end());
   Handle memory_space = simple_space(memory_shape, file());
-  out.resize(count * row_size());
+  if (out.size() != count * row_size())
+    throw IoError(file(), fmt::format("{}: {} rows of {} values do not fill {}", what, count, row_size(), out.size()));
   if (out.empty()) return;
   check(H5Dread(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, out.data()), file(),
         what);
@@ -462,6 +469,7 @@ Dataset Group::write(const std::string& path, std::span<const T> data, Shape sha
 #define TFM_HDF5_INSTANTIATE(T)                                                                        \
   template std::vector<T> Dataset::read<T>() const;                                                   \
   template void Dataset::read_rows<T>(std::uint64_t, std::uint64_t, std::vector<T>&) const;           \
+  template void Dataset::read_rows_into<T>(std::uint64_t, std::uint64_t, std::span<T>) const;         \
   template void Dataset::write_rows<T>(std::uint64_t, std::span<const T>);                            \
   template Dataset Group::create_dataset<T>(const std::string&, const Shape&, const Storage&);        \
   template Dataset Group::write<T>(const std::string&, std::span<const T>, Shape, const Storage&);

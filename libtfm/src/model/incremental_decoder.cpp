@@ -55,33 +55,38 @@ float* residual(Arena& arena, const float* x, std::int64_t rows, std::int64_t d,
   return pre_norm ? out : layer_norm(arena, out, rows, d, n);
 }
 
+// x [n] = layer(x), the layer's scratch given back afterwards: the memory of
+// an encoder pass or a step is that of one layer, not of all of them (less
+// fresh memory to fault in, and what is touched stays in cache).
+template <class F>
+void in_place_layer(Arena& arena, float* x, std::int64_t n, F&& layer) {
+  const Arena::Mark mark = arena.mark();
+  const float* y = layer(static_cast<const float*>(x));
+  std::copy_n(y, n, x);
+  arena.release(mark);
+}
+
 }  // namespace
 
 // Rows of keys|values [n, 2d] of one layer: floats, or bf16 when products
 // are bf16 or int8 (attention over the cache is bound by memory traffic:
 // half the bytes, and the products round their operands as much anyway).
+// The memory stays from batch to batch and only grows.
 class IncrementalDecoder::KeyValueRows {
  public:
-  void reset(std::int64_t width, bool bf16) {
-    width_ = width, bf16_ = bf16;
-    floats_.clear(), halves_.clear();
-  }
-  std::int64_t rows() const {
-    return static_cast<std::int64_t>(bf16_ ? halves_.size() : floats_.size()) / width_;
-  }
-  // Room for `more` rows beyond the current ones, and a quarter to spare:
-  // batches sorted by length grow a little each time, and fresh memory costs
-  // a page fault per 4 KB.
+  void reset(std::int64_t width, bool bf16) { width_ = width, bf16_ = bf16, rows_ = 0; }
+  std::int64_t rows() const { return rows_; }
+  // Room for `more` rows beyond the current ones, so that appending them
+  // copies nothing.
   void reserve_more(std::int64_t more) {
-    auto need = static_cast<std::size_t>((rows() + more) * width_);
-    auto grow = [&](auto& v) { if (v.capacity() < need) v.reserve(need * 5 / 4); };
-    bf16_ ? grow(halves_) : grow(floats_);
+    auto need = static_cast<std::size_t>((rows_ + more) * width_), keep = static_cast<std::size_t>(rows_ * width_);
+    bf16_ ? (void)halves_.reserve(need, keep) : (void)floats_.reserve(need, keep);
   }
   // Appends rows [src + r·stride, + width) for r < n.
   void append(const float* src, std::int64_t n, std::int64_t stride) {
-    const std::int64_t base = rows() * width_;
-    if (bf16_) halves_.resize(static_cast<std::size_t>(base + n * width_));
-    else floats_.resize(static_cast<std::size_t>(base + n * width_));
+    reserve_more(n);
+    const std::int64_t base = rows_ * width_;
+    rows_ += n;
     if (bf16_ && stride == width_) {  // dense rows: one call of the kernel
       round_to_bf16(src, n * width_, halves_.data() + base);
       return;
@@ -99,10 +104,10 @@ class IncrementalDecoder::KeyValueRows {
   }
 
  private:
-  std::int64_t width_ = 1;
+  std::int64_t width_ = 1, rows_ = 0;
   bool bf16_ = false;
-  std::vector<float> floats_;
-  std::vector<std::uint16_t> halves_;
+  GrowOnlyBuffer<float> floats_;
+  GrowOnlyBuffer<std::uint16_t> halves_;
 };
 
 struct IncrementalDecoder::Weights {
@@ -155,7 +160,7 @@ IncrementalDecoder::IncrementalDecoder(Transformer& model)
     w_->enc_final = norm_weights(model, "encoder/final_norm");
     w_->dec_final = norm_weights(model, "decoder/final_norm");
   }
-  positions_ = sinusoid_positions(config_.max_positions, config_.d_model);
+  positions_ = model.positions().data();
   cache_.resize(static_cast<std::size_t>(config_.decoder_layers));
   cross_kv_.resize(static_cast<std::size_t>(config_.decoder_layers));
 }
@@ -195,8 +200,9 @@ void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sou
   sentence_.resize(n);
   for (std::size_t i = 0; i < n; ++i) sentence_[i] = static_cast<std::int32_t>(i);
   argmax_.assign(n, 0);
-  ancestors_.assign(n * static_cast<std::size_t>(max_steps_), 0);
-  slab_offset_.assign(static_cast<std::size_t>(max_steps_), 0);
+  // Both are written at each step before that step reads them.
+  ancestors_.resize(n * static_cast<std::size_t>(max_steps_));
+  slab_offset_.resize(static_cast<std::size_t>(max_steps_));
   // Caches in bf16 whenever products are not fp32 (the rounding is done in
   // software where the CPU lacks bf16, so any CPU can hold them).
   const bool bf16 = gemm_precision() != Precision::kFp32;
@@ -225,8 +231,8 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
   arena_.reset();
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
   embedding_forward(ids.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
-                    positions_.data(), s, x);
-  for (std::int64_t l = 0; l < config_.encoder_layers; ++l) {
+                    positions_, s, x);
+  for (std::int64_t l = 0; l < config_.encoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     const AttnW& a = w_->enc_attn[static_cast<std::size_t>(l)];
     x = residual(arena_, x, rows, d, a.norm, config_.pre_norm, [&](const float* in) {
       float* qkv = linear(arena_, in, rows, d, 3 * d, a.q_w, a.q_b);
@@ -245,7 +251,8 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
       float* hidden = linear(arena_, in, rows, d, config_.ffn, f.w1, f.b1, true);
       return linear(arena_, hidden, rows, config_.ffn, d, f.w2, f.b2);
     });
-  }
+    return x;
+  });
   if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->enc_final);
   for (std::size_t l = 0; l < cross_kv_.size(); ++l) {
     const AttnW& a = w_->dec_cross[l];
@@ -282,8 +289,8 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
   for (std::int64_t r = 0; r < rows; ++r) ancestors_[static_cast<std::size_t>(r * max_steps_ + position_)] = static_cast<std::int32_t>(r);
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
   embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
-                    positions_.data() + position_ * d, 1, x);
-  for (std::int64_t l = 0; l < config_.decoder_layers; ++l) {
+                    positions_ + position_ * d, 1, x);
+  for (std::int64_t l = 0; l < config_.decoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     auto li = static_cast<std::size_t>(l);
     x = residual(arena_, x, rows, d, w_->dec_self[li].norm, config_.pre_norm,
                  [&](const float* in) { return self_attention(l, in); });
@@ -294,14 +301,15 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
       float* hidden = linear(arena_, in, rows, d, config_.ffn, f.w1, f.b1, true);
       return linear(arena_, hidden, rows, config_.ffn, d, f.w2, f.b2);
     });
-  }
+    return x;
+  });
   if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->dec_final);
-  logprobs_.resize(static_cast<std::size_t>(rows * v));
-  if (output_tokens_.empty()) gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs_.data(), v);
-  else output_rows_.multiply(x, rows, logprobs_.data());
-  log_softmax_rows(logprobs_.data(), rows, v);
+  float* logprobs = logprobs_.reserve(static_cast<std::size_t>(rows * v));
+  if (output_tokens_.empty()) gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs, v);
+  else output_rows_.multiply(x, rows, logprobs);
+  log_softmax_rows(logprobs, rows, v);
   ++position_;
-  return logprobs_.data();
+  return logprobs;
 }
 
 void IncrementalDecoder::restrict_output(std::vector<std::int32_t> ids) {

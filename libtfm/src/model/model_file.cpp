@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -59,7 +60,6 @@ void write_params(hdf5::Group& group, const ParamStore& store, const float* valu
 }
 
 void read_params(const hdf5::Group& group, const ParamStore& store, float* values) {
-  std::vector<float> data;
   for (const ParamInfo& p : store.params()) {
     if (!group.is_dataset(p.name))
       throw InputError(group.file(), 0, fmt::format("no parameter {}/{}", group.name(), p.name));
@@ -69,8 +69,7 @@ void read_params(const hdf5::Group& group, const ParamStore& store, float* value
       throw InputError(group.file(), 0,
                        fmt::format("parameter {} has shape {}, the model needs {}", p.name,
                                    hdf5::shape_text(d.shape()), hdf5::shape_text(want)));
-    d.read_rows<float>(0, d.rows(), data);
-    std::copy(data.begin(), data.end(), values + p.offset);
+    d.read_rows_into(0, d.rows(), std::span<float>(values + p.offset, static_cast<std::size_t>(p.size)));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -35,9 +36,12 @@ struct Transformer::DecoderLayer : Transformer::EncoderLayer {
 
 Tensor sinusoid_positions(std::int64_t len, std::int64_t d) {
   Tensor t = Tensor::zeros({len, d});
+  std::vector<double> wavelengths(static_cast<std::size_t>(d / 2));  // one pow per column pair, not per entry
+  for (std::int64_t i = 0; i < d / 2; ++i)
+    wavelengths[static_cast<std::size_t>(i)] = std::pow(10000.0, 2.0 * static_cast<double>(i) / d);
   for (std::int64_t p = 0; p < len; ++p)
     for (std::int64_t i = 0; i < d / 2; ++i) {
-      double angle = static_cast<double>(p) / std::pow(10000.0, 2.0 * static_cast<double>(i) / d);
+      double angle = static_cast<double>(p) / wavelengths[static_cast<std::size_t>(i)];
       t[p * d + 2 * i] = static_cast<float>(std::sin(angle));
       t[p * d + 2 * i + 1] = static_cast<float>(std::cos(angle));
     }

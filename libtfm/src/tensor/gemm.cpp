@@ -93,19 +93,19 @@ void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
 // rounded here, laid out as x. Null when the product is not bf16 or is one
 // block.
 const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t cols, std::int64_t ld,
-                               std::int64_t blocks, std::vector<std::uint16_t>& copy) {
+                               std::int64_t blocks, GrowOnlyBuffer<std::uint16_t>& scratch) {
   if (precision.load(std::memory_order_relaxed) != Precision::kBf16 || blocks == 1 || rows == 0 || cols == 0)
     return nullptr;
   const std::int64_t extent = (rows - 1) * ld + cols;
   if (const std::uint16_t* shadow = detail::find_bf16_shadow(x, extent)) return shadow;
-  copy.resize(static_cast<std::size_t>(extent));
+  std::uint16_t* copy = scratch.reserve(static_cast<std::size_t>(extent));
   parallel_range(rows, 16, [&](std::int64_t lo, std::int64_t hi) {
     // Dense rows in one call (the kernel is called through its level's table).
-    if (ld == cols) round_to_bf16(x + lo * ld, (hi - lo) * cols, copy.data() + lo * ld);
+    if (ld == cols) round_to_bf16(x + lo * ld, (hi - lo) * cols, copy + lo * ld);
     else
-      for (std::int64_t r = lo; r < hi; ++r) round_to_bf16(x + r * ld, cols, copy.data() + r * ld);
+      for (std::int64_t r = lo; r < hi; ++r) round_to_bf16(x + r * ld, cols, copy + r * ld);
   });
-  return copy.data();
+  return copy;
 }
 
 // C [m, n] = A [m, k] · Wᵀ (+ bias, then ReLU) in int8, W [n, k] quantized
@@ -116,26 +116,22 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8
                std::int64_t n, std::int64_t k, float* c, std::int64_t ldc, const float* bias, bool relu) {
   // Scratch of the calling thread, named here: inside the lambdas, which run
   // on engine threads, a thread_local would be that thread's own.
-  thread_local std::vector<std::int8_t> a_q_storage;
-  thread_local std::vector<float> a_scales_storage;
-  thread_local std::vector<std::int32_t> sums_storage;
-  auto& a_q = a_q_storage;
-  auto& a_scales = a_scales_storage;
-  auto& sums = sums_storage;
-  a_q.resize(static_cast<std::size_t>(m * k));
-  a_scales.resize(static_cast<std::size_t>(m));
-  sums.resize(static_cast<std::size_t>(m * n));
+  thread_local GrowOnlyBuffer<std::int8_t> a_q_storage;
+  thread_local GrowOnlyBuffer<float> a_scales_storage;
+  thread_local GrowOnlyBuffer<std::int32_t> sums_storage;
+  std::int8_t* a_q = a_q_storage.reserve(static_cast<std::size_t>(m * k));
+  float* a_scales = a_scales_storage.reserve(static_cast<std::size_t>(m));
+  std::int32_t* sums = sums_storage.reserve(static_cast<std::size_t>(m * n));
   parallel_range(m, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r)
-      a_scales[static_cast<std::size_t>(r)] = quantize_int8(a + r * lda, k, a_q.data() + r * k);
+    for (std::int64_t r = lo; r < hi; ++r) a_scales[r] = quantize_int8(a + r * lda, k, a_q + r * k);
   });
   for_each_block(m, n, k, [&](Block b) {
     one_openmp_thread();
-    detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q.data() + b.r0 * k, k,
-                            w_q + b.c0 * k, k, sums.data() + b.r0 * n + b.c0, n);
+    detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q + b.r0 * k, k, w_q + b.c0 * k, k,
+                            sums + b.r0 * n + b.c0, n);
     for (std::int64_t r = b.r0; r < b.r1; ++r)
-      dequantize_row(sums.data() + r * n + b.c0, a_scales[static_cast<std::size_t>(r)], w_scales + b.c0,
-                     bias ? bias + b.c0 : nullptr, relu, b.c1 - b.c0, c + r * ldc + b.c0);
+      dequantize_row(sums + r * n + b.c0, a_scales[r], w_scales + b.c0, bias ? bias + b.c0 : nullptr, relu,
+                     b.c1 - b.c0, c + r * ldc + b.c0);
   });
 }
 
@@ -144,7 +140,7 @@ void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, f
                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
                  const std::uint16_t* b_bf16) {
   // The calling thread's copies, named here for the blocks on other threads.
-  thread_local std::vector<std::uint16_t> a_copy, b_copy;
+  thread_local GrowOnlyBuffer<std::uint16_t> a_copy, b_copy;
   const std::int64_t blocks = block_count(m, n, k);
   const std::uint16_t* a16 = ta == Op::kN ? bf16_once(a, m, k, lda, blocks, a_copy) : bf16_once(a, k, m, lda, blocks, a_copy);
   const std::uint16_t* b16 = b_bf16                 ? b_bf16
@@ -194,15 +190,14 @@ void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, co
   rows_ = static_cast<std::int64_t>(ids.size()), cols_ = cols;
   precision_ = precision.load(std::memory_order_relaxed);
   const auto n = static_cast<std::size_t>(rows_ * cols_);
-  values_.resize(precision_ == Precision::kInt8 ? ids.size() : n);
-  bf16_.resize(precision_ == Precision::kBf16 ? n : 0);
-  int8_.resize(precision_ == Precision::kInt8 ? n : 0);
+  float* values = values_.reserve(precision_ == Precision::kInt8 ? ids.size() : n);
+  std::uint16_t* bf16 = precision_ == Precision::kBf16 ? bf16_.reserve(n) : nullptr;
+  std::int8_t* int8 = precision_ == Precision::kInt8 ? int8_.reserve(n) : nullptr;
   for (std::int64_t i = 0; i < rows_; ++i) {
     const float* row = w + static_cast<std::int64_t>(ids[static_cast<std::size_t>(i)]) * cols;
-    if (precision_ != Precision::kInt8) std::copy_n(row, cols, values_.data() + i * cols);
-    if (precision_ == Precision::kBf16) round_to_bf16(row, cols, bf16_.data() + i * cols);
-    if (precision_ == Precision::kInt8)
-      values_[static_cast<std::size_t>(i)] = quantize_int8(row, cols, int8_.data() + i * cols);
+    if (precision_ != Precision::kInt8) std::copy_n(row, cols, values + i * cols);
+    if (bf16) round_to_bf16(row, cols, bf16 + i * cols);
+    if (int8) values[i] = quantize_int8(row, cols, int8 + i * cols);
   }
 }
 
@@ -221,7 +216,7 @@ void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int
     if (const detail::Int8Weight* w8 = detail::find_int8_weight(w, out, in, in))
       return gemm_int8(rows, x, in, w8->values_q.data(), w8->scales.data(), out, in, y, out, bias, relu);
   if (p == Precision::kBf16 && rows > 0 && in > 0) {
-    thread_local std::vector<std::uint16_t> x_copy;
+    thread_local GrowOnlyBuffer<std::uint16_t> x_copy;
     const std::uint16_t* x16 = bf16_once(x, rows, in, in, block_count(rows, out, in), x_copy);
     for_each_block(rows, out, in, [&](Block b) {
       one_openmp_thread();
@@ -241,20 +236,20 @@ namespace {
 // x + i·s.outer + j·s.inner) rounded to bf16, dense and one after another.
 const std::uint16_t* pack_bf16(const float* x, std::int64_t ld, BatchStrides s, std::int64_t outer,
                                std::int64_t inner, std::int64_t rows, std::int64_t cols,
-                               std::vector<std::uint16_t>& dense) {
-  dense.resize(static_cast<std::size_t>(outer * inner * rows * cols));
+                               GrowOnlyBuffer<std::uint16_t>& scratch) {
+  std::uint16_t* dense = scratch.reserve(static_cast<std::size_t>(outer * inner * rows * cols));
   parallel_range(outer * inner, std::max<std::int64_t>(1, 4096 / (rows * cols)), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t t = lo; t < hi; ++t) {
       const float* matrix = x + t / inner * s.outer + t % inner * s.inner;
       if (ld == cols) {
-        round_to_bf16(matrix, rows * cols, dense.data() + t * rows * cols);
+        round_to_bf16(matrix, rows * cols, dense + t * rows * cols);
         continue;
       }
       for (std::int64_t r = 0; r < rows; ++r)
-        round_to_bf16(matrix + r * ld, cols, dense.data() + (t * rows + r) * cols);
+        round_to_bf16(matrix + r * ld, cols, dense + (t * rows + r) * cols);
     }
   });
-  return dense.data();
+  return dense;
 }
 
 // gemm_batched in bf16 (beta 0): operands rounded and packed once, then one
@@ -265,8 +260,8 @@ void gemm_batched_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_
                        const float* a, std::int64_t lda, BatchStrides sa, const float* b, std::int64_t ldb,
                        BatchStrides sb, float* c, std::int64_t ldc, BatchStrides sc, std::int64_t n_outer,
                        std::int64_t n_inner) {
-  thread_local std::vector<std::uint16_t> a_dense_storage, b_dense_storage;
-  thread_local std::vector<float> c_dense_storage;
+  thread_local GrowOnlyBuffer<std::uint16_t> a_dense_storage, b_dense_storage;
+  thread_local GrowOnlyBuffer<float> c_dense_storage;
   const std::uint16_t* a16 = ta == Op::kN ? pack_bf16(a, lda, sa, n_outer, n_inner, m, k, a_dense_storage)
                                           : pack_bf16(a, lda, sa, n_outer, n_inner, k, m, a_dense_storage);
   const std::uint16_t* b16 = tb == Op::kN ? pack_bf16(b, ldb, sb, n_outer, n_inner, k, n, b_dense_storage)
@@ -279,8 +274,7 @@ void gemm_batched_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_
   BatchStrides so = sc;
   std::int64_t ldo = ldc;
   if (!dense && !side_by_side) {
-    c_dense_storage.resize(static_cast<std::size_t>(n_outer * n_inner * m * n));
-    out = c_dense_storage.data(), so = {n_inner * m * n, m * n}, ldo = n;
+    out = c_dense_storage.reserve(static_cast<std::size_t>(n_outer * n_inner * m * n)), so = {n_inner * m * n, m * n}, ldo = n;
   }
   const std::int64_t flops = n_outer * n_inner * m * n * k;
   const std::int64_t chunks = std::clamp<std::int64_t>(flops >> 20, 1, std::min<std::int64_t>(n_outer, 8));

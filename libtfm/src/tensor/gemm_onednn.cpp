@@ -8,6 +8,7 @@
 #include <dnnl.hpp>
 
 #include "tfm/tensor/kernels.h"
+#include "tfm/tensor/tensor.h"
 #include "tfm/tensor/threads.h"
 
 namespace tfm::detail {
@@ -57,10 +58,10 @@ struct ThreadState {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::unordered_map<Key, Product, KeyHash> products;
-  std::vector<std::uint16_t> a, b;  // bf16 copies of the operands
+  GrowOnlyBuffer<std::uint16_t> a, b;  // bf16 copies of the operands
   // One scratchpad for all primitives: oneDNN's own would be allocated and
   // freed (and page-faulted in again) at every call.
-  std::vector<std::uint8_t> scratchpad;
+  GrowOnlyBuffer<std::uint8_t> scratchpad;
 };
 
 // The descriptor of op(X) [rows, cols], X stored row-major with leading
@@ -117,20 +118,20 @@ void run_product(ThreadState& state, const Key& key, const void* a, const void* 
 // X stored as rows × cols with leading dimension ld, in bf16: its shadow
 // (ld kept) or a dense copy rounded into `scratch` (ld becomes cols).
 const std::uint16_t* bf16_operand(const float* x, std::int64_t rows, std::int64_t cols,
-                                  std::int64_t& ld, std::vector<std::uint16_t>& scratch) {
+                                  std::int64_t& ld, GrowOnlyBuffer<std::uint16_t>& scratch) {
   if (const std::uint16_t* shadow = find_bf16_shadow(x, (rows - 1) * ld + cols)) return shadow;
-  scratch.resize(static_cast<std::size_t>(rows * cols));
-  if (ld == cols) round_to_bf16(x, rows * cols, scratch.data());
+  std::uint16_t* copy = scratch.reserve(static_cast<std::size_t>(rows * cols));
+  if (ld == cols) round_to_bf16(x, rows * cols, copy);
   else
-    for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, scratch.data() + r * cols);
+    for (std::int64_t r = 0; r < rows; ++r) round_to_bf16(x + r * ld, cols, copy + r * cols);
   ld = cols;
-  return scratch.data();
+  return copy;
 }
 
 struct Shadow {
   const float* values;
   std::int64_t n;
-  std::vector<std::uint16_t> copy;
+  GrowOnlyBuffer<std::uint16_t> copy;  // written once, by the rounding
 };
 std::vector<Shadow> shadows;
 
@@ -185,8 +186,7 @@ void run_product(ThreadState& state, const Key& key, const void* a, const void* 
   p.b.set_data_handle(const_cast<void*>(b));
   p.c.set_data_handle(c);
   const std::size_t scratch_bytes = p.scratchpad.get_desc().get_size();
-  if (state.scratchpad.size() < scratch_bytes) state.scratchpad.resize(scratch_bytes);
-  p.scratchpad.set_data_handle(state.scratchpad.data());
+  p.scratchpad.set_data_handle(state.scratchpad.reserve(scratch_bytes));
   if (bias) p.bias.set_data_handle(const_cast<float*>(bias));
   // The C API takes the arguments as an array: no allocation per call.
   dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p.a.get()}, {DNNL_ARG_WEIGHTS, p.b.get()},
@@ -226,10 +226,10 @@ namespace tfm {
 
 void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols) {
   if (detail::find_int8_weight(w, rows, cols, cols)) return;
-  detail::Int8Weight x{w, rows, cols, std::vector<std::int8_t>(static_cast<std::size_t>(rows * cols)),
-                       std::vector<float>(static_cast<std::size_t>(rows))};
+  detail::Int8Weight x{w, rows, cols, {}, std::vector<float>(static_cast<std::size_t>(rows))};
+  std::int8_t* values_q = x.values_q.reserve(static_cast<std::size_t>(rows * cols));
   for (std::int64_t r = 0; r < rows; ++r)
-    x.scales[static_cast<std::size_t>(r)] = quantize_int8(w + r * cols, cols, x.values_q.data() + r * cols);
+    x.scales[static_cast<std::size_t>(r)] = quantize_int8(w + r * cols, cols, values_q + r * cols);
   detail::int8_weights.push_back(std::move(x));
 }
 
@@ -239,8 +239,8 @@ using detail::Shadow;
 using detail::shadows;
 
 void add_bf16_shadow(const float* values, std::int64_t n) {
-  shadows.push_back({values, n, std::vector<std::uint16_t>(static_cast<std::size_t>(n))});
-  round_to_bf16(values, n, shadows.back().copy.data());
+  shadows.push_back({values, n, {}});
+  round_to_bf16(values, n, shadows.back().copy.reserve(static_cast<std::size_t>(n)));
 }
 
 void refresh_bf16_shadows() {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tfm/tensor/gemm.h"
+#include "tfm/tensor/tensor.h"
 
 namespace tfm::detail {
 
@@ -45,7 +46,7 @@ const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent);
 struct Int8Weight {
   const float* values;
   std::int64_t rows, cols;
-  std::vector<std::int8_t> values_q;
+  GrowOnlyBuffer<std::int8_t> values_q;  // written once, by the quantization
   std::vector<float> scales;
 };
 

@@ -116,7 +116,7 @@ void Arena::reset() {
   if (blocks_.size() > 1) {
     // Blocks waste their tails; one block of the high-water size (plus the
     // alignment slack of every request) serves the next pass alone.
-    std::size_t size = high_water_ + high_water_ / 8;
+    std::size_t size = high_water_ + static_cast<std::size_t>(static_cast<double>(high_water_) * spare_);
     blocks_.clear();
     blocks_.push_back({aligned_bytes(size), size});
     ++allocations_;

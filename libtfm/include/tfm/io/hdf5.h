@@ -119,6 +119,10 @@ class Dataset : public Object {
   // Rows [begin, begin + count) flattened, into `out` (resized).
   template <class T>
   void read_rows(std::uint64_t begin, std::uint64_t count, std::vector<T>& out) const;
+  // The same straight into `out`, which must hold exactly count × row_size()
+  // elements (else IoError): no copy, no clearing first.
+  template <class T>
+  void read_rows_into(std::uint64_t begin, std::uint64_t count, std::span<T> out) const;
   // Writes `data` (a whole number of rows) at row `begin`.
   template <class T>
   void write_rows(std::uint64_t begin, std::span<const T> data);

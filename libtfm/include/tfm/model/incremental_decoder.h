@@ -80,8 +80,8 @@ class IncrementalDecoder {
 
   const ModelConfig config_;
   std::unique_ptr<Weights> w_;
-  Tensor positions_;
-  Arena arena_;  // per-step scratch
+  const float* positions_;  // the model's [max_positions, d_model]
+  Arena arena_{1.0};  // per-step scratch, growing geometrically batch after batch
   // sentences: source lengths (</s> included) and cross-attention K/V per layer
   std::int64_t src_len_ = 0;  // longest source, </s> included
   std::vector<std::int32_t> src_lengths_;
@@ -95,7 +95,7 @@ class IncrementalDecoder {
   std::vector<KeyValueRows> cache_;                // [layer] → slabs one after another
   std::vector<std::int64_t> slab_offset_;          // [step] → first row of its slab in cache_[layer]
   std::vector<std::int32_t> ancestors_, spare_;    // [rows, max_steps]
-  std::vector<float> logprobs_;
+  GrowOnlyBuffer<float> logprobs_;
   std::vector<std::int32_t> output_tokens_;
   WeightRows output_rows_;  // the embedding's rows of output_tokens_
 };

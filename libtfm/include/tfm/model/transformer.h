@@ -57,6 +57,8 @@ class Transformer {
 
   const ModelConfig& config() const { return config_; }
   ParamStore& params() { return params_; }
+  // The sinusoidal position encodings [max_positions, d_model] (not parameters).
+  const Tensor& positions() const { return positions_; }
 
   // Called during a backward pass with a range [begin, end) of params().grads()
   // (offsets in floats) as soon as no later part of the pass changes it: one

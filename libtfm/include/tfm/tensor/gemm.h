@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "tfm/tensor/tensor.h"
+
 namespace tfm {
 
 enum class Op { kN, kT };  // use the operand as stored, or its transpose
@@ -88,9 +90,10 @@ class WeightRows {
  private:
   std::int64_t rows_ = 0, cols_ = 0;
   Precision precision_ = Precision::kFp32;
-  std::vector<float> values_;           // fp32 and bf16: the rows; int8: their scales
-  std::vector<std::uint16_t> bf16_;     // bf16: the rows rounded (what is multiplied)
-  std::vector<std::int8_t> int8_;       // int8: the rows quantized
+  // Kept from batch to batch: a shortlist gathers other rows for each.
+  GrowOnlyBuffer<float> values_;           // fp32 and bf16: the rows; int8: their scales
+  GrowOnlyBuffer<std::uint16_t> bf16_;     // bf16: the rows rounded (what is multiplied)
+  GrowOnlyBuffer<std::int8_t> int8_;       // int8: the rows quantized
 };
 
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.

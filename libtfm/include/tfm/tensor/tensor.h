@@ -11,12 +11,15 @@
 // smaller shapes allocate nothing on the heap.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tfm {
@@ -31,6 +34,37 @@ struct AlignedFree {
 // Aligned uninitialized storage for `bytes` bytes (rounded up to kTensorAlign).
 // Throws Error when out of memory.
 std::unique_ptr<std::byte[], AlignedFree> aligned_bytes(std::size_t bytes);
+
+// Uninitialized aligned scratch of trivial elements, kept call after call
+// (batch after batch): it only grows, at least doubling, so a run of growing
+// requests reallocates a few times, not at each one. Fresh memory costs a
+// page fault per 4 KB and clearing it costs a pass: neither is paid for
+// memory that is written before it is read.
+template <class T>
+class GrowOnlyBuffer {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  // Room for n elements; the first `keep` (≤ n) keep their values, the
+  // others are uninitialized.
+  T* reserve(std::size_t n, std::size_t keep = 0) {
+    if (n > capacity_) {
+      std::size_t grown = std::max(n, 2 * capacity_);
+      auto fresh = aligned_bytes(grown * sizeof(T));
+      if (keep > 0) std::memcpy(fresh.get(), data_.get(), std::min(keep, capacity_) * sizeof(T));
+      data_ = std::move(fresh);
+      capacity_ = grown;
+    }
+    return data();
+  }
+  T* data() { return reinterpret_cast<T*>(data_.get()); }
+  const T* data() const { return reinterpret_cast<const T*>(data_.get()); }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  std::unique_ptr<std::byte[], AlignedFree> data_;
+  std::size_t capacity_ = 0;
+};
 
 class Tensor {
  public:
@@ -61,7 +95,12 @@ class Tensor {
 
 class Arena {
  public:
-  Arena() = default;
+  // reset() merges overflow blocks into one of the high-water size and
+  // `spare` × that again: a little for training steps, whose high water
+  // settles within a few passes; 1 for scratch whose high water creeps up
+  // pass after pass (batches sorted by length), so that its size at least
+  // doubles each time and fresh memory is rarely touched.
+  explicit Arena(double spare = 0.125) : spare_(spare) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
@@ -94,6 +133,7 @@ class Arena {
   std::vector<Block> blocks_;
   std::size_t block_ = 0, used_ = 0;  // current block and offset in it
   std::size_t in_use_ = 0, high_water_ = 0, allocations_ = 0;
+  double spare_;
 };
 
 }  // namespace tfm
