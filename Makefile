@@ -47,10 +47,12 @@ WARN     := -Wall -Wextra -Werror -Wno-restrict -Wno-psabi
 CXXFLAGS ?=
 CXXFLAGS += -std=c++20 $(OPT) $(ARCH) $(WARN) -g -fPIC -MMD -MP
 CPPFLAGS += -Ilibtfm/include $(DEP_CPPFLAGS) -DTFM_VERSION='"$(VERSION)"'
-# The data folder compiled in, the last place tools look (they find
-# <exe>/../share/tfm first, so an install under another PREFIX works too);
-# for cli.o alone, so that `make install PREFIX=...` rebuilds nothing else.
-$(BUILD)/libtfm/src/core/cli.o: CPPFLAGS += -DTFM_DATA_DIR='"$(PREFIX)/share/tfm"'
+# The data folder and the helper programs' folder compiled in, the last
+# places looked in (<exe>/../share/tfm and <exe>/../lib/tfm come first, so an
+# install under another PREFIX works too); for cli.o alone, so that
+# `make install PREFIX=...` rebuilds nothing else.
+HELPERDIR ?= $(PREFIX)/lib/tfm
+$(BUILD)/libtfm/src/core/cli.o: CPPFLAGS += -DTFM_DATA_DIR='"$(PREFIX)/share/tfm"' -DTFM_HELPER_DIR='"$(HELPERDIR)"'
 LDFLAGS  ?=
 
 # Everything under libtfm/src is the library; each tools/tfm-*.cpp is one tool.
@@ -71,6 +73,10 @@ LIB_SRCS   := $(sort $(wildcard libtfm/src/*/*.cpp))
 LIB_OBJS   := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(ISA_OBJS)
 TOOL_SRCS  := $(sort $(wildcard tools/tfm-*.cpp))
 TOOLS      := $(TOOL_SRCS:tools/%.cpp=$(BUILD)/bin/%)
+# Programs the library starts (not tools, not on PATH), found beside the
+# tools as <exe>/../lib/tfm: build/lib/tfm here, $(HELPERDIR) installed.
+HELPER_SRCS := $(sort $(wildcard tools/helpers/tfm-*.cpp))
+HELPERS    := $(HELPER_SRCS:tools/helpers/%.cpp=$(BUILD)/lib/tfm/%)
 SCRIPT_TOOLS := $(filter-out %.cpp,$(wildcard tools/tfm-*))
 UNIT_SRCS  := $(sort $(wildcard tests/unit/*.cpp))
 UNIT_OBJS  := $(UNIT_SRCS:%.cpp=$(BUILD)/%.o)
@@ -96,7 +102,7 @@ DEBIAN_PACKAGES += dpkg-dev
 .PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install deb clean
 # Keep object files of tools (make would delete them as intermediates).
 .SECONDARY:
-all: $(STATIC_LIB) $(SHARED_REAL) $(SHARED_LIB) $(TOOLS) scripts
+all: $(STATIC_LIB) $(SHARED_REAL) $(SHARED_LIB) $(TOOLS) $(HELPERS) scripts
 
 # Installs only what is missing; sudo only when we are not root.
 deps: $(DEPS_STAMP)
@@ -171,13 +177,18 @@ $(BUILD)/bin/%: $(BUILD)/tools/%.o $(STATIC_LIB)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
 
+$(BUILD)/lib/tfm/%: $(BUILD)/tools/helpers/%.o $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
+
 # Shell tools are copied next to the compiled ones so tests use one folder.
 scripts: $(SCRIPT_TOOLS:tools/%=$(BUILD)/bin/%)
 $(BUILD)/bin/%: tools/%
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@ && chmod +x $@
 
-$(UNIT_BIN): $(UNIT_OBJS) $(STATIC_LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(STATIC_LIB) | $(HELPERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
@@ -213,14 +224,14 @@ fuzz-build: deps fuzz-deps
 fuzz: fuzz-build
 	@bash tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h $(STATIC_LIB)
+$(BUILD)/fuzz/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h $(STATIC_LIB) | $(HELPERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ    $@")
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fsanitize=fuzzer -o $@ $< $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
 
 # The same harnesses with a plain main() that runs each file given (seed
 # corpora and past findings): part of `make test`, with our usual compiler.
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h tests/fuzz/replay_main.cpp $(STATIC_LIB)
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.cpp tests/fuzz/fuzz_util.h tests/fuzz/replay_main.cpp $(STATIC_LIB) | $(HELPERS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< tests/fuzz/replay_main.cpp $(STATIC_LIB) $(DEP_LIBS) $(LINK_MPI)
@@ -237,6 +248,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/tfm
 	install -m 755 $(TOOLS) $(SCRIPT_TOOLS:tools/%=$(BUILD)/bin/%) $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(HELPERDIR)
+	install -m 755 $(HELPERS) $(DESTDIR)$(HELPERDIR)
 	install -m 644 $(STATIC_LIB) $(SHARED_REAL) $(DESTDIR)$(LIBDIR)
 	ln -sf $(notdir $(SHARED_REAL)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libtfm.so
@@ -257,4 +270,5 @@ deb: all
 clean:
 	rm -rf build build-asan build-fuzz build-native
 
--include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_SRCS:%.cpp=$(BUILD)/%.d) $(FUZZ_REPLAYS:=.d)
+-include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TOOL_SRCS:%.cpp=$(BUILD)/%.d) $(HELPER_SRCS:%.cpp=$(BUILD)/%.d) \
+  $(FUZZ_REPLAYS:=.d)

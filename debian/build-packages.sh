@@ -34,14 +34,14 @@ take() {  # package path...: moves installed paths into the package's tree
     mv "$root/$path" "$stage/$p/$path"
   done
 }
-take tfm usr/bin usr/share/man usr/share/tfm
+take tfm usr/bin usr/lib/tfm usr/share/man usr/share/tfm
 take libtfm0 "$libdir/libtfm.so.$version" "$libdir/libtfm.so.${version%%.*}"
 take libtfm-dev usr/include "$libdir/libtfm.a" "$libdir/libtfm.so"
 left=$(cd "$root" && find . ! -type d)
 [ -z "$left" ] || die "installed but in no package: $left"
 
 # Debug information stays in the build folder; the options are debhelper's.
-for f in "$stage"/tfm/usr/bin/*; do
+for f in "$stage"/tfm/usr/bin/* "$stage"/tfm/usr/lib/tfm/*; do
   case $(head -c 4 "$f") in "$(printf '\177ELF')") strip --remove-section=.comment --remove-section=.note "$f" ;; esac
 done
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/libtfm0/$libdir/libtfm.so.$version"

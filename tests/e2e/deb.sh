@@ -33,8 +33,10 @@ has() {  # package path: the package holds the path
   grep -qx "$2" "$WORK/$1.list" || fail "$1 lacks $2"
 }
 
-# tfm: every tool, every man page (compressed, no name or time stamp inside), the data.
+# tfm: every tool, the library's helper programs (beside the tools: <exe>/../lib/tfm),
+# every man page (compressed, no name or time stamp inside), the data.
 for tool in "$TOP"/tools/tfm-*; do has tfm "usr/bin/$(basename "${tool%.cpp}")"; done
+for helper in "$TOP"/tools/helpers/tfm-*.cpp; do has tfm "usr/lib/tfm/$(basename "${helper%.cpp}")"; done
 for page in "$TOP"/man/*.[17]; do
   gz=usr/share/man/man${page##*.}/$(basename "$page").gz
   has tfm "$gz"

@@ -9,7 +9,7 @@ root=$WORK/root prefix=/opt/tfm-test  # not the build's PREFIX: found from the e
 make -s -C "$TOP" install BUILD="$TFM_BUILD" PREFIX="$prefix" DESTDIR="$root" >"$WORK/make.log" 2>&1 ||
   { cat "$WORK/make.log"; fail "make install"; exit 1; }
 bin=$root$prefix/bin
-for f in bin/tfm-train bin/tfm-pipeline lib/libtfm.a lib/libtfm.so include/tfm/tensor/isa.h \
+for f in bin/tfm-train bin/tfm-pipeline lib/libtfm.a lib/libtfm.so lib/tfm/tfm-read-strings include/tfm/tensor/isa.h \
          share/man/man1/tfm-train.1 share/man/man7/tfm.7 share/tfm/nonbreaking_prefixes; do
   [ -e "$root$prefix/$f" ] || fail "$f not installed"
 done
@@ -35,6 +35,16 @@ head -n 20 bpe.txt | tfm decode -m run/ckpt-20.h5 | tfm bpe undo > hyp.txt || fa
 head -n 20 tok.txt > ref.txt
 tfm bleu ref.txt < hyp.txt | grep -q "\"name\": \"BLEU\"" || fail "bleu: $(tfm bleu ref.txt < hyp.txt 2>&1)"
 tfm train --version | grep -q "^kernels .*GEMM" || fail "--version names no kernels: $(tfm train --version)"
+
+# Strings of earlier files (variable-length, made here with h5py) are read by
+# the helper program, found under the prefix.
+if have_python h5py; then
+  cp train.h5 old.h5
+  /usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "a"); v = f.attrs["format"].decode()
+del f.attrs["format"]; f.attrs["format"] = v' old.h5 || fail "h5py: old.h5"
+  tfm batch --info old.h5 2>&1 | grep -q '^  format: tfm-batches$' ||
+    fail "installed tfm-batch --info of an old file: $(tfm batch --info old.h5 2>&1 | head -n 3)"
+fi
 
 # A program links the installed library and headers.
 cat > isa.cpp <<'CPP'

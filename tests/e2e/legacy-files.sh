@@ -3,7 +3,7 @@
 # (global heap, no checksum); made here from this version's files with h5py.
 # They load in every tool that reads HDF5, and with their heap damaged each
 # tool works or gives one line naming the file: never a crash (HDF5 1.10
-# segfaults on such damage, which the tools contain in a child process).
+# segfaults on such damage, which the tools contain in a helper program).
 source "$(dirname "$0")/../lib.sh"
 cd "$WORK"
 have_python h5py numpy || finish
@@ -87,5 +87,5 @@ for offset in 10 17 25 26 27 41; do
   damage old-model.h5 $offset bad-model.h5
   check_tool bad-model.h5 "$BIN/tfm-decode" -m bad-model.h5 -i five.txt
 done
-echo "damaged old files: HDF5 crashed $crashes times in a tool's child process"
+echo "damaged old files: HDF5 crashed $crashes times in the helper program"
 finish

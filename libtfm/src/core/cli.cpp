@@ -133,22 +133,46 @@ int run_tool(const std::string& name, int argc, char** argv,
   return code;
 }
 
+namespace {
+
+// The folder of this program's executable, or "" when /proc cannot say.
+std::filesystem::path executable_folder() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+}  // namespace
+
 std::string find_data_file(const std::string& relative) {
   namespace fs = std::filesystem;
   std::vector<fs::path> roots;
   if (const char* env = std::getenv("TFM_DATA_DIR")) roots.emplace_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    roots.push_back(exe.parent_path() / ".." / "share" / "tfm");
-    roots.push_back(exe.parent_path() / ".." / ".." / "data");
+  if (const fs::path exe = executable_folder(); !exe.empty()) {
+    roots.push_back(exe / ".." / "share" / "tfm");
+    roots.push_back(exe / ".." / ".." / "data");
   }
   roots.emplace_back(TFM_DATA_DIR);
+  std::error_code ec;
   for (const auto& root : roots) {
     const fs::path candidate = root / relative;
     if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
   }
   throw Error(fmt::format("data file '{}' not found (set TFM_DATA_DIR to tfm's data folder)", relative));
+}
+
+std::string find_helper_program(const std::string& name) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> folders;
+  if (const fs::path exe = executable_folder(); !exe.empty()) folders.push_back(exe / ".." / "lib" / "tfm");
+  folders.emplace_back(TFM_HELPER_DIR);
+  std::string looked;
+  for (const auto& folder : folders) {
+    const std::string candidate = (folder / name).lexically_normal().string();
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    looked += (looked.empty() ? "" : ", ") + candidate;
+  }
+  throw Error(fmt::format("tfm's helper program {} is missing (looked for {}; reinstall tfm)", name, looked));
 }
 
 }  // namespace tfm

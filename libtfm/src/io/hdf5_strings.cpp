@@ -5,24 +5,28 @@
 // Files of earlier tfm versions (and h5py's) hold variable-length strings,
 // which live in HDF5's global heap: no checksum covers it, and HDF5 1.10
 // trusts the object sizes and indices it finds there (a damaged heap makes it
-// copy out of bounds and crash). Those strings are read in a child process,
-// so that damage is an error naming the file, never a crash of the tool.
+// copy out of bounds and crash). Those strings are read by a helper program,
+// tfm-read-strings, so that damage is an error naming the file, never a crash
+// of the tool. It is started with posix_spawn, not fork: tfm-train under
+// mpirun may have memory registered with an InfiniBand adapter, and a fork's
+// copy-on-write of such pages is undefined behaviour (posix_spawn shares the
+// address space until exec, copying nothing).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
 #include <cstring>
-#include <functional>
 
 #include <fmt/format.h>
 
 #include "hdf5_detail.h"
+#include "tfm/core/cli.h"
 #include "tfm/core/error.h"
 #include "tfm/io/hdf5.h"
 
@@ -50,13 +54,20 @@ Handle variable_string_type(const std::string& file) {
   return type;
 }
 
-// ---- reading variable-length strings in a child process
+// ---- variable-length strings, read by the helper program
 
-// How long a child may take: reading a vocabulary takes milliseconds, and
+constexpr const char* kHelperName = "tfm-read-strings";
+// How long the helper may take: reading a vocabulary takes milliseconds, and
 // a damaged heap can make HDF5 loop forever.
-constexpr auto kChildTimeLimit = std::chrono::seconds(10);
+constexpr auto kHelperTimeLimit = std::chrono::seconds(10);
 // A reply larger than this is damage read as data, not strings of ours.
 constexpr std::size_t kMaxReply = std::size_t(1) << 30;
+
+// What the error messages call reading `object` (or its `attribute`).
+std::string reading(const std::string& object, const std::string& attribute) {
+  return attribute.empty() ? fmt::format("cannot read '{}'", object)
+                           : fmt::format("cannot read attribute '{}' of '{}'", attribute, object);
+}
 
 void append_size(std::string& out, std::uint64_t size) { out.append(reinterpret_cast<const char*>(&size), 8); }
 
@@ -69,35 +80,33 @@ void write_all(int fd, std::string_view data) {
   }
 }
 
-// The child's side: 'K' and each string as (8-byte size, bytes), or 'E' and
-// the error's message; then it ends without running exit handlers (the
-// parent's buffers and files are not its to flush).
-[[noreturn]] void run_child(int reply_fd, const std::function<std::vector<std::string>()>& read) {
-  // A crash is reported by the parent: the child's handlers (a test
-  // framework's, a sanitizer's report) write nothing.
-  for (const int signal : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) std::signal(signal, SIG_DFL);
-  const int null = ::open("/dev/null", O_WRONLY);
-  if (null >= 0) {
-    ::dup2(null, STDOUT_FILENO);
-    ::dup2(null, STDERR_FILENO);
+// The helper's reading, in its own process: HDF5's variable-length string
+// conversion, which a damaged heap can crash.
+std::vector<std::string> read_variable_strings(const std::string& path, const std::string& object,
+                                               const std::string& attribute) {
+  const File file = File::open(path);
+  const std::string what = reading(object, attribute);
+  Handle memory = variable_string_type(path);
+  if (!attribute.empty()) {
+    Handle owner(H5Oopen(file.id(), object.c_str(), H5P_DEFAULT), path, object);
+    Handle handle(H5Aopen(owner.id(), attribute.c_str(), H5P_DEFAULT), path, what);
+    char* value = nullptr;
+    check(H5Aread(handle.id(), memory.id(), &value), path, what);
+    return {value ? value : ""};  // the helper ends next: HDF5's buffers go with it
   }
-  std::string reply = "K";
-  try {
-    for (const std::string& text : read()) {
-      append_size(reply, text.size());
-      reply += text;
-    }
-  } catch (const std::exception& e) {
-    reply = std::string("E") + e.what();
-  }
-  write_all(reply_fd, reply);
-  ::_exit(0);
+  const Dataset dataset = file.open_dataset(object);
+  std::vector<char*> pointers(dataset.rows(), nullptr);
+  check(H5Dread(dataset.id(), memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), path, what);
+  std::vector<std::string> strings;
+  strings.reserve(pointers.size());
+  for (char* p : pointers) strings.emplace_back(p ? p : "");
+  return strings;
 }
 
-// Reads the child's reply until it closes the pipe; false when it took longer
-// than kChildTimeLimit or sent too much.
+// Reads the helper's reply until it closes the pipe; false when it took longer
+// than kHelperTimeLimit or sent too much.
 bool read_reply(int fd, std::string& reply) {
-  const auto deadline = std::chrono::steady_clock::now() + kChildTimeLimit;
+  const auto deadline = std::chrono::steady_clock::now() + kHelperTimeLimit;
   char buffer[1 << 16];
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -129,25 +138,61 @@ bool parse_strings(std::string_view reply, std::vector<std::string>& strings) {
   return true;
 }
 
-// Runs `read` (HDF5 reads of variable-length strings of `file`) in a child
-// process and returns what it read; its crash or hang is an IoError
-// "<file>: <what>: ...".
-std::vector<std::string> read_in_child(const std::string& file, const std::string& what,
-                                       const std::function<std::vector<std::string>()>& read) {
+// Starts the helper on (path, object, attribute) with its standard output
+// the write end `reply_fd`, standard input and error /dev/null, no other
+// descriptor of ours, default signal handling; returns its process id.
+pid_t start_helper(const std::string& helper, int reply_fd, const std::string& path, const std::string& object,
+                   const std::string& attribute) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  if (posix_spawn_file_actions_init(&actions) != 0) return -1;
+  if (posix_spawnattr_init(&attributes) != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return -1;
+  }
+  posix_spawn_file_actions_adddup2(&actions, reply_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<std::string> arguments{helper, path, object, attribute};
+  std::vector<char*> argv;
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  pid_t child = -1;
+  const int error = posix_spawn(&child, helper.c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  errno = error;
+  return error == 0 ? child : -1;
+}
+
+// The variable-length strings of `object` (or of its `attribute`) of the
+// file at `path`, read by the helper program; its crash or hang is an IoError
+// "<path>: <what>: ...".
+std::vector<std::string> read_with_helper(const std::string& path, const std::string& object,
+                                          const std::string& attribute) {
+  const std::string what = reading(object, attribute);
+  std::string helper;
+  try {
+    helper = find_helper_program(kHelperName);
+  } catch (const Error& e) {
+    throw IoError(path, fmt::format("{}: {}", what, e.what()));
+  }
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw IoError(file, what + ": cannot create a pipe", errno);
-  const pid_t child = ::fork();
-  if (child < 0) {
-    const int error = errno;
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    throw IoError(file, what + ": cannot start a process", error);
-  }
-  if (child == 0) {
-    ::close(pipe_fds[0]);
-    run_child(pipe_fds[1], read);
-  }
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw IoError(path, what + ": cannot create a pipe", errno);
+  const pid_t child = start_helper(helper, pipe_fds[1], path, object, attribute);
+  const int start_error = errno;
   ::close(pipe_fds[1]);
+  if (child < 0) {
+    ::close(pipe_fds[0]);
+    throw IoError(path, fmt::format("{}: cannot start {}", what, helper), start_error);
+  }
   std::string reply;
   const bool complete = read_reply(pipe_fds[0], reply);
   ::close(pipe_fds[0]);
@@ -158,19 +203,19 @@ std::vector<std::string> read_in_child(const std::string& file, const std::strin
   std::vector<std::string> strings;
   if (complete && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (reply.starts_with('E')) {
-      // The child's error names the file already when it is one of ours.
+      // The helper's error names the file already when it is one of ours.
       std::string_view message = std::string_view(reply).substr(1);
-      const std::string prefix = display_name(file) + ": ";
-      if (message.starts_with(prefix)) throw IoError(file, std::string(message.substr(prefix.size())));
-      throw IoError(file, fmt::format("{}: {}", what, message));
+      const std::string prefix = display_name(path) + ": ";
+      if (message.starts_with(prefix)) throw IoError(path, std::string(message.substr(prefix.size())));
+      throw IoError(path, fmt::format("{}: {}", what, message));
     }
     if (reply.starts_with('K') && parse_strings(reply, strings)) return strings;
   }
   const std::string how =
-      !complete ? fmt::format("HDF5 took over {} s to read them", kChildTimeLimit.count())
+      !complete ? fmt::format("HDF5 took over {} s to read them", kHelperTimeLimit.count())
       : WIFSIGNALED(status) ? fmt::format("HDF5 crashed reading them (signal {})", WTERMSIG(status))
                             : "HDF5 failed reading them";
-  throw IoError(file, fmt::format("{}: damaged variable-length strings: {}", what, how));
+  throw IoError(path, fmt::format("{}: damaged variable-length strings: {}", what, how));
 }
 
 }  // namespace
@@ -192,15 +237,8 @@ std::string Object::read_string_attribute(const std::string& attribute) const {
     throw IoError(file(), fmt::format("attribute '{}' of '{}' is not a string", attribute, name()));
   Handle handle = open_attribute(*this, attribute);
   Handle type(H5Aget_type(handle.id()), file(), "attribute type");
-  const std::string what = fmt::format("cannot read attribute '{}' of '{}'", attribute, name());
-  if (H5Tis_variable_str(type.id()) > 0) {
-    return read_in_child(file(), what, [&] {
-      Handle memory = variable_string_type(file());
-      char* value = nullptr;
-      check(H5Aread(handle.id(), memory.id(), &value), file(), what);
-      return std::vector<std::string>{value ? value : ""};
-    }).at(0);
-  }
+  const std::string what = reading(name(), attribute);
+  if (H5Tis_variable_str(type.id()) > 0) return read_with_helper(file(), name(), attribute).at(0);
   std::string text(H5Tget_size(type.id()), '\0');
   check(H5Aread(handle.id(), type.id(), text.data()), file(), what);
   text.resize(std::min(text.size(), text.find('\0')));
@@ -226,7 +264,7 @@ Dataset Group::write_strings(const std::string& path, const std::vector<std::str
 }
 
 std::vector<std::string> Dataset::read_strings() const {
-  const std::string what = fmt::format("cannot read '{}'", name());
+  const std::string what = reading(name(), "");
   const DataType stored = type();
   if (stored == DataType::kUInt8 && shape().size() == 1) {
     const std::vector<std::uint8_t> bytes = read<std::uint8_t>();
@@ -242,16 +280,21 @@ std::vector<std::string> Dataset::read_strings() const {
   if (stored != DataType::kString) throw IoError(file(), what + ": not a list of strings");
   Handle type(H5Dget_type(id()), file(), "type of " + name());
   if (H5Tis_variable_str(type.id()) <= 0) throw IoError(file(), what + ": fixed-length strings");
-  const std::uint64_t count = rows();
-  return read_in_child(file(), what, [&] {
-    Handle memory = variable_string_type(file());
-    std::vector<char*> pointers(count, nullptr);
-    check(H5Dread(id(), memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), file(), what);
-    std::vector<std::string> strings;
-    strings.reserve(pointers.size());
-    for (char* p : pointers) strings.emplace_back(p ? p : "");
-    return strings;  // the child ends next: HDF5's buffers go with it
-  });
+  return read_with_helper(file(), name(), "");
+}
+
+void reply_with_variable_strings(int fd, const std::string& path, const std::string& object,
+                                 const std::string& attribute) {
+  std::string reply = "K";
+  try {
+    for (const std::string& text : read_variable_strings(path, object, attribute)) {
+      append_size(reply, text.size());
+      reply += text;
+    }
+  } catch (const std::exception& e) {
+    reply = std::string("E") + e.what();
+  }
+  write_all(fd, reply);
 }
 
 }  // namespace tfm::hdf5

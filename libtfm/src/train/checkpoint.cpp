@@ -62,9 +62,7 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
   hdf5::File file = open_checkpoint(path);
   if (!same_architecture(read_config(file.open_group("config")), model.config()))
     throw InputError(path, 0, "checkpoint of a model with another configuration");
-  read_params(file.open_group("params"), model.params(), model.params().values());
-  read_params(file.open_group("optimizer/m"), model.params(), adam.m());
-  read_params(file.open_group("optimizer/v"), model.params(), adam.v());
+  // The state first: a damaged one is found before megabytes of parameters are read.
   auto text = file.read_strings("state");
   if (text.size() != 1) throw InputError(path, 0, "malformed /state");
   std::istringstream in(text[0]);
@@ -80,6 +78,9 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
       !(loop.elapsed >= 0 && std::isfinite(loop.elapsed)) || loop.bad_steps_in_row < 0 ||
       state.validations_without_improvement < 0)
     throw InputError(path, 0, "/state holds impossible values (damaged checkpoint)");
+  read_params(file.open_group("params"), model.params(), model.params().values());
+  read_params(file.open_group("optimizer/m"), model.params(), adam.m());
+  read_params(file.open_group("optimizer/v"), model.params(), adam.v());
   adam.set_steps(state.adam_steps);
 }
 

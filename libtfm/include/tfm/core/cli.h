@@ -70,4 +70,10 @@ int stop_signal();
 // else the install prefix compiled in. Throws Error if none has `relative`.
 std::string find_data_file(const std::string& relative);
 
+// A helper program of libtfm (not a tool: not on PATH) by name:
+// <exe>/../lib/tfm/<name> (the build tree's build/lib/tfm, or an install
+// under any prefix), else the install prefix's lib/tfm compiled in. No
+// environment variable is consulted. Throws Error when neither is executable.
+std::string find_helper_program(const std::string& name);
+
 }  // namespace tfm

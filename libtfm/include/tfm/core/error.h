@@ -7,10 +7,10 @@
 // The one exception: a rank of a data-parallel training job that cannot go on
 // ends the whole job (Collective::abort in train/collective.h: message, then
 // MPI_Abort and _Exit), because an exception on one rank cannot reach the
-// others, which would wait for it forever. (The child that io/hdf5_strings.cpp
-// forks to read old unchecksummed strings, so that a crash there cannot take
-// the tool down, silences its own stdout/stderr and ends with _exit: the
-// caller's process still never exits.)
+// others, which would wait for it forever. (Old unchecksummed strings are
+// read by a helper program that io/hdf5_strings.cpp starts, so that a crash
+// there cannot take the tool down; the helper writes only to the pipe it is
+// given, and the caller's process never exits.)
 #pragma once
 
 #include <cstddef>

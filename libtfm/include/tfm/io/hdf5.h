@@ -127,8 +127,8 @@ class Dataset : public Object {
   template <class T>
   void write_rows(std::uint64_t begin, std::span<const T> data);
   // A list of strings written by Group::write_strings, or a 1-D dataset of
-  // variable-length strings (earlier tfm versions, h5py; read in a child
-  // process, see hdf5_strings.cpp: a damaged one is an IoError, not a crash).
+  // variable-length strings (earlier tfm versions, h5py; read by the helper
+  // program, see hdf5_strings.cpp: a damaged one is an IoError, not a crash).
   std::vector<std::string> read_strings() const;
 };
 
@@ -223,6 +223,16 @@ std::vector<DatasetEntry> list_datasets(const Group& group);
 // A listing of a whole file for people (`tfm-batch --info`): its path, every
 // object's attributes (name: value) and every dataset (name, type, shape).
 std::string describe(const File& file);
+
+// The work of libtfm's helper program tfm-read-strings, which
+// Dataset::read_strings and Object::read_string_attribute start for the
+// variable-length strings of earlier files (HDF5 may crash on them): reads
+// those of dataset `object` of the file at `path`, or of its attribute
+// `attribute` when that is not empty, and writes them to `fd` in the form
+// the caller parses ("K" and each string as an 8-byte size and its bytes, or
+// "E" and an error message).
+void reply_with_variable_strings(int fd, const std::string& path, const std::string& object,
+                                 const std::string& attribute);
 
 // Turns off HDF5's automatic error printing (done by File::create/open; call it
 // before using the raw C API elsewhere).
