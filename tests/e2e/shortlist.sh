@@ -25,7 +25,7 @@ for w in 0 1 2 3 4 5 6 7; do
   grep -q "^source a$w b$w 0\.[0-9]* [ab][0-7] [0-9.e-]*\$" list.txt || fail "a$w: $(grep "^source a$w " list.txt)"
 done
 "$BIN/tfm-shortlist" --batches train.h5 > stdout.txt 2>/dev/null || fail "to stdout"
-"$BIN/tfm-shortlist" --batches train.h5 --candidates 20 --frequent 100 --iterations 5 > defaults.txt 2>/dev/null
+"$BIN/tfm-shortlist" --batches train.h5 --candidates 50 --frequent 800 --iterations 5 > defaults.txt 2>/dev/null
 expect_same stdout.txt defaults.txt "the defaults"
 
 # Every token listed: the same bytes as without a shortlist, in each precision.

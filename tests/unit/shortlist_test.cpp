@@ -84,19 +84,22 @@ TEST_CASE("gathered weight rows: all rows in order equal the whole product bit f
       gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, whole.data(), n);
       WeightRows rows;
       rows.gather(w.data(), n, k, all);
-      rows.multiply(a.data(), m, got.data());
+      rows.multiply(a.data(), m, got.data(), n);
       CHECK(got == whole);
       rows.gather(w.data(), n, k, some);
-      const auto cols = static_cast<std::int64_t>(some.size());
-      std::vector<float> part(static_cast<std::size_t>(m * cols));
-      rows.multiply(a.data(), m, part.data());
-      for (std::int64_t r = 0; r < m; ++r)
+      const auto cols = static_cast<std::int64_t>(some.size()), ld = cols + 3;  // 3 columns left alone
+      std::vector<float> part(static_cast<std::size_t>(m * ld), 7.0f);
+      rows.multiply(a.data(), m, part.data(), ld);
+      for (std::int64_t r = 0; r < m; ++r) {
         for (std::int64_t j = 0; j < cols; ++j) {
           const float want = whole[static_cast<std::size_t>(r * n + some[static_cast<std::size_t>(j)])];
-          const float have = part[static_cast<std::size_t>(r * cols + j)];
+          const float have = part[static_cast<std::size_t>(r * ld + j)];
           if (p == Precision::kInt8) CHECK(have == want);  // exact int32 sums, the row's own scale
           else CHECK(have == doctest::Approx(want).epsilon(1e-5).scale(1));
         }
+        for (std::int64_t j = cols; j < ld; ++j) CHECK(part[static_cast<std::size_t>(r * ld + j)] == 7.0f);
+      }
+      CHECK_THROWS_AS(rows.multiply(a.data(), m, part.data(), cols - 1), Error);
     }
   }
   WeightRows rows;
@@ -104,15 +107,28 @@ TEST_CASE("gathered weight rows: all rows in order equal the whole product bit f
   CHECK_THROWS_AS(rows.gather(w.data(), 3, 2, {0, 3}), Error);
 }
 
-TEST_CASE("a shortlist that holds every token decodes as the whole vocabulary; a smaller one keeps to its tokens") {
-  ModelConfig c = preset_config("tiny");
-  c.vocab_size = 23, c.d_model = 32, c.heads = 2, c.ffn = 48, c.encoder_layers = 2, c.decoder_layers = 2;
-  c.max_positions = 40;
-  Transformer model(c);
-  model.params().initialize(17);
-  float* e = model.params().value(model.params().index("embed/weight"));
-  for (std::int64_t i = 0; i < c.vocab_size * c.d_model; ++i) e[i] *= 3;  // peaked outputs
+// A random model of 23 tokens with peaked outputs, and sources for it.
+struct PeakedModel {
+  ModelConfig c = [] {
+    ModelConfig c = preset_config("tiny");
+    c.vocab_size = 23, c.d_model = 32, c.heads = 2, c.ffn = 48, c.encoder_layers = 2, c.decoder_layers = 2;
+    c.max_positions = 40;
+    return c;
+  }();
+  Transformer model{c};
   const std::vector<std::vector<std::int32_t>> sources{{4, 5, 6}, {9}, {7, 7, 12, 20, 4, 5}, {4, 1, 16, 6}};
+  PeakedModel() {
+    model.params().initialize(17);
+    float* e = model.params().value(model.params().index("embed/weight"));
+    for (std::int64_t i = 0; i < c.vocab_size * c.d_model; ++i) e[i] *= 3;
+  }
+};
+
+TEST_CASE("a shortlist that holds every token decodes as the whole vocabulary; a smaller one keeps to its tokens") {
+  PeakedModel peaked;
+  const ModelConfig& c = peaked.c;
+  Transformer& model = peaked.model;
+  const auto& sources = peaked.sources;
   std::vector<std::int32_t> every(static_cast<std::size_t>(c.vocab_size)), few{0, 1, 2, 3, 5, 8, 13, 21};
   std::iota(every.begin(), every.end(), 0);
   SearchConfig s;
@@ -152,11 +168,77 @@ TEST_CASE("a shortlist that holds every token decodes as the whole vocabulary; a
   }
   IncrementalDecoder dec(model);
   CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 5}), Error);     // </s> missing
+  CHECK_THROWS_AS(dec.restrict_output({0, 1, 2}), Error);        // too short
   CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 3, 9, 7}), Error);  // not ascending
   CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 3, 23}), Error);    // outside the vocabulary
+  CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 3}, {{5, 4}}), Error);      // own not ascending
+  CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 3, 4}, {{4, 5}}), Error);   // own and shared
+  CHECK_THROWS_AS(dec.restrict_output({0, 1, 2, 3}, {{5, 23}}), Error);     // own outside
+  CHECK_THROWS_AS(dec.restrict_output({}, {{5}}), Error);                   // own without shared
 }
 
-TEST_CASE("shortlist files: round trip, the batch's union, and one-line errors naming file and line") {
+TEST_CASE("own tokens per sentence: all of them decode as the whole vocabulary; each sentence keeps to its own") {
+  PeakedModel peaked;
+  const auto& sources = peaked.sources;
+  const std::vector<std::int32_t> specials{0, 1, 2, 3};
+  std::vector<std::int32_t> words(static_cast<std::size_t>(peaked.c.vocab_size) - 4);
+  std::iota(words.begin(), words.end(), 4);
+  // Shared tokens and own lists of different lengths (rows padded to the
+  // longest), columns out of token order after the shared ones.
+  const std::vector<std::int32_t> shared{0, 1, 2, 3, 8, 15};
+  const std::vector<std::vector<std::int32_t>> own{{5}, {4, 6, 7, 9, 10, 11, 12, 19}, {13, 21}, {}};
+  SearchConfig s;
+  s.nbest = 2;
+  for (Precision p : precisions_here()) {
+    CAPTURE(static_cast<int>(p));
+    PrecisionSetting setting(p);
+    IncrementalDecoder dec(peaked.model);
+    register_weights(p, peaked.model, dec);
+    auto full = beam_search({&dec}, sources, s);
+    auto full_greedy = greedy_search({&dec}, sources, s);
+    dec.restrict_output(specials, std::vector<std::vector<std::int32_t>>(sources.size(), words));
+    auto listed = beam_search({&dec}, sources, s);
+    auto listed_greedy = greedy_search({&dec}, sources, s);
+    dec.restrict_output(shared, own);
+    CHECK(dec.output_size() == 14);
+    CHECK(dec.output_token(0, 5) == 15);
+    auto kept = beam_search({&dec}, sources, s);
+    auto kept_greedy = greedy_search({&dec}, sources, s);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      REQUIRE(listed[i].size() == full[i].size());
+      for (std::size_t k = 0; k < full[i].size(); ++k) {
+        CHECK(listed[i][k].tokens == full[i][k].tokens);
+        CHECK(listed[i][k].score == doctest::Approx(full[i][k].score).epsilon(1e-5));
+      }
+      CHECK(listed_greedy[i].tokens == full_greedy[i].tokens);
+      CHECK(listed_greedy[i].log_prob == doctest::Approx(full_greedy[i].log_prob).epsilon(1e-5));
+      auto allowed = [&](std::int32_t t) {
+        return std::binary_search(shared.begin(), shared.end(), t) || std::count(own[i].begin(), own[i].end(), t) == 1;
+      };
+      REQUIRE(!kept[i].empty());
+      for (const Hypothesis& h : kept[i]) {
+        CHECK(std::isfinite(h.score));
+        for (std::int32_t t : h.tokens) CHECK(allowed(t));
+      }
+      for (std::int32_t t : kept_greedy[i].tokens) CHECK(allowed(t));
+    }
+    // Each sentence alone: the same, as its softmax normalizes over its own
+    // tokens whatever the other sentences hold.
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      dec.restrict_output(shared, {own[i]});
+      auto alone = beam_search({&dec}, {sources[i]}, s);
+      REQUIRE(alone[0].size() == kept[i].size());
+      for (std::size_t k = 0; k < kept[i].size(); ++k) {
+        CHECK(alone[0][k].tokens == kept[i][k].tokens);
+        CHECK(alone[0][k].score == doctest::Approx(kept[i][k].score).epsilon(1e-5));
+      }
+    }
+    dec.restrict_output(shared, own);
+    CHECK_THROWS_AS(beam_search({&dec}, {sources[0], sources[1]}, s), Error);  // 4 own lists for 2 sentences
+  }
+}
+
+TEST_CASE("shortlist files: round trip, a sentence's tokens, and one-line errors naming file and line") {
   TempDir dir("tfm-shortlist-test-");
   const Vocabulary v = words({"Hund", "dog", "Katze", "cat", "the"});
   Shortlist s;
@@ -172,9 +254,13 @@ TEST_CASE("shortlist files: round trip, the batch's union, and one-line errors n
   CHECK(back.candidates[4][1].token == 8);
   CHECK(back.candidates[4][1].probability == 0.0625f);
   CHECK(back.candidates[6][0].token == 7);
-  CHECK(back.tokens_for({{4}}, 9) == std::vector<std::int32_t>{0, 1, 2, 3, 5, 8});
-  CHECK(back.tokens_for({{4, 4}, {6, 1}}, 9) == std::vector<std::int32_t>{0, 1, 2, 3, 5, 7, 8});
-  CHECK(back.tokens_for({}, 9) == std::vector<std::int32_t>{0, 1, 2, 3, 8});
+  const auto shared = back.shared_tokens(9);
+  CHECK(shared == std::vector<std::int32_t>{0, 1, 2, 3, 8});
+  CHECK(back.own_tokens({4}, shared, 9) == std::vector<std::int32_t>{5});  // 8 is shared
+  CHECK(back.own_tokens({6, 4, 4, 1}, shared, 9) == std::vector<std::int32_t>{5, 7});
+  CHECK(back.own_tokens({}, shared, 9).empty());
+  CHECK_THROWS_AS(back.shared_tokens(8), Error);  // frequent 8 outside
+  CHECK_THROWS_AS(back.own_tokens({4}, {0, 1, 2, 3}, 8), Error);  // candidate 8 outside
 
   const std::string head = "tfm-shortlist 1\nfrequent the\n";
   auto error = [&](const std::string& text) {

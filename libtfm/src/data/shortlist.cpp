@@ -1,7 +1,9 @@
 #include "tfm/data/shortlist.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <numeric>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -101,22 +103,35 @@ void Shortlist::save(const std::string& path, const Vocabulary& source_vocabular
   out.commit();
 }
 
-std::vector<std::int32_t> Shortlist::tokens_for(const std::vector<std::vector<std::int32_t>>& sources,
+namespace {
+
+void sort_unique_below(std::vector<std::int32_t>& ids, std::int64_t vocab_size) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (!ids.empty())
+    for (std::int32_t t : {ids.front(), ids.back()})
+      if (t < 0 || t >= vocab_size) throw Error(fmt::format("shortlist token {} outside the vocabulary of {}", t, vocab_size));
+}
+
+}  // namespace
+
+std::vector<std::int32_t> Shortlist::shared_tokens(std::int64_t vocab_size) const {
+  std::vector<std::int32_t> ids(kSpecialTokens.size());
+  std::iota(ids.begin(), ids.end(), 0);
+  ids.insert(ids.end(), frequent.begin(), frequent.end());
+  sort_unique_below(ids, vocab_size);
+  return ids;
+}
+
+std::vector<std::int32_t> Shortlist::own_tokens(const std::vector<std::int32_t>& source,
+                                                const std::vector<std::int32_t>& shared,
                                                 std::int64_t vocab_size) const {
-  std::vector<char> allowed(static_cast<std::size_t>(vocab_size), 0);
-  auto allow = [&](std::int32_t t) {
-    if (t < 0 || t >= vocab_size) throw Error(fmt::format("shortlist token {} outside the vocabulary of {}", t, vocab_size));
-    allowed[static_cast<std::size_t>(t)] = 1;
-  };
-  for (std::size_t t = 0; t < kSpecialTokens.size(); ++t) allow(static_cast<std::int32_t>(t));
-  for (std::int32_t t : frequent) allow(t);
-  for (const auto& sentence : sources)
-    for (std::int32_t s : sentence)
-      if (s >= 0 && static_cast<std::size_t>(s) < candidates.size())
-        for (const Candidate& c : candidates[static_cast<std::size_t>(s)]) allow(c.token);
   std::vector<std::int32_t> ids;
-  for (std::int64_t t = 0; t < vocab_size; ++t)
-    if (allowed[static_cast<std::size_t>(t)]) ids.push_back(static_cast<std::int32_t>(t));
+  for (std::int32_t s : source)
+    if (s >= 0 && static_cast<std::size_t>(s) < candidates.size())
+      for (const Candidate& c : candidates[static_cast<std::size_t>(s)])
+        if (!std::binary_search(shared.begin(), shared.end(), c.token)) ids.push_back(c.token);
+  sort_unique_below(ids, vocab_size);
   return ids;
 }
 

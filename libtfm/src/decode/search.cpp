@@ -36,7 +36,7 @@ struct Live {
 
 // Log-probabilities of the next token averaged over the models, with the
 // tokens a search may not produce at this step set to −inf. Columns are the
-// models' output tokens (a shortlist's, or the whole vocabulary); the
+// models' output tokens (a row's shortlist, or the whole vocabulary); the
 // special tokens are always the first four.
 class StepScores {
  public:
@@ -45,10 +45,10 @@ class StepScores {
     for (auto* m : models) {
       if (m->config().vocab_size != models.front()->config().vocab_size)
         throw Error("ensemble models have different vocabulary sizes");
-      if (m->output_tokens() != models.front()->output_tokens())
+      if (m->shared_output_tokens() != models.front()->shared_output_tokens() ||
+          m->own_output_tokens() != models.front()->own_output_tokens())
         throw Error("ensemble models have different output shortlists");
     }
-    if (!models.front()->output_tokens().empty()) ids_ = models.front()->output_tokens().data();
   }
 
   // One step of every model; row r may only end when `must_end(r)`.
@@ -78,14 +78,22 @@ class StepScores {
   }
 
   std::int64_t vocab() const { return vocab_; }
-  // The token of column j.
-  std::int32_t token(std::int64_t j) const { return ids_ ? ids_[j] : static_cast<std::int32_t>(j); }
+  // The token of column j of row r.
+  std::int32_t token(std::int64_t r, std::int64_t j) const { return models_.front()->output_token(r, j); }
+  // The column of row r's best token, ties to the lower token (a
+  // shortlist's columns are not in token order).
+  std::int64_t best_column(const float* row, std::int64_t r) const {
+    std::int64_t best = argmax(row, vocab_);
+    if (models_.front()->restricted())
+      for (std::int64_t j = 0; j < vocab_; ++j)
+        if (row[j] == row[best] && token(r, j) < token(r, best)) best = j;
+    return best;
+  }
 
  private:
   const std::vector<IncrementalDecoder*>& models_;
   const SearchConfig& config_;
   std::int64_t vocab_;
-  const std::int32_t* ids_ = nullptr;  // column → token, when restricted
 };
 
 void start_all(const std::vector<IncrementalDecoder*>& models,
@@ -107,7 +115,8 @@ Hypothesis finish(const Live& live, float log_prob, double alpha) {
 }
 
 // The 2·beam best entries of each row (cumulative scores), best first, as
-// tokens. Columns are ascending tokens, so ties fall as they would over ids.
+// tokens; ties fall to the lower token, as over the whole vocabulary (but
+// for the one case below).
 void top_candidates(const float* lp, const std::vector<Live>& live, const StepScores& scores,
                     std::int64_t width, std::vector<Candidate>& out) {
   const auto rows = static_cast<std::int64_t>(live.size());
@@ -120,7 +129,7 @@ void top_candidates(const float* lp, const std::vector<Live>& live, const StepSc
       const float base = live[static_cast<std::size_t>(r)].log_prob;
       auto consider = [&](std::int64_t j) {
         if (row[j] == kNegInf || base + row[j] < best[width - 1].score) return;
-        Candidate c{base + row[j], static_cast<std::int32_t>(r), static_cast<std::int32_t>(j)};
+        Candidate c{base + row[j], static_cast<std::int32_t>(r), scores.token(r, j)};
         if (!better(c, best[width - 1])) return;
         std::int64_t k = width - 1;
         for (; k > 0 && better(c, best[k - 1]); --k) best[k] = best[k - 1];
@@ -128,12 +137,13 @@ void top_candidates(const float* lp, const std::vector<Live>& live, const StepSc
       };
       // Most entries lose to the current last: a vector of them is rejected
       // at once when none of its sums exceeds it (a sum equal to it loses
-      // the tie on the token, all entries being of this row).
+      // the tie on the token, all entries being of this row, where columns
+      // ascend by token; after a shortlist's shared columns, its own may
+      // not, and such a tie at exactly the last place keeps the earlier).
       std::int64_t j = 0;
       while ((j = next_block_above(row, j, vocab, base, best[width - 1].score)) + kScanBlock <= vocab)
         for (const std::int64_t end = j + kScanBlock; j < end; ++j) consider(j);
       for (; j < vocab; ++j) consider(j);
-      for (std::int64_t k = 0; k < width; ++k) best[k].token = scores.token(best[k].token);
     }
   });
 }
@@ -292,8 +302,8 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
     std::vector<std::int32_t> parents;
     for (std::size_t r = 0; r < live.size(); ++r) {
       const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
-      const std::int64_t column = argmax(row, scores.vocab());
-      const std::int32_t best = scores.token(column);
+      const std::int64_t column = scores.best_column(row, static_cast<std::int64_t>(r));
+      const std::int32_t best = scores.token(static_cast<std::int64_t>(r), column);
       float log_prob = live[r].log_prob + row[column];
       if (best == kEosId) {
         out[static_cast<std::size_t>(live[r].sentence)] = finish(live[r], log_prob, config.alpha);

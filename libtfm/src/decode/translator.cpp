@@ -31,8 +31,10 @@ Translator::Translator(const std::vector<std::string>& model_paths, const Decode
     decoder_ptrs_.push_back(decoders_.back().get());
   }
   vocabulary_ = models_.front().vocabulary;
-  if (!options_.shortlist.empty())
+  if (!options_.shortlist.empty()) {
     shortlist_ = std::make_unique<Shortlist>(Shortlist::load(options_.shortlist, vocabulary_, vocabulary_));
+    shared_tokens_ = shortlist_->shared_tokens(static_cast<std::int64_t>(vocabulary_.size()));
+  }
   max_source_ = models_.front().model->config().max_positions - 1;
   for (const auto& m : models_) max_source_ = std::min(max_source_, m.model->config().max_positions - 1);
   if (gemm_precision() == Precision::kBf16)  // weights rounded once, not at every product
@@ -91,8 +93,13 @@ std::vector<std::string> Translator::translate(const std::vector<std::string>& l
     std::vector<std::vector<std::int32_t>> sources;
     for (std::size_t i : batch) sources.push_back(ids[i]);
     if (shortlist_) {
-      const auto tokens = shortlist_->tokens_for(sources, static_cast<std::int64_t>(vocabulary_.size()));
-      for (auto* d : decoder_ptrs_) d->restrict_output(tokens);
+      // Each sentence's candidates for its rows only: a batch's union would
+      // hold several times the tokens any one sentence needs, and cost them
+      // at every step.
+      std::vector<std::vector<std::int32_t>> own;
+      for (const auto& s : sources)
+        own.push_back(shortlist_->own_tokens(s, shared_tokens_, static_cast<std::int64_t>(vocabulary_.size())));
+      for (auto* d : decoder_ptrs_) d->restrict_output(shared_tokens_, own);
     }
     std::vector<std::vector<Hypothesis>> hyps;
     if (options_.search.beam == 1) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -194,6 +195,8 @@ void IncrementalDecoder::start(const std::vector<std::vector<std::int32_t>>& sou
                                std::int64_t max_steps) {
   if (max_steps < 1 || max_steps > config_.max_positions)
     throw Error(fmt::format("max_steps {} outside [1, {}]", max_steps, config_.max_positions));
+  if (!own_tokens_.empty() && own_tokens_.size() != sources.size())
+    throw Error(fmt::format("start: own output tokens for {} sentences, not {}", own_tokens_.size(), sources.size()));
   max_steps_ = max_steps;
   position_ = 0;
   std::size_t n = sources.size();
@@ -305,27 +308,70 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
   });
   if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->dec_final);
   float* logprobs = logprobs_.reserve(static_cast<std::size_t>(rows * v));
-  if (output_tokens_.empty()) gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs, v);
-  else output_rows_.multiply(x, rows, logprobs);
-  log_softmax_rows(logprobs, rows, v);
+  if (shared_tokens_.empty()) {
+    gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs, v);
+    log_softmax_rows(logprobs, rows, v);
+  } else {
+    project_to_shortlist(x, logprobs);
+  }
   ++position_;
   return logprobs;
 }
 
-void IncrementalDecoder::restrict_output(std::vector<std::int32_t> ids) {
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    if ((i < kSpecialTokens.size() && ids[i] != static_cast<std::int32_t>(i)) || (i > 0 && ids[i] <= ids[i - 1]) ||
-        ids[i] >= config_.vocab_size)
-      throw Error(fmt::format("restrict_output: token {} at {} (ascending ids in [0, {}) from the specials)",
-                              ids[i], i, config_.vocab_size));
-  if (!ids.empty() && ids.size() < kSpecialTokens.size())
-    throw Error("restrict_output: the special tokens are missing");
-  output_tokens_ = std::move(ids);
-  if (!output_tokens_.empty()) output_rows_.gather(w_->embed, config_.vocab_size, config_.d_model, output_tokens_);
+// The shared tokens in one product for all rows, then each sentence's own
+// tokens for its rows (consecutive, a beam), beside them.
+void IncrementalDecoder::project_to_shortlist(const float* x, float* logprobs) {
+  const std::int64_t d = config_.d_model, rows = this->rows(), v = output_size();
+  const std::int64_t shared = shared_rows_.rows();
+  shared_rows_.multiply(x, rows, logprobs, v);
+  if (own_tokens_.empty()) return log_softmax_rows(logprobs, rows, v);
+  for (std::int64_t begin = 0, end = 0; begin < rows; begin = end) {
+    const std::int32_t sentence = sentence_[static_cast<std::size_t>(begin)];
+    while (end < rows && sentence_[static_cast<std::size_t>(end)] == sentence) ++end;
+    const WeightRows& own = own_rows_[static_cast<std::size_t>(sentence)];
+    own.multiply(x + begin * d, end - begin, logprobs + begin * v + shared, v);
+    const std::int64_t n = shared + own.rows();
+    for (std::int64_t r = begin; r < end; ++r) {
+      log_softmax_rows(logprobs + r * v, 1, n);
+      std::fill(logprobs + r * v + n, logprobs + (r + 1) * v, -std::numeric_limits<float>::infinity());
+    }
+  }
+}
+
+void IncrementalDecoder::restrict_output(std::vector<std::int32_t> shared,
+                                         std::vector<std::vector<std::int32_t>> own) {
+  auto bad = [&](std::int32_t id, std::size_t at, const char* what) {
+    return Error(fmt::format("restrict_output: token {} at {} ({})", id, at, what));
+  };
+  if (!shared.empty() && shared.size() < kSpecialTokens.size()) throw Error("restrict_output: the special tokens are missing");
+  if (shared.empty() && !own.empty()) throw Error("restrict_output: own tokens without shared ones");
+  for (std::size_t i = 0; i < shared.size(); ++i)
+    if ((i < kSpecialTokens.size() && shared[i] != static_cast<std::int32_t>(i)) || (i > 0 && shared[i] <= shared[i - 1]) ||
+        shared[i] >= config_.vocab_size)
+      throw bad(shared[i], i, "shared tokens: ascending ids from the specials, below the vocabulary size");
+  for (const auto& ids : own)
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] < 0 || ids[i] >= config_.vocab_size || (i > 0 && ids[i] <= ids[i - 1]) ||
+          std::binary_search(shared.begin(), shared.end(), ids[i]))
+        throw bad(ids[i], i, "own tokens: ascending ids below the vocabulary size, none of them shared");
+  const Precision precision = gemm_precision();
+  if (shared != shared_tokens_ || precision != shared_precision_) {
+    shared_tokens_ = std::move(shared);
+    shared_precision_ = precision;
+    if (!shared_tokens_.empty()) shared_rows_.gather(w_->embed, config_.vocab_size, config_.d_model, shared_tokens_);
+  }
+  own_tokens_ = std::move(own);
+  if (own_rows_.size() < own_tokens_.size()) own_rows_.resize(own_tokens_.size());
+  longest_own_ = 0;
+  for (std::size_t i = 0; i < own_tokens_.size(); ++i) {
+    own_rows_[i].gather(w_->embed, config_.vocab_size, config_.d_model, own_tokens_[i]);
+    longest_own_ = std::max(longest_own_, static_cast<std::int64_t>(own_tokens_[i].size()));
+  }
 }
 
 std::int64_t IncrementalDecoder::output_size() const {
-  return output_tokens_.empty() ? config_.vocab_size : static_cast<std::int64_t>(output_tokens_.size());
+  if (shared_tokens_.empty()) return config_.vocab_size;
+  return static_cast<std::int64_t>(shared_tokens_.size()) + longest_own_;
 }
 
 // Masked self-attention of the new position over the row's cached prefix.

@@ -201,11 +201,12 @@ void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, co
   }
 }
 
-void WeightRows::multiply(const float* a, std::int64_t m, float* c) const {
+void WeightRows::multiply(const float* a, std::int64_t m, float* c, std::int64_t ldc) const {
   if (m == 0 || rows_ == 0) return;
+  if (ldc < rows_) throw Error(fmt::format("WeightRows: leading dimension {} below {} rows", ldc, rows_));
   if (precision_ == Precision::kInt8)
-    return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, rows_, nullptr, false);
-  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, rows_,
+    return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, ldc, nullptr, false);
+  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, ldc,
               precision_ == Precision::kBf16 ? bf16_.data() : nullptr);
 }
 

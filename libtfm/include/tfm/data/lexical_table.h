@@ -20,9 +20,10 @@
 
 namespace tfm {
 
+// Defaults: tfm-shortlist(1) gives the measurements behind them.
 struct ShortlistConfig {
-  std::int64_t candidates = 20;  // best target tokens kept per source token
-  std::int64_t frequent = 100;   // most frequent target tokens, always allowed
+  std::int64_t candidates = 50;  // best target tokens kept per source token
+  std::int64_t frequent = 800;   // most frequent target tokens, always allowed
   std::int64_t iterations = 5;   // EM iterations of IBM model 1
 };
 

@@ -1,8 +1,8 @@
 // A vocabulary shortlist: for each source token, the target tokens likely to
 // translate it, and the target tokens frequent enough to be allowed always.
-// A decoder restricts a batch's output vocabulary to the union of its source
+// A decoder restricts each sentence's output vocabulary to its source
 // tokens' candidates, the frequent tokens and the special tokens (Marian's
-// lexical shortlist, CTranslate2's vocabulary map). tfm-shortlist builds one
+// lexical shortlist, CTranslate2's vocabulary map, which take a batch's union). tfm-shortlist builds one
 // (lexical_table.h); tfm-decode --shortlist reads it.
 //
 // The file (format "tfm-shortlist", version 1) is UTF-8 text, fields split by
@@ -46,10 +46,14 @@ struct Shortlist {
   void save(const std::string& path, const Vocabulary& source_vocabulary,
             const Vocabulary& target_vocabulary) const;
 
-  // The target ids a batch of `sources` (source ids) may produce: the special
-  // tokens, the frequent tokens and every candidate of a source token,
-  // ascending, each once; ids must be below `vocab_size`.
-  std::vector<std::int32_t> tokens_for(const std::vector<std::vector<std::int32_t>>& sources,
+  // The target ids every sentence may produce: the special tokens and the
+  // frequent tokens, ascending, each once. Throws Error on an id not below
+  // `vocab_size`.
+  std::vector<std::int32_t> shared_tokens(std::int64_t vocab_size) const;
+  // The others a sentence of `source` ids may produce: its tokens'
+  // candidates not among `shared` (shared_tokens()), ascending, each once.
+  // Throws Error on an id not below `vocab_size`.
+  std::vector<std::int32_t> own_tokens(const std::vector<std::int32_t>& source, const std::vector<std::int32_t>& shared,
                                        std::int64_t vocab_size) const;
 };
 

@@ -45,9 +45,9 @@ void validate(const DecodeOptions& options);
 class Translator {
  public:
   // Loads every model, and the shortlist when options.shortlist names one
-  // (each batch's output then restricted to Shortlist::tokens_for its
-  // sources); throws InputError when the vocabularies differ or the
-  // shortlist file is bad.
+  // (each sentence's output then restricted to the Shortlist's shared
+  // tokens and its own); throws InputError when the vocabularies differ or
+  // the shortlist file is bad.
   // Under gemm precision kBf16 (gemm.h), keeps bf16 shadows of the models'
   // weights for its lifetime (dropping all shadows when destroyed).
   Translator(const std::vector<std::string>& model_paths, const DecodeOptions& options);
@@ -73,6 +73,7 @@ class Translator {
   std::vector<IncrementalDecoder*> decoder_ptrs_;
   Vocabulary vocabulary_;
   std::unique_ptr<Shortlist> shortlist_;
+  std::vector<std::int32_t> shared_tokens_;  // the shortlist's, for every sentence
   std::int64_t max_source_ = 0;  // tokens, </s> excluded
 };
 

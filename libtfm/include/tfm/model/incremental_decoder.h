@@ -42,16 +42,33 @@ class IncrementalDecoder {
   // [rows, output_size()] of the next token, valid until the next call; the
   // caller may change them in place (a search masks tokens there).
   float* step(const std::vector<std::int32_t>& tokens);
-  // Restricts step()'s outputs to the target tokens `ids` (a vocabulary
-  // shortlist): column j of step() is then token ids[j], and the softmax
-  // normalizes over these tokens only. `ids` must be ascending and start
-  // with the four special tokens (so that they keep their columns); empty
-  // lifts the restriction. The output projection's rows are gathered here,
-  // in the precision in effect (gemm.h's WeightRows). Throws Error on bad ids.
-  void restrict_output(std::vector<std::int32_t> ids);
-  // The tokens of step()'s columns; empty when unrestricted (column = id).
-  const std::vector<std::int32_t>& output_tokens() const { return output_tokens_; }
+  // Restricts step()'s outputs to a vocabulary shortlist: every row to the
+  // target tokens `shared`, and the rows of sentence i (of the next start())
+  // also to own[i] (`own` is empty or holds a list for each sentence; the
+  // check is start()'s). A row's columns are `shared`, then its sentence's
+  // own tokens, then −inf up to output_size(); output_token() names them,
+  // and the softmax normalizes over the row's tokens only. `shared` must be
+  // ascending and start with the four special tokens (so that they keep
+  // their columns), each own list ascending and apart from `shared`; an
+  // empty `shared` lifts the restriction. The output projection's rows are
+  // gathered here (`shared`'s only when it changed), in the precision in
+  // effect (gemm.h's WeightRows): `shared` is one product for all rows a
+  // step, a sentence's own tokens a small one for its rows. Throws Error on
+  // bad ids.
+  void restrict_output(std::vector<std::int32_t> shared, std::vector<std::vector<std::int32_t>> own = {});
+  bool restricted() const { return !shared_tokens_.empty(); }
+  const std::vector<std::int32_t>& shared_output_tokens() const { return shared_tokens_; }
+  const std::vector<std::vector<std::int32_t>>& own_output_tokens() const { return own_tokens_; }
+  // Columns of step()'s rows: the vocabulary, or the shared tokens and the
+  // longest own list.
   std::int64_t output_size() const;
+  std::int32_t output_token(std::int64_t row, std::int64_t column) const {
+    if (shared_tokens_.empty()) return static_cast<std::int32_t>(column);
+    const auto shared = static_cast<std::int64_t>(shared_tokens_.size());
+    if (column < shared) return shared_tokens_[static_cast<std::size_t>(column)];
+    return own_tokens_[static_cast<std::size_t>(sentence_[static_cast<std::size_t>(row)])]
+                      [static_cast<std::size_t>(column - shared)];
+  }
   // After step(): for each row, the source position (</s> excluded, when the
   // sentence has words) with the highest cross-attention weight of the last
   // layer, averaged over heads.
@@ -77,6 +94,7 @@ class IncrementalDecoder {
   void encode(const std::vector<std::vector<std::int32_t>>& sources);
   float* self_attention(std::int64_t layer, const float* x);
   float* cross_attention(std::int64_t layer, const float* x);
+  void project_to_shortlist(const float* x, float* logprobs);
 
   const ModelConfig config_;
   std::unique_ptr<Weights> w_;
@@ -96,8 +114,12 @@ class IncrementalDecoder {
   std::vector<std::int64_t> slab_offset_;          // [step] → first row of its slab in cache_[layer]
   std::vector<std::int32_t> ancestors_, spare_;    // [rows, max_steps]
   GrowOnlyBuffer<float> logprobs_;
-  std::vector<std::int32_t> output_tokens_;
-  WeightRows output_rows_;  // the embedding's rows of output_tokens_
+  std::vector<std::int32_t> shared_tokens_;
+  std::vector<std::vector<std::int32_t>> own_tokens_;  // [sentence]
+  std::int64_t longest_own_ = 0;
+  WeightRows shared_rows_;              // the embedding's rows of shared_tokens_
+  Precision shared_precision_ = Precision::kFp32;  // of shared_rows_
+  std::vector<WeightRows> own_rows_;    // [sentence] → the rows of its own tokens
 };
 
 }  // namespace tfm

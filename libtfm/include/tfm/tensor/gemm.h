@@ -84,8 +84,8 @@ class WeightRows {
   // Throws Error on an id out of range. Call again after a precision change.
   void gather(const float* w, std::int64_t rows, std::int64_t cols, const std::vector<std::int32_t>& ids);
   std::int64_t rows() const { return rows_; }
-  // c [m, rows()] = a [m, cols] · W_selᵀ (leading dimensions cols and rows()).
-  void multiply(const float* a, std::int64_t m, float* c) const;
+  // c [m, rows()] = a [m, cols] · W_selᵀ (leading dimensions cols and ldc ≥ rows()).
+  void multiply(const float* a, std::int64_t m, float* c, std::int64_t ldc) const;
 
  private:
   std::int64_t rows_ = 0, cols_ = 0;
