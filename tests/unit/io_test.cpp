@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "test_util.h"
 #include "tfm/core/error.h"
@@ -17,10 +20,6 @@ using namespace tfm;
 using tfm::test::TempDir;
 using tfm::test::error_of;
 namespace fs = std::filesystem;
-
-namespace {
-
-}  // namespace
 
 TEST_CASE("hdf5 round-trips every dataset type, attributes and groups") {
   TempDir dir("tfm_io_test_");
@@ -175,6 +174,49 @@ TEST_CASE("hdf5 metadata is checksummed: a damaged header is an error, not data"
     CHECK(error.starts_with(copy + ": "));
     CHECK(error.find('\n') == std::string::npos);
   }
+}
+
+// Fuzzing found a damaged chunk size in a 1.8-format chunk index (a version 1
+// B-tree, not checksummed) on which HDF5 allocated 4 GB before failing.
+TEST_CASE("hdf5 refuses a chunk whose stored size exceeds the file") {
+  TempDir dir("tfm_io_test_");
+  const std::string path = dir.file("chunks.h5");
+  std::vector<std::uint64_t> values(1000);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = i * i;
+  {
+    auto file = hdf5::File::create(path);
+    file.write("offsets", values, {}, hdf5::compressed(400));
+    file.commit();
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // A raw-data B-tree node: "TREE", type 1, level, entries (2 bytes), two
+  // sibling addresses (8 bytes each), then the first key: the chunk's size.
+  const std::size_t node = bytes.find("TREE\x01");
+  REQUIRE(node != std::string::npos);
+  const std::size_t first_size = node + 24;
+  std::uint32_t stored = 0;
+  std::memcpy(&stored, bytes.data() + first_size, 4);
+  REQUIRE(stored > 0);
+  REQUIRE(stored < bytes.size());
+  std::string damaged = bytes;
+  const std::uint32_t huge = 0xffffffffu;
+  std::memcpy(damaged.data() + first_size, &huge, 4);
+  const std::string copy = dir.write("damaged.h5", damaged);
+  const auto file = hdf5::File::open(copy);
+  const std::string want = fmt::format(
+      "{}: cannot read '/offsets': its chunk at row 0 claims 4294967295 bytes, more than the whole file ({} bytes): "
+      "the file is damaged",
+      copy, damaged.size());
+  CHECK(error_of([&] { file.read<std::uint64_t>("offsets"); }) == want);
+  std::vector<std::uint64_t> last;
+  CHECK(error_of([&] { file.open_dataset("offsets").read_rows(0, 1, last); }) == want);
+  // Chunks the read does not touch are not looked at: the last rows still read.
+  file.open_dataset("offsets").read_rows(999, 1, last);
+  CHECK(last == std::vector<std::uint64_t>{999 * 999});
 }
 
 // Fuzzing found a damaged file whose groups link back to an ancestor, which

@@ -144,6 +144,50 @@ void read_numeric_attribute(const Object& object, const std::string& attribute, 
         fmt::format("cannot read attribute '{}' of '{}'", attribute, object.name()));
 }
 
+// A chunk's stored size comes from the chunk index, which files of the 1.8
+// format do not checksum, and HDF5 allocates that many bytes before reading
+// the chunk: a damaged size asked for gigabytes (found by fuzzing). No chunk
+// is larger than the whole file, so the chunks a read will touch are checked
+// against it first.
+void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const std::vector<hsize_t>& counts,
+                       const std::string& file, const std::string& what) {
+  Handle creation(H5Dget_create_plist(dataset), file, "property list of a dataset");
+  if (H5Pget_layout(creation.id()) != H5D_CHUNKED) return;
+  const int rank = static_cast<int>(start.size());
+  std::vector<hsize_t> chunk(start.size());
+  if (H5Pget_chunk(creation.id(), rank, chunk.data()) != rank ||
+      std::find(chunk.begin(), chunk.end(), hsize_t{0}) != chunk.end())
+    throw IoError(file, what + ": its chunk shape does not match its shape (the file is damaged)");
+  Handle file_handle(H5Iget_file_id(dataset), file, "file of a dataset");
+  hsize_t file_size = 0;
+  check(H5Fget_filesize(file_handle.id(), &file_size), file, what);
+  // Every chunk that the selection [start, start + counts) overlaps, as an
+  // odometer over the chunk grid.
+  std::vector<hsize_t> first(start.size()), last(start.size()), offset(start.size());
+  for (std::size_t d = 0; d < start.size(); ++d) {
+    if (counts[d] == 0) return;
+    first[d] = start[d] / chunk[d];
+    last[d] = (start[d] + counts[d] - 1) / chunk[d];
+  }
+  std::vector<hsize_t> index = first;
+  while (true) {
+    for (std::size_t d = 0; d < index.size(); ++d) offset[d] = index[d] * chunk[d];
+    hsize_t stored = 0;
+    check(H5Dget_chunk_storage_size(dataset, offset.data(), &stored), file, what);
+    if (stored > file_size)
+      throw IoError(file, fmt::format("{}: its chunk at row {} claims {} bytes, more than the whole file ({} "
+                                      "bytes): the file is damaged",
+                                      what, offset.empty() ? 0 : offset[0], stored, file_size));
+    std::size_t d = index.size();
+    while (d > 0 && index[d - 1] == last[d - 1]) {
+      index[d - 1] = first[d - 1];
+      --d;
+    }
+    if (d == 0) return;
+    ++index[d - 1];
+  }
+}
+
 std::string join_path(const std::string& base, const std::string& path) {
   if (path.starts_with('/')) return path;
   return base == "/" ? "/" + path : base + "/" + path;
@@ -329,6 +373,7 @@ void Dataset::read_rows_into(std::uint64_t begin, std::uint64_t count, std::span
   if (out.size() != count * row_size())
     throw IoError(file(), fmt::format("{}: {} rows of {} values do not fill {}", what, count, row_size(), out.size()));
   if (out.empty()) return;
+  check_chunk_sizes(id(), start, counts, file(), what);
   check(H5Dread(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, out.data()), file(),
         what);
 }
