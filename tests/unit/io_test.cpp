@@ -176,9 +176,10 @@ TEST_CASE("hdf5 metadata is checksummed: a damaged header is an error, not data"
   }
 }
 
-// Fuzzing found a damaged chunk size in a 1.8-format chunk index (a version 1
-// B-tree, not checksummed) on which HDF5 allocated 4 GB before failing.
-TEST_CASE("hdf5 refuses a chunk whose stored size exceeds the file") {
+// Fuzzing found damaged chunk sizes in a 1.8-format chunk index (a version 1
+// B-tree, not checksummed) on which HDF5 allocated 4 GB before failing, or
+// crashed in its checksum filter.
+TEST_CASE("hdf5 refuses a chunk whose stored size cannot be right") {
   TempDir dir("tfm_io_test_");
   const std::string path = dir.file("chunks.h5");
   std::vector<std::uint64_t> values(1000);
@@ -217,6 +218,16 @@ TEST_CASE("hdf5 refuses a chunk whose stored size exceeds the file") {
   // Chunks the read does not touch are not looked at: the last rows still read.
   file.open_dataset("offsets").read_rows(999, 1, last);
   CHECK(last == std::vector<std::uint64_t>{999 * 999});
+  // Below the 4 bytes of its Fletcher-32 checksum, HDF5 read out of bounds.
+  for (const std::uint32_t tiny : {1u, 3u}) {
+    std::memcpy(damaged.data() + first_size, &tiny, 4);
+    const std::string short_copy = dir.write("short.h5", damaged);
+    CAPTURE(tiny);
+    CHECK(error_of([&] { hdf5::File::open(short_copy).read<std::uint64_t>("offsets"); }) ==
+          fmt::format("{}: cannot read '/offsets': its chunk at row 0 holds {} bytes, too few for its checksum: the "
+                      "file is damaged",
+                      short_copy, tiny));
+  }
 }
 
 // Fuzzing found a damaged file whose groups link back to an ancestor, which

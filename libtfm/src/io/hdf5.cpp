@@ -145,10 +145,12 @@ void read_numeric_attribute(const Object& object, const std::string& attribute, 
 }
 
 // A chunk's stored size comes from the chunk index, which files of the 1.8
-// format do not checksum, and HDF5 allocates that many bytes before reading
-// the chunk: a damaged size asked for gigabytes (found by fuzzing). No chunk
-// is larger than the whole file, so the chunks a read will touch are checked
-// against it first.
+// format do not checksum, and HDF5 trusts it: it allocates that many bytes
+// before reading the chunk (a damaged size asked for gigabytes), and its
+// Fletcher-32 filter reads the checksum at size - 4, far out of bounds when
+// the size is below 4 (a crash). Both found by fuzzing. So the chunks a read
+// will touch are checked first: none is larger than the whole file, and a
+// checksummed one holds at least its checksum.
 void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const std::vector<hsize_t>& counts,
                        const std::string& file, const std::string& what) {
   Handle creation(H5Dget_create_plist(dataset), file, "property list of a dataset");
@@ -158,6 +160,15 @@ void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const s
   if (H5Pget_chunk(creation.id(), rank, chunk.data()) != rank ||
       std::find(chunk.begin(), chunk.end(), hsize_t{0}) != chunk.end())
     throw IoError(file, what + ": its chunk shape does not match its shape (the file is damaged)");
+  bool checksummed = false;
+  for (int i = 0, n = H5Pget_nfilters(creation.id()); i < n; ++i) {
+    unsigned flags = 0;
+    std::size_t values = 0;
+    if (H5Pget_filter2(creation.id(), static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, nullptr) ==
+        H5Z_FILTER_FLETCHER32)
+      checksummed = true;
+  }
+  constexpr hsize_t kChecksumBytes = 4;
   Handle file_handle(H5Iget_file_id(dataset), file, "file of a dataset");
   hsize_t file_size = 0;
   check(H5Fget_filesize(file_handle.id(), &file_size), file, what);
@@ -178,6 +189,10 @@ void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const s
       throw IoError(file, fmt::format("{}: its chunk at row {} claims {} bytes, more than the whole file ({} "
                                       "bytes): the file is damaged",
                                       what, offset.empty() ? 0 : offset[0], stored, file_size));
+    if (checksummed && stored > 0 && stored < kChecksumBytes)
+      throw IoError(file, fmt::format("{}: its chunk at row {} holds {} bytes, too few for its checksum: the file "
+                                      "is damaged",
+                                      what, offset.empty() ? 0 : offset[0], stored));
     std::size_t d = index.size();
     while (d > 0 && index[d - 1] == last[d - 1]) {
       index[d - 1] = first[d - 1];
