@@ -8,6 +8,8 @@
 #include <random>
 #include <thread>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "tfm/core/error.h"
 #include "tfm/core/utf8.h"
@@ -150,9 +152,37 @@ TEST_CASE("word-count lines parse strictly, with file and line in errors") {
   CHECK_THROWS_AS(parse_word_count("a b 1", "v", 1), InputError);
   CHECK_THROWS_AS(parse_word_count("a -1", "v", 1), InputError);
   CHECK_THROWS_AS(parse_word_count("a 1x", "v", 1), InputError);
+  CHECK(parse_word_count("a\t \t1\x0b", "v", 1) == std::pair<std::string_view, std::int64_t>{"a\t", 1});
+  CHECK(parse_word_count("a 1\xE2\x80\xA8", "v", 1) == std::pair<std::string_view, std::int64_t>{"a", 1});
   TempFile file("a 2\nb 1\na 3\n", "dict");
   const WordCounts counts = read_word_counts(file.path);
   CHECK(counts.entries().front() == std::pair<std::string, std::int64_t>{"a", 5});
+}
+
+// subword-nmt reads dictionaries and vocabularies with Python's codecs reader,
+// which breaks lines as str.splitlines does (learn --dict-input, apply
+// --vocabulary): a word never holds '\r', so learned codes read back.
+TEST_CASE("word-count files break lines where subword-nmt's reader does") {
+  using Entries = std::vector<std::pair<std::string, std::int64_t>>;
+  TempFile breaks("a 1\rb 2\r\nc 3\x0b" "d 4\xC2\x85" "e 5\xE2\x80\xA9" "f 6", "dict_breaks");
+  CHECK(read_word_counts(breaks.path).entries() == Entries{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}, {"f", 6}});
+  CHECK(read_bpe_vocabulary(breaks.path, 4) == std::unordered_set<std::string>{"d", "e", "f"});
+  TempFile file_separator("a 1\x1c", "dict_file_separator");  // a line break that int() does not ignore
+  CHECK_THROWS_WITH_AS(read_word_counts(file_separator.path), doctest::Contains(":1: count"), InputError);
+  // The fuzzer's finding: a word that held '\r' gave merges of '\r', whose
+  // codes lines did not read back; subword-nmt fails on the first empty line.
+  using namespace std::string_literals;
+  TempFile carriage_returns("\r\r|\r\x05low\0evt 6\nwidest 3\n"s, "dict_carriage_returns");
+  CHECK_THROWS_WITH_AS(read_word_counts(carriage_returns.path),
+                       doctest::Contains(":1: expected 'word count'"), InputError);
+  TempFile empty_after_cr("a 1\r\r\nb 2\n", "dict_empty_after_cr");  // "a 1\r", "\r\n", "b 2\n"
+  CHECK_THROWS_WITH_AS(read_word_counts(empty_after_cr.path), doctest::Contains(":1: expected"), InputError);
+  TempFile empty_after_vt("a 1\x0b\nb 2\n", "dict_empty_after_vt");  // "a 1\v", "\n", "b 2\n"
+  CHECK_THROWS_WITH_AS(read_word_counts(empty_after_vt.path), doctest::Contains(":1: expected"), InputError);
+  TempFile word_with_ff("a\x0c" "b 2\n", "dict_word_with_ff");  // "a\f", "b 2\n"
+  CHECK_THROWS_WITH_AS(read_word_counts(word_with_ff.path), doctest::Contains(":1: expected"), InputError);
+  TempFile last_break("a 1\x0b", "dict_last_break");  // nothing after the last break: no empty line
+  CHECK(read_word_counts(last_break.path).entries() == Entries{{"a", 1}});
 }
 
 TEST_CASE("codes files: headers, versions and malformed lines") {

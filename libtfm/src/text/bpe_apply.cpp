@@ -129,13 +129,10 @@ std::string drop_last_code_points(const std::string& text, std::size_t n) {
 }  // namespace
 
 std::unordered_set<std::string> read_bpe_vocabulary(const std::string& path, long threshold) {
-  LineReader reader(path);
   std::unordered_set<std::string> vocabulary;
-  std::string_view line;
-  while (reader.next(line)) {
-    const auto [word, count] = parse_word_count(line, display_name(path), reader.line_number());
+  read_word_count_lines(path, [&](std::string_view word, std::int64_t count) {
     if (threshold < 0 || count >= threshold) vocabulary.emplace(word);
-  }
+  });
   return vocabulary;
 }
 

@@ -6,12 +6,14 @@
 #include <charconv>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 #include "tfm/core/error.h"
 #include "tfm/core/flat_map.h"
 #include "tfm/core/line_io.h"
+#include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
 
 namespace tfm {
@@ -28,6 +30,9 @@ std::size_t other_line_boundary(std::string_view text, std::size_t i) {
   if (b == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9)) return 3;
   return 0;
 }
+
+// The bytes that '\r' or an other_line_boundary starts with.
+constexpr std::string_view kLineBreakStarts = "\r\v\f\x1c\x1d\x1e\xC2\xE2";
 
 // The first min(8, size) bytes of `word`, zero-padded; `end` bounds the buffer
 // that holds it, so a whole 8-byte load is safe when it fits.
@@ -283,6 +288,25 @@ std::string_view strip_cr_lf_space(std::string_view s) {
   return s.substr(first, s.find_last_not_of("\r\n ") - first + 1);
 }
 
+// Whether Python's int() ignores `c` around a number: str.isspace() but
+// \x1c-\x1f (of ASCII, int() skips only " \t\n\v\f\r").
+bool int_ignores(char32_t c) { return unicode_is(c, kPySpace) && !(c >= 0x1C && c <= 0x1F); }
+
+// Valid UTF-8 `s` without what int() ignores at its ends.
+std::string_view strip_int_space(std::string_view s) {
+  std::size_t begin = 0;
+  for (std::size_t pos = 0; pos < s.size() && int_ignores(decode_utf8(s, pos));) begin = pos;
+  std::size_t end = s.size();
+  while (end > begin) {
+    std::size_t start = end - 1;
+    while (start > begin && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    std::size_t pos = start;
+    if (!int_ignores(decode_utf8(s, pos))) break;
+    end = start;
+  }
+  return s.substr(begin, end - begin);
+}
+
 }  // namespace
 
 std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line, const std::string& file,
@@ -293,7 +317,7 @@ std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line
   const auto space = text.find(' ');
   if (space == std::string_view::npos || space == 0 || text.find(' ', space + 1) != std::string_view::npos)
     throw fail("expected 'word count' (a word, one space, a count)");
-  const std::string_view number = text.substr(space + 1);
+  const std::string_view number = strip_int_space(text.substr(space + 1));
   std::int64_t count = 0;
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), count);
   if (ec != std::errc() || end != number.data() + number.size() || count < 0)
@@ -301,14 +325,37 @@ std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line
   return {text.substr(0, space), count};
 }
 
-WordCounts read_word_counts(const std::string& path) {
+void read_word_count_lines(const std::string& path,
+                           const std::function<void(std::string_view word, std::int64_t count)>& add) {
   LineReader reader(path);
-  WordCounts counts;
+  const std::string name = display_name(path);
   std::string_view line;
   while (reader.next(line)) {
-    const auto [word, count] = parse_word_count(line, display_name(path), reader.line_number());
-    counts.add(word, count);
+    const auto parse = [&](std::string_view piece) {
+      const auto [word, count] = parse_word_count(piece, name, reader.line_number());
+      add(word, count);
+    };
+    std::size_t start = 0;
+    bool broken = false, after_cr = false;
+    for (std::size_t i = line.find_first_of(kLineBreakStarts); i != std::string_view::npos;
+         i = line.find_first_of(kLineBreakStarts, i)) {
+      const std::size_t n = line[i] == '\r' ? 1 : other_line_boundary(line, i);
+      if (n > 0) {
+        parse(line.substr(start, i + n - start));
+        broken = true, after_cr = line[i] == '\r';
+        start = i + n;
+      }
+      i += std::max<std::size_t>(n, 1);
+    }
+    // What follows the last break is a line too, unless it is empty and
+    // nothing follows it, or its '\n' ends the line with the '\r' before it.
+    if (start < line.size() || !broken || (reader.had_newline() && !after_cr)) parse(line.substr(start));
   }
+}
+
+WordCounts read_word_counts(const std::string& path) {
+  WordCounts counts;
+  read_word_count_lines(path, [&](std::string_view word, std::int64_t count) { counts.add(word, count); });
   return counts;
 }
 
