@@ -228,6 +228,17 @@ TEST_CASE("hdf5 refuses a chunk whose stored size cannot be right") {
                       "file is damaged",
                       short_copy, tiny));
   }
+  // A filter mask (the 4 bytes after the size) that skips decompression (the
+  // second filter: shuffle, deflate, Fletcher-32) made HDF5 copy a whole
+  // chunk out of the compressed bytes.
+  damaged = bytes;
+  const std::uint32_t skip_deflate = 2;
+  std::memcpy(damaged.data() + first_size + 4, &skip_deflate, 4);
+  const std::string skipping = dir.write("skipping.h5", damaged);
+  CHECK(error_of([&] { hdf5::File::open(skipping).read<std::uint64_t>("offsets"); }) ==
+        fmt::format("{}: cannot read '/offsets': its chunk at row 0 skips a filter but holds {} bytes, fewer than "
+                    "the chunk's 3204: the file is damaged",
+                    skipping, stored));
 }
 
 // Fuzzing found a damaged file whose groups link back to an ancestor, which

@@ -144,15 +144,50 @@ void read_numeric_attribute(const Object& object, const std::string& attribute, 
         fmt::format("cannot read attribute '{}' of '{}'", attribute, object.name()));
 }
 
-// A chunk's stored size comes from the chunk index, which files of the 1.8
-// format do not checksum, and HDF5 trusts it: it allocates that many bytes
-// before reading the chunk (a damaged size asked for gigabytes), and its
-// Fletcher-32 filter reads the checksum at size - 4, far out of bounds when
-// the size is below 4 (a crash). Both found by fuzzing. So the chunks a read
-// will touch are checked first: none is larger than the whole file, and a
-// checksummed one holds at least its checksum.
-void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const std::vector<hsize_t>& counts,
-                       const std::string& file, const std::string& what) {
+// A chunk's stored size and filter mask come from the chunk index, which
+// files of the 1.8 format do not checksum, and HDF5 trusts them: it allocates
+// the stored size before reading (a damaged size asked for gigabytes), its
+// Fletcher-32 filter reads the checksum at size - 4 (far out of bounds below
+// 4 bytes), and a mask that skips decompression makes it copy a whole chunk's
+// bytes out of the smaller compressed buffer. All found by fuzzing. So the
+// chunks a read will touch are checked first.
+struct ChunkFilters {
+  std::vector<H5Z_filter_t> ids;  // in pipeline order: bit i of a chunk's mask skips ids[i]
+  hsize_t logical_bytes = 0;      // one whole chunk, unfiltered
+};
+
+void check_chunk(hid_t dataset, const std::vector<hsize_t>& offset, const ChunkFilters& filters, hsize_t file_size,
+                 const std::string& file, const std::string& what) {
+  unsigned skipped = 0;
+  haddr_t address = 0;
+  hsize_t stored = 0;
+  check(H5Dget_chunk_info_by_coord(dataset, offset.data(), &skipped, &address, &stored), file, what);
+  if (stored == 0) return;  // not written: HDF5 gives the fill value
+  const auto damaged = [&](const std::string& why) {
+    return IoError(file, fmt::format("{}: its chunk at row {} {}: the file is damaged", what,
+                                     offset.empty() ? 0 : offset[0], why));
+  };
+  if (stored > file_size)
+    throw damaged(fmt::format("claims {} bytes, more than the whole file ({} bytes)", stored, file_size));
+  constexpr hsize_t kChecksumBytes = 4;
+  hsize_t checksum_bytes = 0;
+  bool any_skipped = false;
+  for (std::size_t i = 0; i < filters.ids.size(); ++i) {
+    const bool skip = i < 32 && (skipped >> i & 1u);
+    any_skipped = any_skipped || skip;
+    if (filters.ids[i] == H5Z_FILTER_FLETCHER32 && !skip) checksum_bytes = kChecksumBytes;
+  }
+  if (stored < checksum_bytes)
+    throw damaged(fmt::format("holds {} bytes, too few for its checksum", stored));
+  // A filter is skipped only where it did not help (an optional one that
+  // failed): then the chunk is stored whole.
+  if (any_skipped && stored < filters.logical_bytes + checksum_bytes)
+    throw damaged(fmt::format("skips a filter but holds {} bytes, fewer than the chunk's {}", stored,
+                              filters.logical_bytes + checksum_bytes));
+}
+
+void check_chunks(hid_t dataset, const std::vector<hsize_t>& start, const std::vector<hsize_t>& counts,
+                  const std::string& file, const std::string& what) {
   Handle creation(H5Dget_create_plist(dataset), file, "property list of a dataset");
   if (H5Pget_layout(creation.id()) != H5D_CHUNKED) return;
   const int rank = static_cast<int>(start.size());
@@ -160,15 +195,16 @@ void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const s
   if (H5Pget_chunk(creation.id(), rank, chunk.data()) != rank ||
       std::find(chunk.begin(), chunk.end(), hsize_t{0}) != chunk.end())
     throw IoError(file, what + ": its chunk shape does not match its shape (the file is damaged)");
-  bool checksummed = false;
+  ChunkFilters filters;
   for (int i = 0, n = H5Pget_nfilters(creation.id()); i < n; ++i) {
     unsigned flags = 0;
     std::size_t values = 0;
-    if (H5Pget_filter2(creation.id(), static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, nullptr) ==
-        H5Z_FILTER_FLETCHER32)
-      checksummed = true;
+    filters.ids.push_back(
+        H5Pget_filter2(creation.id(), static_cast<unsigned>(i), &flags, &values, nullptr, 0, nullptr, nullptr));
   }
-  constexpr hsize_t kChecksumBytes = 4;
+  Handle type(H5Dget_type(dataset), file, "type of a dataset");
+  filters.logical_bytes = H5Tget_size(type.id());
+  for (const hsize_t dim : chunk) filters.logical_bytes *= dim;
   Handle file_handle(H5Iget_file_id(dataset), file, "file of a dataset");
   hsize_t file_size = 0;
   check(H5Fget_filesize(file_handle.id(), &file_size), file, what);
@@ -183,16 +219,7 @@ void check_chunk_sizes(hid_t dataset, const std::vector<hsize_t>& start, const s
   std::vector<hsize_t> index = first;
   while (true) {
     for (std::size_t d = 0; d < index.size(); ++d) offset[d] = index[d] * chunk[d];
-    hsize_t stored = 0;
-    check(H5Dget_chunk_storage_size(dataset, offset.data(), &stored), file, what);
-    if (stored > file_size)
-      throw IoError(file, fmt::format("{}: its chunk at row {} claims {} bytes, more than the whole file ({} "
-                                      "bytes): the file is damaged",
-                                      what, offset.empty() ? 0 : offset[0], stored, file_size));
-    if (checksummed && stored > 0 && stored < kChecksumBytes)
-      throw IoError(file, fmt::format("{}: its chunk at row {} holds {} bytes, too few for its checksum: the file "
-                                      "is damaged",
-                                      what, offset.empty() ? 0 : offset[0], stored));
+    check_chunk(dataset, offset, filters, file_size, file, what);
     std::size_t d = index.size();
     while (d > 0 && index[d - 1] == last[d - 1]) {
       index[d - 1] = first[d - 1];
@@ -388,7 +415,7 @@ void Dataset::read_rows_into(std::uint64_t begin, std::uint64_t count, std::span
   if (out.size() != count * row_size())
     throw IoError(file(), fmt::format("{}: {} rows of {} values do not fill {}", what, count, row_size(), out.size()));
   if (out.empty()) return;
-  check_chunk_sizes(id(), start, counts, file(), what);
+  check_chunks(id(), start, counts, file(), what);
   check(H5Dread(id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT, out.data()), file(),
         what);
 }
