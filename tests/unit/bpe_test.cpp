@@ -401,3 +401,17 @@ TEST_CASE("concurrent application gives what one thread gives") {
   }
   CHECK(mismatches == std::vector<int>(4, 0));
 }
+
+// Fuzzing found a glossary with a line break (a command-line argument can hold
+// one) whose error quoted it raw, over two lines.
+TEST_CASE("an invalid glossary's error stays on one line") {
+  std::string error;
+  try {
+    const BpeGlossaries glossaries({"*US]suse\n\x7f"});
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  CHECK(error.starts_with("invalid glossary regex '*US]suse\\n\x7f': "));
+  CHECK(error.find('\n') == std::string::npos);
+  CHECK(std::string(Error("a\nb\rc\vd\fe").what()) == "a\\nb\\rc\\vd\\fe");
+}

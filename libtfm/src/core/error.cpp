@@ -7,11 +7,28 @@
 namespace tfm {
 
 namespace {
+std::string one_line(const std::string& message) {
+  std::string line;
+  line.reserve(message.size());
+  for (const char c : message) {
+    switch (c) {
+      case '\n': line += "\\n"; break;
+      case '\r': line += "\\r"; break;
+      case '\v': line += "\\v"; break;
+      case '\f': line += "\\f"; break;
+      default: line += c;
+    }
+  }
+  return line;
+}
+
 std::string input_message(const std::string& file, std::size_t line, const std::string& message) {
   if (line == 0) return fmt::format("{}: {}", display_name(file), message);
   return fmt::format("{}:{}: {}", display_name(file), line, message);
 }
 }  // namespace
+
+Error::Error(const std::string& message) : std::runtime_error(one_line(message)) {}
 
 InputError::InputError(const std::string& file, std::size_t line, const std::string& message)
     : Error(input_message(file, line, message)), file_(file), line_(line) {}

@@ -20,9 +20,11 @@
 namespace tfm {
 
 // Base of every error meant for the user: what() is the full one-line message.
+// Text quoted from the input (a glossary given on the command line, a file
+// name) may hold line breaks: they are shown escaped (\n, \r, \v, \f).
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message);
 };
 
 // Bad command line: unknown option, missing argument, conflicting flags.
