@@ -383,6 +383,33 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   fs::remove_all(dir);
 }
 
+TEST_CASE("a /state string longer than the archive is refused before it is allocated") {
+  namespace fs = std::filesystem;
+  const std::string path =
+      (fs::temp_directory_path() / ("tfm-state-test-" + std::to_string(::getpid()) + ".h5")).string();
+  ModelConfig c = reverse_model();
+  // A checkpoint as far as load_checkpoint reads before /state: format and config.
+  auto write_checkpoint = [&](const std::string& state) {
+    hdf5::File file = hdf5::File::create(path);
+    hdf5::write_format(file, kCheckpointFormat, kCheckpointFormatVersion);
+    hdf5::Group config = file.create_group("config");
+    write_config(config, c);
+    file.write_strings("state", {state});
+    file.commit();
+  };
+  Transformer model(c);
+  Adam adam(model.params().size(), AdamConfig{});
+  TrainingState loaded;
+  // The header's 22-byte signature said to be 4 GB long.
+  write_checkpoint("4000000000 serialization::archive 19 1 0\n12 12 0 1 0 0 0 0 0 0 0\n");
+  const std::string want = path + ": /state is damaged: a string of 4000000000 bytes where 54 are left";
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, model, adam, loaded), want.c_str(), InputError);
+  write_checkpoint("000000000000400000000001");  // fuzz_training_state's finding: a length and nothing after it
+  const std::string at_end = path + ": /state is damaged: a string of 400000000001 bytes where 0 are left";
+  CHECK_THROWS_WITH_AS(load_checkpoint(path, model, adam, loaded), at_end.c_str(), InputError);
+  fs::remove(path);
+}
+
 TEST_CASE("each layer's gradient range is reported once, when the backward pass is done with it") {
   for (bool pre_norm : {false, true}) {
     ModelConfig c = reverse_model();

@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <sstream>
 
+#include <boost/archive/impl/archive_serializer_map.ipp>
+#include <boost/archive/impl/basic_text_iarchive.ipp>
+#include <boost/archive/impl/text_iarchive_impl.ipp>
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
 #include <boost/serialization/version.hpp>
@@ -15,6 +18,44 @@
 #include "tfm/model/model_file.h"
 
 BOOST_CLASS_VERSION(tfm::TrainingState, 1)
+
+namespace tfm {
+namespace {
+
+// Boost's text archive reading /state, except that a string longer than the
+// rest of the text is an error before it is allocated: Boost sizes the string
+// by the length the archive gives (gigabytes in a damaged one), then reads.
+class StateArchive : public boost::archive::text_iarchive_impl<StateArchive> {
+ public:
+  // `in` holds the whole archive; `path` names the checkpoint in errors.
+  StateArchive(std::istringstream& in, const std::string& path)
+      : text_iarchive_impl(in, boost::archive::no_header), path_(path) {
+    init();  // only now: the header's signature is a string, read by load below
+  }
+
+  using text_iarchive_impl::load;
+  void load(std::string& s) {
+    std::size_t size = 0;
+    *this >> size;
+    is.get();  // the space between length and characters
+    const auto left = static_cast<std::size_t>(std::max<std::streamsize>(is.rdbuf()->in_avail(), 0));
+    if (size > left)
+      throw InputError(path_, 0, fmt::format("/state is damaged: a string of {} bytes where {} are left", size, left));
+    s.resize(size);
+    is.read(s.data(), static_cast<std::streamsize>(size));
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+}  // namespace tfm
+
+// What boost_serialization compiles for its own archives, for this one.
+template class boost::archive::detail::archive_serializer_map<tfm::StateArchive>;
+template class boost::archive::basic_text_iarchive<tfm::StateArchive>;
+template class boost::archive::text_iarchive_impl<tfm::StateArchive>;
 
 namespace tfm {
 
@@ -67,8 +108,10 @@ void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, Tr
   if (text.size() != 1) throw InputError(path, 0, "malformed /state");
   std::istringstream in(text[0]);
   try {
-    boost::archive::text_iarchive archive(in);
+    StateArchive archive(in, path);
     archive >> state;
+  } catch (const InputError&) {
+    throw;
   } catch (const std::exception&) {
     // Boost's own words ("input stream error") would not help the user.
     throw InputError(path, 0, "/state is not a training state this tfm can read (damaged, or from a newer tfm)");

@@ -58,7 +58,9 @@ ModelConfig checkpoint_config(const std::string& path);
 Vocabulary checkpoint_vocabulary(const std::string& path);
 
 // Loads parameters, Adam moments and state into objects built for the same
-// architecture; throws InputError when the checkpoint holds another model.
+// architecture; throws InputError when the checkpoint holds another model
+// or a damaged /state (one whose lengths exceed its text is refused before
+// anything is allocated for them).
 void load_checkpoint(const std::string& path, Transformer& model, Adam& adam, TrainingState& state);
 
 // Deletes all but the newest `keep` checkpoints of list_checkpoints (keep ≥ 1).
