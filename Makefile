@@ -275,11 +275,16 @@ install: all
 # Debian packages (tfm, libtfm0, libtfm-dev) of this build in $(BUILD)/deb/,
 # made by debian/build-packages.sh with dpkg's tools; the build is reused
 # (install builds what it lacks, with the folders of PREFIX=/usr compiled in).
+# The helper programs go with the library in libtfm0: in the multiarch
+# folder (libtfm0 is Multi-Arch: same; lintian's
+# arch-dependent-file-not-in-arch-specific-directory), in a folder named
+# after the soname (Debian policy 8.2: a later libtfm1 installs beside it).
 DEB_STAGE := $(BUILD)/deb
 deb:
 	rm -rf $(DEB_STAGE)
-	$(MAKE) --no-print-directory -s install PREFIX=/usr LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
-	  DESTDIR=$(abspath $(DEB_STAGE))/root
+	multiarch=$$(dpkg-architecture -qDEB_HOST_MULTIARCH) && \
+	$(MAKE) --no-print-directory -s install PREFIX=/usr LIBDIR=/usr/lib/$$multiarch \
+	  HELPERDIR=/usr/lib/$$multiarch/libtfm$(SOVERSION) DESTDIR=$(abspath $(DEB_STAGE))/root
 	sh debian/build-packages.sh $(DEB_STAGE) $(VERSION)
 
 clean:
