@@ -50,8 +50,10 @@ CPPFLAGS += -Ilibtfm/include $(DEP_CPPFLAGS) -DTFM_VERSION='"$(VERSION)"'
 # The data folder and the helper programs' folder compiled in, the last
 # places looked in (<exe>/../share/tfm and <exe>/../lib/tfm come first, so an
 # install under another PREFIX works too); for cli.o alone, so that
-# `make install PREFIX=...` rebuilds nothing else.
+# `make install PREFIX=...` recompiles nothing else (cli.o is recompiled when
+# they change: see INSTALL_DIRS_STAMP).
 HELPERDIR ?= $(PREFIX)/lib/tfm
+INSTALL_DIRS = $(PREFIX)/share/tfm $(HELPERDIR)
 $(BUILD)/libtfm/src/core/cli.o: CPPFLAGS += -DTFM_DATA_DIR='"$(PREFIX)/share/tfm"' -DTFM_HELPER_DIR='"$(HELPERDIR)"'
 LDFLAGS  ?=
 
@@ -99,7 +101,7 @@ DEBIAN_PACKAGES := g++ make libboost-program-options-dev libboost-serialization-
 # make deb (dpkg-shlibdeps, dpkg-gencontrol)
 DEBIAN_PACKAGES += dpkg-dev
 
-.PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install deb clean
+.PHONY: all native deps fuzz-deps scripts test unit asan fuzz fuzz-build demo bench install deb clean FORCE
 # Keep object files of tools (make would delete them as intermediates).
 .SECONDARY:
 all: $(STATIC_LIB) $(SHARED_REAL) $(SHARED_LIB) $(TOOLS) $(HELPERS) scripts
@@ -131,6 +133,18 @@ ifneq ($(file <$(FLAGS_STAMP)),$(FLAGS_LINE))
 $(shell mkdir -p $(BUILD))
 $(file >$(FLAGS_STAMP),$(FLAGS_LINE))
 endif
+
+# The folders compiled into cli.o by the last build: rewritten when a build
+# needs cli.o and they differ, so `make install PREFIX=...` and `make deb`
+# (PREFIX=/usr) embed their own. Written by its rule, not when the Makefile
+# is read as the flags are, so that `make deb` does not first switch it to
+# the default PREFIX (one more rebuild and relink of everything).
+INSTALL_DIRS_STAMP := $(BUILD)/install-dirs
+$(INSTALL_DIRS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(INSTALL_DIRS)' ] || echo '$(INSTALL_DIRS)' > $@
+$(BUILD)/libtfm/src/core/cli.o: $(INSTALL_DIRS_STAMP)
+FORCE:
 
 # `make V=1` shows the whole command lines.
 Q := $(if $(V),,@)
@@ -259,12 +273,18 @@ install: all
 	cp -r $(filter-out data/demo.sh,$(wildcard data/*)) $(DESTDIR)$(PREFIX)/share/tfm/
 
 # Debian packages (tfm, libtfm0, libtfm-dev) of this build in $(BUILD)/deb/,
-# made by debian/build-packages.sh with dpkg's tools; the build is reused.
+# made by debian/build-packages.sh with dpkg's tools; the build is reused
+# (install builds what it lacks, with the folders of PREFIX=/usr compiled in).
+# The helper programs go with the library in libtfm0: in the multiarch
+# folder (libtfm0 is Multi-Arch: same; lintian's
+# arch-dependent-file-not-in-arch-specific-directory), in a folder named
+# after the soname (Debian policy 8.2: a later libtfm1 installs beside it).
 DEB_STAGE := $(BUILD)/deb
-deb: all
+deb:
 	rm -rf $(DEB_STAGE)
-	$(MAKE) --no-print-directory -s install PREFIX=/usr LIBDIR=/usr/lib/$$(dpkg-architecture -qDEB_HOST_MULTIARCH) \
-	  DESTDIR=$(abspath $(DEB_STAGE))/root
+	multiarch=$$(dpkg-architecture -qDEB_HOST_MULTIARCH) && \
+	$(MAKE) --no-print-directory -s install PREFIX=/usr LIBDIR=/usr/lib/$$multiarch \
+	  HELPERDIR=/usr/lib/$$multiarch/libtfm$(SOVERSION) DESTDIR=$(abspath $(DEB_STAGE))/root
 	sh debian/build-packages.sh $(DEB_STAGE) $(VERSION)
 
 clean:

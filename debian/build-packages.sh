@@ -1,8 +1,9 @@
 #!/bin/sh
 # build-packages.sh STAGE VERSION: the Debian packages tfm (tools, man pages,
-# data), libtfm0 (the shared library) and libtfm-dev (headers, static library,
-# link) from STAGE/root, a `make install PREFIX=/usr LIBDIR=/usr/lib/<multiarch>`
-# tree, into STAGE/*.deb. dpkg's own tools do the work that needs knowing
+# data), libtfm0 (the shared library and the helper programs it runs) and
+# libtfm-dev (headers, static library, link) from STAGE/root, a `make install
+# PREFIX=/usr LIBDIR=/usr/lib/<multiarch> HELPERDIR=/usr/lib/<multiarch>/libtfm0`
+# tree (what `make deb` runs), into STAGE/*.deb. dpkg's own tools do the work that needs knowing
 # Debian: dpkg-shlibdeps computes Depends from the libraries the binaries
 # load, dpkg-gencontrol writes the control files (version from
 # debian/changelog, Installed-Size), dpkg-deb builds the archives (files owned
@@ -18,6 +19,8 @@ deb_version=$(dpkg-parsechangelog -l debian/changelog -S Version)
   die "debian/changelog is at $deb_version, the Makefile at $version: add a changelog entry"
 multiarch=$(dpkg-architecture -q DEB_HOST_MULTIARCH)
 libdir=usr/lib/$multiarch
+soversion=${version%%.*}
+helperdir=$libdir/libtfm$soversion
 [ -e "$root/$libdir/libtfm.so.$version" ] || die "$root/$libdir/libtfm.so.$version missing (run make deb)"
 # The archives' file times: the changelog's date, so that a rebuild gives the same bytes.
 SOURCE_DATE_EPOCH=$(dpkg-parsechangelog -l debian/changelog -S Timestamp)
@@ -34,14 +37,16 @@ take() {  # package path...: moves installed paths into the package's tree
     mv "$root/$path" "$stage/$p/$path"
   done
 }
-take tfm usr/bin usr/lib/tfm usr/share/man usr/share/tfm
-take libtfm0 "$libdir/libtfm.so.$version" "$libdir/libtfm.so.${version%%.*}"
+take tfm usr/bin usr/share/man usr/share/tfm
+# The helper programs belong to the library, which starts them: a program
+# linked with libtfm.so.0 alone needs them too.
+take libtfm0 "$libdir/libtfm.so.$version" "$libdir/libtfm.so.$soversion" "$helperdir"
 take libtfm-dev usr/include "$libdir/libtfm.a" "$libdir/libtfm.so"
 left=$(cd "$root" && find . ! -type d)
 [ -z "$left" ] || die "installed but in no package: $left"
 
 # Debug information stays in the build folder; the options are debhelper's.
-for f in "$stage"/tfm/usr/bin/* "$stage"/tfm/usr/lib/tfm/*; do
+for f in "$stage"/tfm/usr/bin/* "$stage/libtfm0/$helperdir"/*; do
   case $(head -c 4 "$f") in "$(printf '\177ELF')") strip --remove-section=.comment --remove-section=.note "$f" ;; esac
 done
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/libtfm0/$libdir/libtfm.so.$version"
@@ -64,7 +69,6 @@ done
 # libtfm0 provides the library: its shlibs file says which package and
 # version a program linked with libtfm.so.0 needs, and ldconfig runs after
 # it is installed or removed.
-soversion=${version%%.*}
 echo "libtfm $soversion libtfm0 (>= $version)" > "$stage/libtfm0/DEBIAN/shlibs"
 echo "activate-noawait ldconfig" > "$stage/libtfm0/DEBIAN/triggers"
 

@@ -2,7 +2,8 @@
 # `make install` into a DESTDIR: the installed tools run from an unrelated
 # folder with no TFM_* variable and find their data under the prefix
 # (nonbreaking prefixes, the tokenize → bpe → train → decode → bleu chain),
-# the library links a program, and an installed man page renders.
+# and the helper program there or, copied elsewhere, in the prefix compiled
+# in; the library links a program, and an installed man page renders.
 source "$(dirname "$0")/../lib.sh"
 [[ $TFM_BUILD == *asan* ]] && skip "the install layout is checked in the plain build"
 root=$WORK/root prefix=/opt/tfm-test  # not the build's PREFIX: found from the executable
@@ -44,6 +45,12 @@ if have_python h5py; then
 del f.attrs["format"]; f.attrs["format"] = v' old.h5 || fail "h5py: old.h5"
   tfm batch --info old.h5 2>&1 | grep -q '^  format: tfm-batches$' ||
     fail "installed tfm-batch --info of an old file: $(tfm batch --info old.h5 2>&1 | head -n 3)"
+  # Copied out of the prefix, a tool looks for the helper in the folder
+  # compiled in: this install's, $prefix/lib/tfm (not there, as DESTDIR
+  # stages the install), not that of an earlier build's PREFIX.
+  mkdir -p copied/bin && cp "$bin/tfm-batch" copied/bin/
+  copied/bin/tfm-batch --info old.h5 2>&1 | grep -qF "$prefix/lib/tfm/tfm-read-strings;" ||
+    fail "tfm-batch copied out of $prefix: $(copied/bin/tfm-batch --info old.h5 2>&1 | head -n 3)"
 fi
 
 # A program links the installed library and headers.
