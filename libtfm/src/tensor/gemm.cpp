@@ -135,7 +135,8 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8
   });
 }
 
-// gemm() past the int8 case; in bf16, B is read from b_bf16 when given.
+// gemm() past the int8 case; in bf16, B is read from b_bf16 when given (b
+// may then be null).
 void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
                  const std::uint16_t* b_bf16) {
@@ -149,8 +150,8 @@ void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, f
   for_each_block(m, n, k, [&](Block blk) {
     const std::int64_t r = blk.r0, j = blk.c0;
     const std::int64_t a_at = ta == Op::kN ? r * lda : r, b_at = tb == Op::kN ? j : j * ldb;
-    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b + b_at, ldb, beta, c + r * ldc + j, ldc,
-               a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
+    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b ? b + b_at : nullptr, ldb, beta,
+               c + r * ldc + j, ldc, a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
   });
 }
 
@@ -190,12 +191,16 @@ void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, co
   rows_ = static_cast<std::int64_t>(ids.size()), cols_ = cols;
   precision_ = precision.load(std::memory_order_relaxed);
   const auto n = static_cast<std::size_t>(rows_ * cols_);
-  float* values = values_.reserve(precision_ == Precision::kInt8 ? ids.size() : n);
+  // bf16 products read only the rounded rows: no fp32 copy to write (a
+  // shortlist gathers each batch's sentences' rows anew).
+  float* values = precision_ == Precision::kFp32 ? values_.reserve(n)
+                  : precision_ == Precision::kInt8 ? values_.reserve(ids.size())
+                                                   : nullptr;
   std::uint16_t* bf16 = precision_ == Precision::kBf16 ? bf16_.reserve(n) : nullptr;
   std::int8_t* int8 = precision_ == Precision::kInt8 ? int8_.reserve(n) : nullptr;
   for (std::int64_t i = 0; i < rows_; ++i) {
     const float* row = w + static_cast<std::int64_t>(ids[static_cast<std::size_t>(i)]) * cols;
-    if (precision_ != Precision::kInt8) std::copy_n(row, cols, values + i * cols);
+    if (precision_ == Precision::kFp32) std::copy_n(row, cols, values + i * cols);
     if (bf16) round_to_bf16(row, cols, bf16 + i * cols);
     if (int8) values[i] = quantize_int8(row, cols, int8 + i * cols);
   }
@@ -206,8 +211,9 @@ void WeightRows::multiply(const float* a, std::int64_t m, float* c, std::int64_t
   if (ldc < rows_) throw Error(fmt::format("WeightRows: leading dimension {} below {} rows", ldc, rows_));
   if (precision_ == Precision::kInt8)
     return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, ldc, nullptr, false);
-  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, ldc,
-              precision_ == Precision::kBf16 ? bf16_.data() : nullptr);
+  if (precision_ == Precision::kBf16)
+    return gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, nullptr, cols_, 0.0f, c, ldc, bf16_.data());
+  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, ldc, nullptr);
 }
 
 void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int64_t out, const float* w,
