@@ -133,12 +133,25 @@ std::vector<std::int32_t> Shortlist::shared_tokens(std::int64_t vocab_size) cons
 std::vector<std::int32_t> Shortlist::own_tokens(const std::vector<std::int32_t>& source,
                                                 const std::vector<std::int32_t>& shared,
                                                 std::int64_t vocab_size) const {
-  std::vector<std::int32_t> ids;
+  // A mark a token of the vocabulary, not a search of `shared` a candidate
+  // and a sort: a sentence has some 50 candidates a source token.
+  enum : std::uint8_t { kNone, kOwn, kShared };
+  std::vector<std::uint8_t> mark(static_cast<std::size_t>(std::max<std::int64_t>(vocab_size, 0)), kNone);
+  for (std::int32_t t : shared)
+    if (t >= 0 && t < vocab_size) mark[static_cast<std::size_t>(t)] = kShared;
   for (std::int32_t s : source)
     if (s >= 0 && static_cast<std::size_t>(s) < candidates.size())
-      for (const Candidate& c : candidates[static_cast<std::size_t>(s)])
-        if (!std::binary_search(shared.begin(), shared.end(), c.token)) ids.push_back(c.token);
-  sort_unique_below(ids, vocab_size);
+      for (const Candidate& c : candidates[static_cast<std::size_t>(s)]) {
+        if (c.token < 0 || c.token >= vocab_size) {
+          if (std::binary_search(shared.begin(), shared.end(), c.token)) continue;
+          throw Error(fmt::format("shortlist token {} outside the vocabulary of {}", c.token, vocab_size));
+        }
+        std::uint8_t& m = mark[static_cast<std::size_t>(c.token)];
+        if (m == kNone) m = kOwn;
+      }
+  std::vector<std::int32_t> ids;
+  for (std::size_t t = 0; t < mark.size(); ++t)
+    if (mark[t] == kOwn) ids.push_back(static_cast<std::int32_t>(t));
   return ids;
 }
 
