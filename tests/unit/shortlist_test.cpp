@@ -99,6 +99,14 @@ TEST_CASE("gathered weight rows: all rows in order equal the whole product bit f
         }
         for (std::int64_t j = cols; j < ld; ++j) CHECK(part[static_cast<std::size_t>(r * ld + j)] == 7.0f);
       }
+      // The same bits whatever the caller's leading dimension (a small bf16
+      // product goes through scratch rows of its own).
+      const std::int64_t wider = ld + 5;
+      std::vector<float> other(static_cast<std::size_t>(m * wider));
+      rows.multiply(a.data(), m, other.data(), wider);
+      for (std::int64_t r = 0; r < m; ++r)
+        for (std::int64_t j = 0; j < cols; ++j)
+          CHECK(part[static_cast<std::size_t>(r * ld + j)] == other[static_cast<std::size_t>(r * wider + j)]);
       CHECK_THROWS_AS(rows.multiply(a.data(), m, part.data(), cols - 1), Error);
     }
   }

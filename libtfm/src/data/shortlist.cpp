@@ -16,24 +16,29 @@ namespace tfm {
 
 namespace {
 
-// The fields of a line split by single spaces (an empty field is an error).
-std::vector<std::string_view> fields(std::string_view line, const std::string& path, std::size_t number) {
-  std::vector<std::string_view> out;
+// `out` ← the fields of a line split by single spaces (an empty field is an
+// error); one vector for all lines, not one a line.
+void split_fields(std::string_view line, const std::string& path, std::size_t number,
+                  std::vector<std::string_view>& out) {
+  out.clear();
   for (std::size_t pos = 0;;) {
     std::size_t end = line.find(' ', pos);
     if (end == std::string_view::npos) end = line.size();
     if (end == pos) throw InputError(path, number, "empty field (fields are split by single spaces)");
     out.push_back(line.substr(pos, end - pos));
-    if (end == line.size()) return out;
+    if (end == line.size()) return;
     pos = end + 1;
   }
 }
 
+// One lookup a token (a file holds hundreds of thousands): only <unk> itself
+// may have <unk>'s id.
 std::int32_t token_id(std::string_view token, const Vocabulary& vocabulary, const char* side,
                       const std::string& path, std::size_t number) {
-  if (!vocabulary.contains(token))
+  const std::uint32_t id = vocabulary.id(token);
+  if (id == static_cast<std::uint32_t>(kUnkId) && token != kSpecialTokens[kUnkId])
     throw InputError(path, number, fmt::format("{} token '{}' is not in the model's vocabulary", side, token));
-  return static_cast<std::int32_t>(vocabulary.id(token));
+  return static_cast<std::int32_t>(id);
 }
 
 float probability(std::string_view text, const std::string& path, std::size_t number) {
@@ -55,6 +60,7 @@ Shortlist Shortlist::load(const std::string& path, const Vocabulary& source_voca
   std::string_view line;
   bool frequent_seen = false;
   const std::string header = fmt::format("{} {}", kShortlistFormat, kShortlistFormatVersion);
+  std::vector<std::string_view> f;
   while (reader.next(line)) {
     const std::size_t number = reader.line_number();
     if (!is_valid_utf8(line)) throw InputError(name, number, "invalid UTF-8");
@@ -63,7 +69,7 @@ Shortlist Shortlist::load(const std::string& path, const Vocabulary& source_voca
         throw InputError(name, 1, fmt::format("not a shortlist: the first line must be '{}'", header));
       continue;
     }
-    const auto f = fields(line, name, number);
+    split_fields(line, name, number, f);
     if (f[0] == "frequent") {
       if (frequent_seen) throw InputError(name, number, "a second 'frequent' line");
       frequent_seen = true;
@@ -74,6 +80,7 @@ Shortlist Shortlist::load(const std::string& path, const Vocabulary& source_voca
         throw InputError(name, number, "truncated line: 'source' needs a token, then target-probability pairs");
       auto& c = s.candidates[static_cast<std::size_t>(token_id(f[1], source_vocabulary, "source", name, number))];
       if (!c.empty()) throw InputError(name, number, fmt::format("source token '{}' given twice", f[1]));
+      c.reserve(f.size() / 2 - 1);
       for (std::size_t i = 2; i < f.size(); i += 2)
         c.push_back({token_id(f[i], target_vocabulary, "target", name, number), probability(f[i + 1], name, number)});
     } else {
@@ -126,12 +133,25 @@ std::vector<std::int32_t> Shortlist::shared_tokens(std::int64_t vocab_size) cons
 std::vector<std::int32_t> Shortlist::own_tokens(const std::vector<std::int32_t>& source,
                                                 const std::vector<std::int32_t>& shared,
                                                 std::int64_t vocab_size) const {
-  std::vector<std::int32_t> ids;
+  // A mark a token of the vocabulary, not a search of `shared` a candidate
+  // and a sort: a sentence has some 50 candidates a source token.
+  enum : std::uint8_t { kNone, kOwn, kShared };
+  std::vector<std::uint8_t> mark(static_cast<std::size_t>(std::max<std::int64_t>(vocab_size, 0)), kNone);
+  for (std::int32_t t : shared)
+    if (t >= 0 && t < vocab_size) mark[static_cast<std::size_t>(t)] = kShared;
   for (std::int32_t s : source)
     if (s >= 0 && static_cast<std::size_t>(s) < candidates.size())
-      for (const Candidate& c : candidates[static_cast<std::size_t>(s)])
-        if (!std::binary_search(shared.begin(), shared.end(), c.token)) ids.push_back(c.token);
-  sort_unique_below(ids, vocab_size);
+      for (const Candidate& c : candidates[static_cast<std::size_t>(s)]) {
+        if (c.token < 0 || c.token >= vocab_size) {
+          if (std::binary_search(shared.begin(), shared.end(), c.token)) continue;
+          throw Error(fmt::format("shortlist token {} outside the vocabulary of {}", c.token, vocab_size));
+        }
+        std::uint8_t& m = mark[static_cast<std::size_t>(c.token)];
+        if (m == kNone) m = kOwn;
+      }
+  std::vector<std::int32_t> ids;
+  for (std::size_t t = 0; t < mark.size(); ++t)
+    if (mark[t] == kOwn) ids.push_back(static_cast<std::int32_t>(t));
   return ids;
 }
 

@@ -111,31 +111,37 @@ const std::uint16_t* bf16_once(const float* x, std::int64_t rows, std::int64_t c
 // C [m, n] = A [m, k] · Wᵀ (+ bias, then ReLU) in int8, W [n, k] quantized
 // (w_q) with a scale per row (w_scales): A's rows quantized once, each
 // block's int32 sums scaled back by its rows' and columns' scales (bias and
-// ReLU in the same pass).
+// ReLU in the same pass). w_q may hold n_stored ≥ n rows: the product is
+// then over all of them, and the sums of the rows past n are dropped.
 void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8_t* w_q, const float* w_scales,
-               std::int64_t n, std::int64_t k, float* c, std::int64_t ldc, const float* bias, bool relu) {
+               std::int64_t n, std::int64_t k, float* c, std::int64_t ldc, const float* bias, bool relu,
+               std::int64_t n_stored = 0) {
   // Scratch of the calling thread, named here: inside the lambdas, which run
   // on engine threads, a thread_local would be that thread's own.
   thread_local GrowOnlyBuffer<std::int8_t> a_q_storage;
   thread_local GrowOnlyBuffer<float> a_scales_storage;
   thread_local GrowOnlyBuffer<std::int32_t> sums_storage;
+  const std::int64_t ns = std::max(n, n_stored);
   std::int8_t* a_q = a_q_storage.reserve(static_cast<std::size_t>(m * k));
   float* a_scales = a_scales_storage.reserve(static_cast<std::size_t>(m));
-  std::int32_t* sums = sums_storage.reserve(static_cast<std::size_t>(m * n));
+  std::int32_t* sums = sums_storage.reserve(static_cast<std::size_t>(m * ns));
   parallel_range(m, 1, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) a_scales[r] = quantize_int8(a + r * lda, k, a_q + r * k);
   });
-  for_each_block(m, n, k, [&](Block b) {
+  for_each_block(m, ns, k, [&](Block b) {
     one_openmp_thread();
     detail::gemm_block_int8(b.r1 - b.r0, b.c1 - b.c0, k, a_q + b.r0 * k, k, w_q + b.c0 * k, k,
-                            sums + b.r0 * n + b.c0, n);
+                            sums + b.r0 * ns + b.c0, ns);
+    const std::int64_t c1 = std::min(b.c1, n);
+    if (c1 <= b.c0) return;
     for (std::int64_t r = b.r0; r < b.r1; ++r)
-      dequantize_row(sums + r * n + b.c0, a_scales[r], w_scales + b.c0, bias ? bias + b.c0 : nullptr, relu,
-                     b.c1 - b.c0, c + r * ldc + b.c0);
+      dequantize_row(sums + r * ns + b.c0, a_scales[r], w_scales + b.c0, bias ? bias + b.c0 : nullptr, relu,
+                     c1 - b.c0, c + r * ldc + b.c0);
   });
 }
 
-// gemm() past the int8 case; in bf16, B is read from b_bf16 when given.
+// gemm() past the int8 case; in bf16, B is read from b_bf16 when given (b
+// may then be null).
 void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
                  std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
                  const std::uint16_t* b_bf16) {
@@ -149,10 +155,13 @@ void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, f
   for_each_block(m, n, k, [&](Block blk) {
     const std::int64_t r = blk.r0, j = blk.c0;
     const std::int64_t a_at = ta == Op::kN ? r * lda : r, b_at = tb == Op::kN ? j : j * ldb;
-    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b + b_at, ldb, beta, c + r * ldc + j, ldc,
-               a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
+    gemm_block(ta, tb, blk.r1 - r, blk.c1 - j, k, alpha, a + a_at, lda, b ? b + b_at : nullptr, ldb, beta,
+               c + r * ldc + j, ldc, a16 ? a16 + a_at : nullptr, b16 ? b16 + b_at : nullptr);
   });
 }
+
+// WeightRows' int8 rows and the zero rows that pad them to a multiple of 16.
+std::int64_t int8_padded_rows(std::int64_t rows) { return (rows + 15) / 16 * 16; }
 
 }  // namespace
 
@@ -190,12 +199,22 @@ void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, co
   rows_ = static_cast<std::int64_t>(ids.size()), cols_ = cols;
   precision_ = precision.load(std::memory_order_relaxed);
   const auto n = static_cast<std::size_t>(rows_ * cols_);
-  float* values = values_.reserve(precision_ == Precision::kInt8 ? ids.size() : n);
+  // bf16 products read only the rounded rows: no fp32 copy to write (a
+  // shortlist gathers each batch's sentences' rows anew).
+  float* values = precision_ == Precision::kFp32 ? values_.reserve(n)
+                  : precision_ == Precision::kInt8 ? values_.reserve(ids.size())
+                                                   : nullptr;
   std::uint16_t* bf16 = precision_ == Precision::kBf16 ? bf16_.reserve(n) : nullptr;
-  std::int8_t* int8 = precision_ == Precision::kInt8 ? int8_.reserve(n) : nullptr;
+  // int8 rows padded with zero rows (int8_padded_rows): int32 sums are exact
+  // whatever the product's shape, so no result changes, and a shortlist's
+  // sentences (each with its own number of rows) share a few oneDNN
+  // primitives instead of creating one each.
+  const std::int64_t padded = int8_padded_rows(rows_);
+  std::int8_t* int8 = precision_ == Precision::kInt8 ? int8_.reserve(static_cast<std::size_t>(padded * cols_)) : nullptr;
+  if (int8) std::fill(int8 + n, int8 + padded * cols_, std::int8_t{0});
   for (std::int64_t i = 0; i < rows_; ++i) {
     const float* row = w + static_cast<std::int64_t>(ids[static_cast<std::size_t>(i)]) * cols;
-    if (precision_ != Precision::kInt8) std::copy_n(row, cols, values + i * cols);
+    if (precision_ == Precision::kFp32) std::copy_n(row, cols, values + i * cols);
     if (bf16) round_to_bf16(row, cols, bf16 + i * cols);
     if (int8) values[i] = quantize_int8(row, cols, int8 + i * cols);
   }
@@ -205,9 +224,24 @@ void WeightRows::multiply(const float* a, std::int64_t m, float* c, std::int64_t
   if (m == 0 || rows_ == 0) return;
   if (ldc < rows_) throw Error(fmt::format("WeightRows: leading dimension {} below {} rows", ldc, rows_));
   if (precision_ == Precision::kInt8)
-    return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, ldc, nullptr, false);
-  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, ldc,
-              precision_ == Precision::kBf16 ? bf16_.data() : nullptr);
+    return gemm_int8(m, a, cols_, int8_.data(), values_.data(), rows_, cols_, c, ldc, nullptr, false,
+                     int8_padded_rows(rows_));
+  if (precision_ == Precision::kFp32)
+    return gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, values_.data(), cols_, 0.0f, c, ldc, nullptr);
+  // bf16 primitives are made for C's leading dimension too, and a shortlist's
+  // caller writes into rows as wide as each batch's longest list: a small
+  // product goes to scratch rows one wider than it (a leading dimension of
+  // its own that still leaves C strided: oneDNN moves dense products to
+  // other kernels) and is copied out, a few µs, less than a primitive's
+  // creation, so that its primitives serve every batch.
+  constexpr std::int64_t kCopiedFloats = 1 << 14;
+  if (ldc == rows_ || m * rows_ > kCopiedFloats)
+    return gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, nullptr, cols_, 0.0f, c, ldc, bf16_.data());
+  const std::int64_t ld = rows_ + 1;
+  thread_local GrowOnlyBuffer<float> scratch_storage;
+  float* scratch = scratch_storage.reserve(static_cast<std::size_t>(m * ld));
+  gemm_blocks(Op::kN, Op::kT, m, rows_, cols_, 1.0f, a, cols_, nullptr, cols_, 0.0f, scratch, ld, bf16_.data());
+  for (std::int64_t r = 0; r < m; ++r) std::copy_n(scratch + r * ld, rows_, c + r * ldc);
 }
 
 void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int64_t out, const float* w,

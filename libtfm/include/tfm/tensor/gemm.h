@@ -91,9 +91,9 @@ class WeightRows {
   std::int64_t rows_ = 0, cols_ = 0;
   Precision precision_ = Precision::kFp32;
   // Kept from batch to batch: a shortlist gathers other rows for each.
-  GrowOnlyBuffer<float> values_;           // fp32 and bf16: the rows; int8: their scales
+  GrowOnlyBuffer<float> values_;           // fp32: the rows; int8: their scales
   GrowOnlyBuffer<std::uint16_t> bf16_;     // bf16: the rows rounded (what is multiplied)
-  GrowOnlyBuffer<std::int8_t> int8_;       // int8: the rows quantized
+  GrowOnlyBuffer<std::int8_t> int8_;       // int8: the rows quantized, then zero rows (see gemm.cpp)
 };
 
 // C[m, n] = alpha · op(A)[m, k] · op(B)[k, n] + beta · C.
