@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "test_util.h"
 #include "tfm/core/error.h"
 #include "tfm/core/utf8.h"
 #include "tfm/text/bpe_apply.h"
@@ -414,4 +415,13 @@ TEST_CASE("an invalid glossary's error stays on one line") {
   CHECK(error.starts_with("invalid glossary regex '*US]suse\\n\x7f': "));
   CHECK(error.find('\n') == std::string::npos);
   CHECK(std::string(Error("a\nb\rc\vd\fe").what()) == "a\\nb\\rc\\vd\\fe");
+}
+
+// Fuzzing found dictionary counts whose pair counts overflowed 64 bits in
+// learning (UBSan: signed overflow); the reader refuses such totals.
+TEST_CASE("word counts too large to learn from are refused with their line") {
+  tfm::test::TempDir dir("tfm_bpe_test_");
+  const std::string path = dir.write("counts", "a 5\nwis1111111111111111111111111111tt 1111111111111111113\n");
+  CHECK(tfm::test::error_of([&] { read_word_counts(path); }) ==
+        path + ":2: counts too large: the counts times the words' lengths pass 9223372036854775807");
 }

@@ -130,7 +130,7 @@ std::string drop_last_code_points(const std::string& text, std::size_t n) {
 
 std::unordered_set<std::string> read_bpe_vocabulary(const std::string& path, long threshold) {
   std::unordered_set<std::string> vocabulary;
-  read_word_count_lines(path, [&](std::string_view word, std::int64_t count) {
+  read_word_count_lines(path, [&](std::string_view word, std::int64_t count, std::size_t) {
     if (threshold < 0 || count >= threshold) vocabulary.emplace(word);
   });
   return vocabulary;

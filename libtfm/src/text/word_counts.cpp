@@ -326,14 +326,15 @@ std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line
 }
 
 void read_word_count_lines(const std::string& path,
-                           const std::function<void(std::string_view word, std::int64_t count)>& add) {
+                           const std::function<void(std::string_view word, std::int64_t count,
+                                                    std::size_t line_number)>& add) {
   LineReader reader(path);
   const std::string name = display_name(path);
   std::string_view line;
   while (reader.next(line)) {
     const auto parse = [&](std::string_view piece) {
       const auto [word, count] = parse_word_count(piece, name, reader.line_number());
-      add(word, count);
+      add(word, count, reader.line_number());
     };
     std::size_t start = 0;
     bool broken = false, after_cr = false;
@@ -355,7 +356,15 @@ void read_word_count_lines(const std::string& path,
 
 WordCounts read_word_counts(const std::string& path) {
   WordCounts counts;
-  read_word_count_lines(path, [&](std::string_view word, std::int64_t count) { counts.add(word, count); });
+  std::int64_t weight = 0;  // sum of count x (bytes + 1): bounds every pair count BPE learning adds up
+  read_word_count_lines(path, [&](std::string_view word, std::int64_t count, std::size_t line_number) {
+    std::int64_t word_weight = 0;
+    if (__builtin_mul_overflow(count, static_cast<std::int64_t>(word.size() + 1), &word_weight) ||
+        __builtin_add_overflow(weight, word_weight, &weight))
+      throw InputError(display_name(path), line_number,
+                       "counts too large: the counts times the words' lengths pass 9223372036854775807");
+    counts.add(word, count);
+  });
   return counts;
 }
 

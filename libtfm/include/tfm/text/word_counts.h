@@ -66,18 +66,21 @@ WordCounts count_words(const std::string& path, int threads = 1);
 std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line, const std::string& file,
                                                            std::size_t line_number);
 
-// Calls add(word, count) for each `word count` line of a file, its lines
+// Calls add(word, count, line) for each `word count` line of a file, its lines
 // split as subword-nmt reads a dictionary or vocabulary (Python's codecs
 // reader, str.splitlines rules): a line also ends after a '\r' (with a '\n'
 // after it, after both) and after \v \f \x1c-\x1e U+0085 U+2028 U+2029, so
 // "a 1\rb 2\n" holds two lines, and "a 1\r\r\n" an empty one, an error.
 // Throws InputError as parse_word_count, numbered by '\n'-ended lines.
 void read_word_count_lines(const std::string& path,
-                           const std::function<void(std::string_view word, std::int64_t count)>& add);
+                           const std::function<void(std::string_view word, std::int64_t count,
+                                                    std::size_t line_number)>& add);
 
 // Reads `word count` lines (a get-vocab output or a --dict-input file); counts
 // of repeated words add up. Throws InputError naming the line when a line is
-// not exactly a word, one space and a non-negative integer.
+// not exactly a word, one space and a non-negative integer, or when the
+// counts times the words' lengths in bytes pass 2^63 - 1 (BPE learning sums
+// pair counts in 64 bits; no real corpus comes near).
 WordCounts read_word_counts(const std::string& path);
 
 // The vocabulary file text: `word count\n` per entry, sorted by count.
