@@ -49,7 +49,7 @@ del f.attrs["format"]; f.attrs["format"] = v' old.h5 || fail "h5py: old.h5"
   # compiled in: this install's, $prefix/lib/tfm (not there, as DESTDIR
   # stages the install), not that of an earlier build's PREFIX.
   mkdir -p copied/bin && cp "$bin/tfm-batch" copied/bin/
-  copied/bin/tfm-batch --info old.h5 2>&1 | grep -qF "$prefix/lib/tfm/tfm-read-strings;" ||
+  copied/bin/tfm-batch --info old.h5 2>&1 | grep -qF "$prefix/lib/tfm/tfm-read-strings): reinstall libtfm" ||
     fail "tfm-batch copied out of $prefix: $(copied/bin/tfm-batch --info old.h5 2>&1 | head -n 3)"
 fi
 

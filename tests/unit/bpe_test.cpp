@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <thread>
 #include <string>
@@ -151,13 +152,41 @@ TEST_CASE("word-count lines parse strictly, with file and line in errors") {
   CHECK_THROWS_WITH_AS(parse_word_count("word", "v.txt", 3), "v.txt:3: expected 'word count' (a word, one space, a count)",
                        InputError);
   CHECK_THROWS_AS(parse_word_count("a b 1", "v", 1), InputError);
-  CHECK_THROWS_AS(parse_word_count("a -1", "v", 1), InputError);
   CHECK_THROWS_AS(parse_word_count("a 1x", "v", 1), InputError);
   CHECK(parse_word_count("a\t \t1\x0b", "v", 1) == std::pair<std::string_view, std::int64_t>{"a\t", 1});
   CHECK(parse_word_count("a 1\xE2\x80\xA8", "v", 1) == std::pair<std::string_view, std::int64_t>{"a", 1});
   TempFile file("a 2\nb 1\na 3\n", "dict");
   const WordCounts counts = read_word_counts(file.path);
   CHECK(counts.entries().front() == std::pair<std::string, std::int64_t>{"a", 5});
+}
+
+// subword-nmt reads counts with int(): a sign, underscores between digits,
+// digits of any script (Unicode Nd).
+TEST_CASE("word counts are integers as Python's int() reads them") {
+  using Parsed = std::pair<std::string_view, std::int64_t>;
+  CHECK(parse_word_count("a +1_000", "v", 1) == Parsed{"a", 1000});
+  CHECK(parse_word_count("a -0", "v", 1) == Parsed{"a", 0});
+  CHECK(parse_word_count("a -1", "v", 1) == Parsed{"a", -1});
+  CHECK(parse_word_count("a 0_0_7", "v", 1) == Parsed{"a", 7});
+  CHECK(parse_word_count("a \u0661\u0662", "v", 1) == Parsed{"a", 12});     // Arabic-Indic
+  CHECK(parse_word_count("a \u096F\u0966", "v", 1) == Parsed{"a", 90});     // Devanagari
+  CHECK(parse_word_count("a \U0001D7D9\U0001D7FF", "v", 1) == Parsed{"a", 19});  // runs of ten side by side
+  CHECK(parse_word_count("a 9223372036854775807", "v", 1) == Parsed{"a", 9223372036854775807});
+  CHECK(parse_word_count("a -9223372036854775808", "v", 1).second == std::numeric_limits<std::int64_t>::min());
+  for (const char* bad : {"a 1__0", "a _1", "a 1_", "a +_1", "a +", "a -", "a +-1", "a \u00B2", "a 1.0", "a 0x1"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(parse_word_count(bad, "v", 2), doctest::Contains("v:2: count"), InputError);
+  }
+  CHECK_THROWS_WITH_AS(parse_word_count("a 9223372036854775808", "v", 1),
+                       "v:1: count '9223372036854775808' does not fit in 64 bits", InputError);
+  CHECK_THROWS_WITH_AS(parse_word_count("a -99999999999999999999", "v", 1),
+                       doctest::Contains("does not fit in 64 bits"), InputError);
+  // A dictionary's negative count is refused; a vocabulary keeps its word
+  // only without a threshold, as subword-nmt does (freq >= threshold).
+  TempFile negative("a 2\nb -3\n", "dict_negative");
+  CHECK_THROWS_WITH_AS(read_word_counts(negative.path), doctest::Contains(":2: count -3 is negative"), InputError);
+  CHECK(read_bpe_vocabulary(negative.path, -1) == std::unordered_set<std::string>{"a", "b"});
+  CHECK(read_bpe_vocabulary(negative.path, 1) == std::unordered_set<std::string>{"a"});
 }
 
 // subword-nmt reads dictionaries and vocabularies with Python's codecs reader,

@@ -172,7 +172,7 @@ std::string find_helper_program(const std::string& name) {
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     looked += (looked.empty() ? "" : ", ") + candidate;
   }
-  throw Error(fmt::format("tfm's helper program {} is missing (looked for {}; reinstall tfm)", name, looked));
+  throw Error(fmt::format("tfm's helper program {} is missing (looked for {}): reinstall libtfm (Debian package libtfm0, or make install)", name, looked));
 }
 
 }  // namespace tfm

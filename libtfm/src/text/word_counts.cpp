@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <charconv>
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -307,6 +307,48 @@ std::string_view strip_int_space(std::string_view s) {
   return s.substr(begin, end - begin);
 }
 
+// The value of decimal digit `c` as int() reads it (Unicode Nd, any script),
+// or -1. Nd digits come in runs of ten from 0 to 9, some runs adjacent
+// (U+1D7CE-U+1D7FF holds five), so a digit's value is its distance from the
+// start of its run, modulo ten.
+int decimal_digit_value(char32_t c) {
+  if (c >= '0' && c <= '9') return static_cast<int>(c - '0');
+  if (c < 0x80 || !unicode_is(c, kPerlDigit)) return -1;
+  char32_t start = c;
+  while (unicode_is(start - 1, kPerlDigit)) --start;
+  return static_cast<int>((c - start) % 10);
+}
+
+enum class IntParse { kOk, kSyntax, kOverflow };
+
+// Python's int(number) for a valid UTF-8 `number` without surrounding white
+// space: a sign, then decimal digits of any script with single underscores
+// between them ("+1_000", "-0", "١٢").
+IntParse parse_python_int(std::string_view number, std::int64_t& value) {
+  std::size_t pos = 0;
+  const bool negative = !number.empty() && number[0] == '-';
+  if (!number.empty() && (number[0] == '-' || number[0] == '+')) pos = 1;
+  std::uint64_t magnitude = 0;
+  bool overflow = false, after_digit = false, after_underscore = false;
+  while (pos < number.size()) {
+    if (number[pos] == '_') {
+      if (!after_digit) return IntParse::kSyntax;
+      after_digit = false, after_underscore = true, ++pos;
+      continue;
+    }
+    const int digit = decimal_digit_value(decode_utf8(number, pos));
+    if (digit < 0) return IntParse::kSyntax;
+    overflow = overflow || __builtin_mul_overflow(magnitude, 10u, &magnitude) ||
+               __builtin_add_overflow(magnitude, static_cast<unsigned>(digit), &magnitude);
+    after_digit = true, after_underscore = false;
+  }
+  if (!after_digit || after_underscore) return IntParse::kSyntax;
+  const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+  if (overflow || magnitude > limit) return IntParse::kOverflow;
+  value = negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+  return IntParse::kOk;
+}
+
 }  // namespace
 
 std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line, const std::string& file,
@@ -319,9 +361,11 @@ std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line
     throw fail("expected 'word count' (a word, one space, a count)");
   const std::string_view number = strip_int_space(text.substr(space + 1));
   std::int64_t count = 0;
-  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), count);
-  if (ec != std::errc() || end != number.data() + number.size() || count < 0)
-    throw fail("count '" + std::string(number) + "' is not a non-negative integer");
+  switch (parse_python_int(number, count)) {
+    case IntParse::kOk: break;
+    case IntParse::kSyntax: throw fail("count '" + std::string(number) + "' is not an integer");
+    case IntParse::kOverflow: throw fail("count '" + std::string(number) + "' does not fit in 64 bits");
+  }
   return {text.substr(0, space), count};
 }
 
@@ -358,6 +402,8 @@ WordCounts read_word_counts(const std::string& path) {
   WordCounts counts;
   std::int64_t weight = 0;  // sum of count x (bytes + 1): bounds every pair count BPE learning adds up
   read_word_count_lines(path, [&](std::string_view word, std::int64_t count, std::size_t line_number) {
+    if (count < 0)
+      throw InputError(display_name(path), line_number, "count " + std::to_string(count) + " is negative");
     std::int64_t word_weight = 0;
     if (__builtin_mul_overflow(count, static_cast<std::int64_t>(word.size() + 1), &word_weight) ||
         __builtin_add_overflow(weight, word_weight, &weight))

@@ -60,9 +60,11 @@ class WordCounts {
 WordCounts count_words(const std::string& path, int threads = 1);
 
 // One `word count` line (surrounding '\r', '\n' and spaces ignored, and any
-// Python whitespace around the count, as int() ignores it: "a 1\v"). Throws
-// InputError(file, line_number) unless it is exactly a word, one space and a
-// non-negative integer.
+// Python whitespace around the count, as int() ignores it: "a 1\v"). The count
+// is read as Python's int() reads it: a sign, digits of any script, single
+// underscores between digits ("a +1_000"). Throws InputError(file,
+// line_number) unless the line is exactly a word, one space and such an
+// integer within 64 bits.
 std::pair<std::string_view, std::int64_t> parse_word_count(std::string_view line, const std::string& file,
                                                            std::size_t line_number);
 
@@ -78,7 +80,8 @@ void read_word_count_lines(const std::string& path,
 
 // Reads `word count` lines (a get-vocab output or a --dict-input file); counts
 // of repeated words add up. Throws InputError naming the line when a line is
-// not exactly a word, one space and a non-negative integer, or when the
+// not exactly a word, one space and an integer, when a count is negative
+// (subword-nmt takes it, but learning from it means nothing), or when the
 // counts times the words' lengths in bytes pass 2^63 - 1 (BPE learning sums
 // pair counts in 64 bits; no real corpus comes near).
 WordCounts read_word_counts(const std::string& path);
