@@ -133,8 +133,8 @@ std::vector<std::int32_t> Shortlist::shared_tokens(std::int64_t vocab_size) cons
 std::vector<std::int32_t> Shortlist::own_tokens(const std::vector<std::int32_t>& source,
                                                 const std::vector<std::int32_t>& shared,
                                                 std::int64_t vocab_size) const {
-  // A mark a token of the vocabulary, not a search of `shared` a candidate
-  // and a sort: a sentence has some 50 candidates a source token.
+  // One mark per vocabulary token rather than a search of `shared` per
+  // candidate and a sort: a sentence has some 50 candidates per source token.
   enum : std::uint8_t { kNone, kOwn, kShared };
   std::vector<std::uint8_t> mark(static_cast<std::size_t>(std::max<std::int64_t>(vocab_size, 0)), kNone);
   for (std::int32_t t : shared)
@@ -142,10 +142,8 @@ std::vector<std::int32_t> Shortlist::own_tokens(const std::vector<std::int32_t>&
   for (std::int32_t s : source)
     if (s >= 0 && static_cast<std::size_t>(s) < candidates.size())
       for (const Candidate& c : candidates[static_cast<std::size_t>(s)]) {
-        if (c.token < 0 || c.token >= vocab_size) {
-          if (std::binary_search(shared.begin(), shared.end(), c.token)) continue;
+        if (c.token < 0 || c.token >= vocab_size)
           throw Error(fmt::format("shortlist token {} outside the vocabulary of {}", c.token, vocab_size));
-        }
         std::uint8_t& m = mark[static_cast<std::size_t>(c.token)];
         if (m == kNone) m = kOwn;
       }
