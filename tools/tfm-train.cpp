@@ -53,6 +53,9 @@ tfm::po::options_description declare(Options& o) {
       ("lr-scale", po::value<double>()->value_name("S"),
        "lr = scale * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (default: chosen from the budget, else 1)")
       ("warmup", po::value<I>()->value_name("N"), "warm-up steps (default: chosen from the budget, else 4000)")
+      ("lr-schedule", po::value<std::string>()->value_name("NAME"),
+       "after the warm-up: inverse-sqrt (the paper's, default) or linear (to zero at the budget's last update, "
+       "where training ends; needs --max-steps, --max-epochs or --max-time)")
       ("adam-beta1", po::value(&o.trainer.adam.beta1)->default_value(o.trainer.adam.beta1), "Adam beta1")
       ("adam-beta2", po::value(&o.trainer.adam.beta2)->default_value(o.trainer.adam.beta2), "Adam beta2")
       ("adam-eps", po::value(&o.trainer.adam.eps)->default_value(o.trainer.adam.eps), "Adam epsilon")
@@ -113,6 +116,7 @@ tfm::GivenSchedule given_schedule(const tfm::po::variables_map& vm) {
   };
   take("warmup", g.warmup), take("lr-scale", g.lr_scale), take("save-every", g.save_every);
   take("save-every-minutes", g.save_every_minutes), take("valid-every", g.valid_every);
+  if (vm.count("lr-schedule")) g.lr_schedule = tfm::parse_lr_schedule(vm["lr-schedule"].as<std::string>());
   return g;
 }
 
@@ -131,6 +135,10 @@ int run(int argc, char** argv) {
   tfm::ModelConfig config = model_config(o, vm);
   o.run.choose_schedule = true;
   o.run.given_schedule = given_schedule(vm);
+  const tfm::LoopLimits& limits = o.run.limits;
+  if (o.run.given_schedule.lr_schedule == tfm::LrSchedule::kLinear && limits.max_steps <= 0 && limits.max_epochs <= 0 &&
+      limits.max_time <= 0)
+    throw tfm::UsageError("--lr-schedule linear falls to zero at the budget's end: give --max-steps, --max-epochs or --max-time");
   tfm::defer_stop_signals();  // before the engine threads start, so they inherit the mask
   tfm::apply_engine_settings({o.threads, o.precision}, false);
   return tfm::run_training(config, o.trainer, o.run);

@@ -80,7 +80,7 @@ expect_schedule() {  # RUN EXPECTED
   [ "$got" = "$2" ] || fail "$1 schedule: '$got', expected '$2'"
 }
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o short --max-steps 40
-expect_schedule short "updates=40/given warmup=400/chosen lr-scale=1/default save-every=1/chosen save-every-minutes=0/chosen valid-every=3/chosen "
+expect_schedule short "updates=40/given warmup=400/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=1/chosen save-every-minutes=0/chosen valid-every=3/chosen "
 grep -q "tfm-train: warmup 400 (chosen: a quarter of the 40 updates" "$WORK/err" || fail "no recipe on stderr: $(head -c 300 "$WORK/err")"
 
 # A long budget: the recipe is written at the start; SIGTERM ends the run.
@@ -88,7 +88,7 @@ grep -q "tfm-train: warmup 400 (chosen: a quarter of the 40 updates" "$WORK/err"
 pid=$!
 for _ in $(seq 100); do [ -s long/recipe.tsv ] && break; sleep 0.1; done
 kill -TERM "$pid"; wait "$pid"
-expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default save-every=1250/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
+expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=1250/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
 
 # A time budget: planned from the rate of updates 2-21, re-spaced half-way.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-time 4s
@@ -98,9 +98,45 @@ grep -q "^warmup	[0-9]*	chosen	" timed/recipe.tsv || fail "timed recipe: $(cat t
 
 # Given options win; a resumed run keeps its schedule.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 20 --warmup 7 --save-every 5
-expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
+expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
 [ "$(cd given && ls ckpt-*.h5 | sort -V | tr '\n' ' ')" = "ckpt-5.h5 ckpt-10.h5 ckpt-15.h5 ckpt-20.h5 " ] || fail "given spacing: $(ls given)"
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 30 --warmup 7 --resume
-expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
+expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=5/given save-every-minutes=10/default valid-every=2/chosen "
 [ "$(cd given && ls ckpt-*.h5 | sort -V | tail -n 3 | tr '\n' ' ')" = "ckpt-20.h5 ckpt-25.h5 ckpt-30.h5 " ] || fail "resumed spacing: $(ls given)"
+
+# The linear schedule: the paper's warm-up, then a straight line to zero at
+# the budget's last update, where training ends; a resumed run keeps it.
+LINEAR=(--batches train.h5 "${MODEL[@]}" --warmup 10 --lr-schedule linear --log-every 50 --max-steps 300)
+expect_exit 0 "$BIN/tfm-train" "${LINEAR[@]}" -o linear
+expect_schedule linear "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=9/chosen save-every-minutes=0/chosen valid-every=25/chosen "
+# d_model 32, warm-up 10: peak 32^-0.5 10^-0.5; update s > 10 has peak (301 - s) / 291.
+lrs=$(awk -F'\t' 'NR > 1 { printf "%s=%s ", $1, $3 }' linear/train.log)
+[ "$lrs" = "50=0.0482176 100=0.0386125 150=0.0290074 200=0.0194023 250=0.00979721 300=0.000192102 " ] ||
+  fail "linear rates: $lrs"
+"$BIN/tfm-train" "${LINEAR[@]}" -o linear_part 2>/dev/null &
+pid=$!
+for _ in $(seq 100); do [ -s linear_part/train.log ] && [ "$(wc -l < linear_part/train.log)" -gt 1 ] && break; sleep 0.05; done
+kill -TERM "$pid" 2>/dev/null; wait "$pid"
+expect_exit 0 "$BIN/tfm-train" "${LINEAR[@]}" -o linear_part --resume
+expect_schedule linear_part "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=9/chosen save-every-minutes=0/chosen valid-every=25/chosen "
+grep -q "resuming from linear_part/ckpt-" "$WORK/err" || fail "linear resume: $(cat "$WORK/err")"
+[ "$(tail -n 1 linear_part/train.log | cut -f1,3)" = "300	0.000192102" ] || fail "resumed linear: $(tail -n 2 linear_part/train.log)"
+if have_python h5py; then
+  /usr/bin/python3 -c 'import sys, h5py
+a, b = (h5py.File(p, "r") for p in sys.argv[1:])
+names = []
+a.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and n.startswith(("params/", "optimizer/")) else None)
+assert len(names) > 10 and all(a[n][()].tobytes() == b[n][()].tobytes() for n in names)' linear/ckpt-300.h5 linear_part/ckpt-300.h5 ||
+    fail "resumed linear run differs from the uninterrupted one"
+fi
+# A time budget: training ends at the measured budget's last update at the latest.
+expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o linear_timed --max-time 4s --lr-schedule linear
+planned=$(awk -F'\t' '$1 == "updates" { print $2 }' linear_timed/recipe.tsv)
+last=$(ls linear_timed | sed -n 's/^ckpt-\([0-9]*\)\.h5$/\1/p' | sort -n | tail -n 1)
+[ -n "$planned" ] && [ -n "$last" ] && [ "$last" -le "$planned" ] || fail "linear time budget: updates $planned, last checkpoint $last"
+grep -q "^lr-schedule	linear	given	" linear_timed/recipe.tsv || fail "timed linear recipe: $(cat linear_timed/recipe.tsv)"
+expect_exit 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o linear_unbounded --lr-schedule linear
+grep -q "lr-schedule linear falls to zero at the budget's end: give --max-steps" "$WORK/err" || fail "linear without a budget: $(cat "$WORK/err")"
+expect_exit 2 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o linear_bad --max-steps 5 --lr-schedule cosine
+grep -q "lr-schedule must be inverse-sqrt or linear, not 'cosine'" "$WORK/err" || fail "bad --lr-schedule: $(cat "$WORK/err")"
 finish

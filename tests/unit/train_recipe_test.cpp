@@ -26,28 +26,32 @@ void check_schedule(const Schedule& got, const Schedule& want) {
   CHECK(got.save_every == want.save_every);
   CHECK(got.save_every_minutes == want.save_every_minutes);
   CHECK(got.valid_every == want.valid_every);
+  CHECK(got.lr_schedule == want.lr_schedule);
+  CHECK(got.updates == want.updates);
 }
 
 }  // namespace
 
 TEST_CASE("without a budget the schedule is the paper's") {
   SchedulePlan plan = plan_schedule({}, 0, 5);
-  check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000});
-  REQUIRE(plan.lines.size() == 5);
+  check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000, LrSchedule::kInverseSqrt, 0});
+  REQUIRE(plan.lines.size() == 6);
   for (const auto& l : plan.lines) CHECK(l.origin == "default");
 }
 
 TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured best there") {
   SchedulePlan plan = plan_schedule({}, 3000, 5);
-  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250});  // the last 5 span updates 2,624-3,000
-  for (const auto& l : plan.lines) CHECK(l.origin == (l.name == "lr-scale" ? "default" : "chosen"));
+  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,624-3,000
+  for (const auto& l : plan.lines)
+    CHECK(l.origin == (l.name == "lr-scale" || l.name == "lr-schedule" ? "default" : "chosen"));
+  CHECK(line_of(plan, "lr-schedule").value == "inverse-sqrt");
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
 }
 
 TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
   SchedulePlan plan = plan_schedule({}, 200, 5);
-  check_schedule(plan.schedule, {400, 1.0, 6, 0, 17});
+  check_schedule(plan.schedule, {400, 1.0, 6, 0, 17, LrSchedule::kInverseSqrt, 200});
   plan = plan_schedule({}, 3, 5);
   CHECK(plan.schedule.save_every == 1);
   CHECK(plan.schedule.valid_every == 1);
@@ -57,7 +61,7 @@ TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
 
 TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last eighth") {
   SchedulePlan plan = plan_schedule({}, 100000, 5);
-  check_schedule(plan.schedule, {4000, 1.0, 3125, 0, 8333});
+  check_schedule(plan.schedule, {4000, 1.0, 3125, 0, 8333, LrSchedule::kInverseSqrt, 100000});
   plan = plan_schedule({}, 100000, 20);  // the paper's big model averaged 20
   CHECK(plan.schedule.save_every == 658);
 }
@@ -87,6 +91,13 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   CHECK(line_of(plan, "lr-scale").origin == "given");
   CHECK(plan.schedule.warmup == 400);
   CHECK_THROWS_AS(plan_schedule({}, 100, 0), UsageError);
+
+  GivenSchedule linear;
+  linear.lr_schedule = LrSchedule::kLinear;
+  plan = plan_schedule(linear, 3000, 5);
+  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250, LrSchedule::kLinear, 3000});
+  CHECK(line_of(plan, "lr-schedule").value == "linear");
+  CHECK(line_of(plan, "lr-schedule").origin == "given");
 }
 
 TEST_CASE("the updates a time budget holds, from the measured rate") {
@@ -98,15 +109,22 @@ TEST_CASE("the updates a time budget holds, from the measured rate") {
 
 TEST_CASE("the recipe file round-trips the schedule; a malformed one names file and line") {
   const std::string path = (std::filesystem::temp_directory_path() / "tfm-recipe-test.tsv").string();
-  SchedulePlan plan = plan_schedule({}, 3000, 5);
+  GivenSchedule linear;
+  linear.lr_schedule = LrSchedule::kLinear;
+  SchedulePlan plan = plan_schedule(linear, 3000, 5);
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
-  check_schedule(load_recipe(path), {750, 1.0, 94, 0, 250});
+  check_schedule(load_recipe(path), {750, 1.0, 94, 0, 250, LrSchedule::kLinear, 3000});
   {
     std::ofstream out(path);
     out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";
   }
   CHECK_THROWS_WITH_AS(load_recipe(path), doctest::Contains(":2:"), InputError);
+  {
+    std::ofstream out(path);
+    out << "setting\tvalue\torigin\treason\nwarmup\t10\tgiven\tx\nlr-schedule\tcosine\tgiven\tx\n";
+  }
+  CHECK_THROWS_WITH_AS(load_recipe(path), doctest::Contains(":3: lr-schedule 'cosine'"), InputError);
   std::filesystem::remove(path);
   CHECK_THROWS_AS(load_recipe(path), IoError);
 }

@@ -108,6 +108,26 @@ TEST_CASE("inverse square root schedule peaks at the end of warm-up") {
   CHECK(inverse_sqrt_lr(16000, 512, 4000, 2.0) == doctest::Approx(peak));
 }
 
+TEST_CASE("the linear schedule warms up as the paper's, then falls to zero at the last update") {
+  const double peak = inverse_sqrt_lr(100, 256, 100, 1.5);
+  for (std::int64_t step : {1, 37, 100, 400, 900})
+    CHECK(learning_rate(LrSchedule::kInverseSqrt, step, 256, 100, 1.5, 1000) == inverse_sqrt_lr(step, 256, 100, 1.5));
+  for (std::int64_t step : {1, 37, 100})
+    CHECK(learning_rate(LrSchedule::kLinear, step, 256, 100, 1.5, 1000) == inverse_sqrt_lr(step, 256, 100, 1.5));
+  CHECK(learning_rate(LrSchedule::kLinear, 101, 256, 100, 1.5, 1000) == doctest::Approx(peak * 900 / 901));
+  CHECK(learning_rate(LrSchedule::kLinear, 550, 256, 100, 1.5, 1000) == doctest::Approx(peak * 451 / 901));
+  CHECK(learning_rate(LrSchedule::kLinear, 1000, 256, 100, 1.5, 1000) == doctest::Approx(peak / 901));
+  CHECK(learning_rate(LrSchedule::kLinear, 1001, 256, 100, 1.5, 1000) == 0);
+  CHECK(learning_rate(LrSchedule::kLinear, 5000, 256, 100, 1.5, 0) == doctest::Approx(peak));  // budget not known yet
+  // A budget shorter than the warm-up: the rise, cut off after the last update.
+  CHECK(learning_rate(LrSchedule::kLinear, 50, 256, 100, 1.5, 60) == inverse_sqrt_lr(50, 256, 100, 1.5));
+  CHECK(learning_rate(LrSchedule::kLinear, 61, 256, 100, 1.5, 60) == 0);
+  CHECK(parse_lr_schedule("linear") == LrSchedule::kLinear);
+  CHECK(std::string(lr_schedule_name(parse_lr_schedule("inverse-sqrt"))) == "inverse-sqrt");
+  CHECK_THROWS_WITH_AS(parse_lr_schedule("cosine"), "--lr-schedule must be inverse-sqrt or linear, not 'cosine'",
+                       UsageError);
+}
+
 TEST_CASE("gradient accumulation normalizes by the step's target tokens") {
   ModelConfig c = reverse_model();
   auto data = reverse_task(c, 2, 6, 1);

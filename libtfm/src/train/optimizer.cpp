@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tfm/core/error.h"
 #include "tfm/tensor/kernels.h"
 
 namespace tfm {
@@ -26,6 +27,27 @@ double inverse_sqrt_lr(std::int64_t step, std::int64_t d_model, std::int64_t war
   double s = static_cast<double>(std::max<std::int64_t>(step, 1));
   double w = static_cast<double>(std::max<std::int64_t>(warmup, 1));
   return scale / std::sqrt(static_cast<double>(d_model)) * std::min(1 / std::sqrt(s), s * std::pow(w, -1.5));
+}
+
+const char* lr_schedule_name(LrSchedule schedule) {
+  return schedule == LrSchedule::kLinear ? "linear" : "inverse-sqrt";
+}
+
+LrSchedule parse_lr_schedule(const std::string& name) {
+  if (name == "inverse-sqrt") return LrSchedule::kInverseSqrt;
+  if (name == "linear") return LrSchedule::kLinear;
+  throw UsageError("--lr-schedule must be inverse-sqrt or linear, not '" + name + "'");
+}
+
+double learning_rate(LrSchedule schedule, std::int64_t step, std::int64_t d_model, std::int64_t warmup, double scale,
+                     std::int64_t last) {
+  if (schedule == LrSchedule::kInverseSqrt) return inverse_sqrt_lr(step, d_model, warmup, scale);
+  step = std::max<std::int64_t>(step, 1), warmup = std::max<std::int64_t>(warmup, 1);
+  if (last > 0 && step > last) return 0;
+  if (step <= warmup) return inverse_sqrt_lr(step, d_model, warmup, scale);
+  const double peak = inverse_sqrt_lr(warmup, d_model, warmup, scale);
+  if (last == 0) return peak;
+  return peak * static_cast<double>(last + 1 - step) / static_cast<double>(last + 1 - warmup);
 }
 
 }  // namespace tfm

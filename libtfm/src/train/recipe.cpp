@@ -49,6 +49,10 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   // the rates at which post-norm training suffered.
   settle(lines, "lr-scale", s.lr_scale, given.lr_scale, false, 1.0, "",
          "the paper's formula: the peak d_model^-0.5 warmup^-0.5 follows from the warm-up");
+  s.lr_schedule = given.lr_schedule.value_or(LrSchedule::kInverseSqrt);
+  lines.push_back({"lr-schedule", lr_schedule_name(s.lr_schedule), given.lr_schedule ? "given" : "default",
+                   given.lr_schedule ? "on the command line" : "the paper's: the rate falls as step^-0.5"});
+  s.updates = budget_updates;
 
   const bool choose_saving = budget && !given.save_every && !given.save_every_minutes;
   const double span = u / 8;
@@ -96,6 +100,14 @@ Schedule load_recipe(const std::string& path) {
     std::string name, value;
     if (!std::getline(fields, name, '\t') || !std::getline(fields, value, '\t'))
       throw InputError(path, number, "expected setting<TAB>value<TAB>origin<TAB>reason");
+    if (name == "lr-schedule") {
+      try {
+        s.lr_schedule = parse_lr_schedule(value);
+      } catch (const UsageError&) {
+        throw InputError(path, number, "lr-schedule '" + value + "' is neither inverse-sqrt nor linear");
+      }
+      continue;
+    }
     double x = 0;
     try {
       std::size_t used = 0;
@@ -104,7 +116,8 @@ Schedule load_recipe(const std::string& path) {
     } catch (const std::exception&) {
       throw InputError(path, number, "'" + value + "' is not a number");
     }
-    if (name == "warmup") s.warmup = std::llround(x);
+    if (name == "updates") s.updates = std::llround(x);
+    else if (name == "warmup") s.warmup = std::llround(x);
     else if (name == "lr-scale") s.lr_scale = x;
     else if (name == "save-every") s.save_every = std::llround(x);
     else if (name == "save-every-minutes") s.save_every_minutes = x;

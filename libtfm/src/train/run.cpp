@@ -134,6 +134,7 @@ class Run {
   // A time budget's schedule waits for the rate of the first updates.
   bool schedule_pending_ = false;
   std::int64_t known_updates_ = 0;  // from --max-steps or --max-epochs; 0 = none
+  std::int64_t given_max_steps_ = 0;  // --max-steps as given (the linear schedule may stop sooner)
   std::int64_t first_step_ = -1;
   double first_elapsed_ = 0;
   std::int64_t respace_at_ = -1;  // the update that measures the rate again
@@ -164,6 +165,7 @@ Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Coll
 // updates is planned now, a time budget after kMeasuredUpdates updates.
 void Run::start_schedule() {
   if (!run_.choose_schedule) return;
+  given_max_steps_ = run_.limits.max_steps;
   const std::string path = (fs::path(run_.run_dir) / "recipe.tsv").string();
   double kept = 0;
   Schedule schedule;
@@ -180,7 +182,10 @@ void Run::start_schedule() {
     if (!g.save_every) g.save_every = schedule.save_every;
     if (!g.save_every_minutes) g.save_every_minutes = schedule.save_every_minutes;
     if (!g.valid_every) g.valid_every = schedule.valid_every;
-    apply_schedule(plan_schedule(g, 0, run_.keep_last).schedule);
+    if (!g.lr_schedule) g.lr_schedule = schedule.lr_schedule;
+    Schedule kept_schedule = plan_schedule(g, 0, run_.keep_last).schedule;
+    kept_schedule.updates = schedule.updates;
+    apply_schedule(kept_schedule);
     return;
   }
   const LoopLimits& limits = run_.limits;
@@ -253,7 +258,11 @@ void Run::respace_schedule(std::int64_t budget, const std::string& how) {
 }
 
 void Run::apply_schedule(const Schedule& s) {
-  trainer_->set_schedule(s.warmup, s.lr_scale);
+  trainer_->set_schedule(s.warmup, s.lr_scale, s.lr_schedule, s.updates);
+  // Past the linear schedule's last update the rate is 0: training ends there
+  // (train_loop reads run_.limits after every update).
+  if (s.lr_schedule == LrSchedule::kLinear && s.updates > 0)
+    run_.limits.max_steps = given_max_steps_ > 0 ? std::min(given_max_steps_, s.updates) : s.updates;
   run_.save_every = s.save_every;
   run_.save_every_minutes = s.save_every_minutes;
   run_.valid_every = s.valid_every;

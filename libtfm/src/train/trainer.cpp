@@ -73,7 +73,8 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
     job_->finish_sums();
   }
   r.grad_norm = std::sqrt(sum_squares(params.grads(), params.size(), partials_.data()));
-  r.lr = inverse_sqrt_lr(r.step, model_.config().d_model, config_.warmup, config_.lr_scale);
+  r.lr = learning_rate(config_.lr_schedule, r.step, model_.config().d_model, config_.warmup, config_.lr_scale,
+                       config_.last_update);
   if (!std::isfinite(r.stats.loss) || !std::isfinite(r.grad_norm)) {
     r.skipped = true;
     return r;

@@ -10,6 +10,8 @@
 //   warmup             U / 4, within [400, 4000]; the peak rate
 //                      d_model^-0.5 warmup^-0.5 follows from it (lr_scale
 //                      stays 1)
+//   lr_schedule        inverse-sqrt, the paper's; when linear is given, the
+//                      rate falls to zero at update U, where training ends
 //   save_every         U / (8 (N - 1)), so that the last N span the last
 //                      eighth of training (U / 8 when N = 1)
 //   save_every_minutes 0 (the spacing is in updates)
@@ -25,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "tfm/train/optimizer.h"
+
 namespace tfm {
 
 // The values of the schedule settings (defaults: the paper's).
@@ -34,12 +38,15 @@ struct Schedule {
   std::int64_t save_every = 0;  // 0 = off
   double save_every_minutes = 10;  // 0 = off
   std::int64_t valid_every = 1000;
+  LrSchedule lr_schedule = LrSchedule::kInverseSqrt;
+  std::int64_t updates = 0;  // the budget's updates, 0 = none (or not known yet)
 };
 
 // The settings the user gave; the others are chosen (or defaulted).
 struct GivenSchedule {
   std::optional<std::int64_t> warmup, save_every, valid_every;
   std::optional<double> lr_scale, save_every_minutes;
+  std::optional<LrSchedule> lr_schedule;
 };
 
 // One setting as the recipe reports it: name (tfm-train's option without
@@ -50,11 +57,13 @@ struct RecipeLine {
 
 struct SchedulePlan {
   Schedule schedule;
-  std::vector<RecipeLine> lines;  // one per setting, in Schedule's order
+  std::vector<RecipeLine> lines;  // one per setting but `updates`
 };
 
 // Applies the rules above. budget_updates: the updates the budget holds, or
-// 0 when there is no budget; averaged: checkpoints to be averaged (≥ 1).
+// 0 when there is no budget (or not yet); averaged: checkpoints to be
+// averaged (≥ 1). The plan's lines do not hold `updates` (the caller knows
+// where that number came from).
 SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged);
 
 // The updates a time budget holds: `done` updates in `elapsed` seconds so far,
@@ -66,8 +75,9 @@ std::int64_t updates_in_time(std::int64_t done, double elapsed, std::int64_t mea
 // Writes the recipe atomically as TSV with a header (setting, value, origin,
 // reason): the run folder's recipe.tsv. Throws IoError.
 void save_recipe(const std::string& path, const std::vector<RecipeLine>& lines);
-// The schedule a saved recipe records (a resumed run keeps it); other
-// settings in it are skipped. Throws InputError naming the file and line.
+// The schedule a saved recipe records (a resumed run keeps it), `updates`
+// included; other settings in it are skipped. Throws InputError naming the
+// file and line.
 Schedule load_recipe(const std::string& path);
 
 }  // namespace tfm

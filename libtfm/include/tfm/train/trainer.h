@@ -34,6 +34,8 @@ struct TrainerConfig {
   std::int64_t update_freq = 1;  // micro-batches per update
   double lr_scale = 1.0;
   std::int64_t warmup = 4000;
+  LrSchedule lr_schedule = LrSchedule::kInverseSqrt;
+  std::int64_t last_update = 0;  // kLinear: the rate is 0 after it (0: not known yet)
   float clip_norm = 0;  // 0 = no clipping
   AdamConfig adam;
   std::uint64_t seed = 1;
@@ -68,7 +70,10 @@ class Trainer {
   Adam& adam() { return adam_; }
   const TrainerConfig& config() const { return config_; }
   // Changes the learning-rate schedule from the next step on.
-  void set_schedule(std::int64_t warmup, double lr_scale) { config_.warmup = warmup, config_.lr_scale = lr_scale; }
+  void set_schedule(std::int64_t warmup, double lr_scale, LrSchedule schedule, std::int64_t last_update) {
+    config_.warmup = warmup, config_.lr_scale = lr_scale, config_.lr_schedule = schedule;
+    config_.last_update = last_update;
+  }
   Collective& job() { return *job_; }
 
  private:
