@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
 #include <vector>
 
+#include "tfm/core/error.h"
 #include "tfm/core/unicode.h"
 #include "tfm/core/utf8.h"
 #include "tokenizer_rules.h"
@@ -59,6 +61,18 @@ void replace_all(std::string& text, std::string_view from, std::string_view to, 
 }
 
 std::string protected_marker(std::size_t index) { return fmt::format("THISISPROTECTED{:03d}", index); }
+
+// tokenizer.perl replaces each protected text everywhere in the line, the
+// placeholders of earlier ones included, and restores the placeholders the
+// same way: a protected text inside a placeholder ("0" of THISISPROTECTED000)
+// nests them, and a few kilobytes can grow exponentially. Past `limit` bytes
+// that is an error, not gigabytes of memory.
+void check_protected_growth(const std::string& text, std::size_t limit) {
+  if (text.size() > limit)
+    throw Error(fmt::format("protected patterns: this line grows past {} bytes, as tokenizer.perl's placeholders "
+                            "(THISISPROTECTED000, ...) nest when a protected text occurs inside them",
+                            limit));
+}
 
 // ---- Runs of periods -----------------------------------------------------
 
@@ -188,6 +202,7 @@ std::uint64_t seen_flags(unsigned char c) {
 struct Tokenizer::Buffers {
   std::string text, scratch;
   std::vector<std::string> protected_text;
+  std::size_t protected_growth_limit = 0;  // bytes (check_protected_growth)
   std::vector<std::size_t> period_splits;
 };
 
@@ -232,6 +247,8 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
       seen = split_special(line, true, b.text);
     } else {
       collapse_spaces_padded(line, b.text);
+      // Each byte protected alone becomes a 20-byte placeholder at most.
+      b.protected_growth_limit = std::max<std::size_t>(std::size_t{1} << 20, 64 * line.size());
       protect(b.text, b);
       split_special(b.text, false, b.scratch);
       b.text.swap(b.scratch);
@@ -261,8 +278,10 @@ void Tokenizer::tokenize(std::string_view line, std::string& out) const {
 void Tokenizer::protect(std::string& text, Buffers& b) const {
   b.protected_text.clear();
   protected_.find_all(text, b.protected_text);
-  for (std::size_t i = 0; i < b.protected_text.size(); ++i)
+  for (std::size_t i = 0; i < b.protected_text.size(); ++i) {
     replace_all(text, b.protected_text[i], " " + protected_marker(i) + " ", b.scratch);
+    check_protected_growth(text, b.protected_growth_limit);
+  }
   squeeze_spaces(text, b.scratch);
 }
 
@@ -404,8 +423,10 @@ bool Tokenizer::keeps_period(std::string_view pre, char32_t next_first) const {
 
 void Tokenizer::finish(std::string& text, Buffers& b, bool markers, bool escapable, std::string& out) const {
   if (text.size() >= 2 && text.compare(text.size() - 2, 2, ".'") == 0) text.replace(text.size() - 2, 2, " . ' ");
-  for (std::size_t i = 0; i < b.protected_text.size(); ++i)
+  for (std::size_t i = 0; i < b.protected_text.size(); ++i) {
     replace_all(text, protected_marker(i), b.protected_text[i], b.scratch);
+    check_protected_growth(text, b.protected_growth_limit);
+  }
   if (markers) restore_period_runs(text, b.scratch);
   if (config_.escape && escapable) escape_into(text, out);
   else out.assign(text);
