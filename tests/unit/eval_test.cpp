@@ -151,6 +151,16 @@ TEST_CASE("TER shifts and edits") {
   CHECK(format_fixed(normalized.corpus_score({",,0"}).score, 2) == "66.67");
 }
 
+TEST_CASE("TER of lines too long for the edit-distance table is an error naming the line") {
+  std::string long_line;
+  for (int i = 0; i < 300000; ++i) long_line += "w ";  // a 1.4 TB table
+  const Ter ter(TerConfig{}, {{"a b", long_line}});
+  CHECK_THROWS_WITH_AS(ter.segment_stats({"a b", long_line}),
+                       doctest::Contains("hypothesis line 2: TER: 300000 hypothesis words against 300000 reference "
+                                         "words need a 1440 GB edit-distance table"),
+                       Error);
+}
+
 TEST_CASE("Python float repr and score formatting") {
   CHECK(python_float_repr(100.0) == "100.0");
   CHECK(python_float_repr(0.0) == "0.0");

@@ -1,9 +1,15 @@
 #include "tfm/eval/ter.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <string_view>
+
+#include <fmt/format.h>
+
+#include "tfm/core/error.h"
 
 namespace tfm {
 namespace {
@@ -36,6 +42,7 @@ class BeamEditDistance {
     std::size_t keep = 0;
     while (keep < n && keep < last_.size() && last_[keep] == hyp[keep]) ++keep;
     if (last_.size() != n) keep = 0;  // rows depend on the length through the beam
+    check_table_fits(n, m);
     rows_.resize((n + 1) * (m + 1));
     if (keep == 0)
       for (std::size_t j = 0; j <= m; ++j) rows_[j] = {std::int64_t(j), kIns};
@@ -70,6 +77,17 @@ class BeamEditDistance {
           if (cell.cost > option.cost) cell = option;
       }
     }
+  }
+
+  // sacrebleu keeps the whole table, beam or not, and so do we; a pair of
+  // lines too long for it is an error rather than the end of the memory.
+  static void check_table_fits(std::size_t n, std::size_t m) {
+    const double bytes = double(n + 1) * double(m + 1) * double(sizeof(Cell));
+    const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+    if (memory > 0 && bytes > memory)
+      throw Error(fmt::format("TER: {} hypothesis words against {} reference words need a {:.0f} GB edit-distance "
+                              "table, more than this machine's {:.0f} GB",
+                              n, m, bytes / 1e9, memory / 1e9));
   }
 
   std::string backtrace(std::size_t n) const {
@@ -246,7 +264,11 @@ std::vector<double> Ter::segment_stats(const Lines& hyps) const {
       for (const Lines& set : refs_) {
         const Words ref = to_ids(set[i]);
         ref_lengths += std::int64_t(ref.size());
-        best = std::min(best, ter_edits(hyp, ref));
+        try {
+          best = std::min(best, ter_edits(hyp, ref));
+        } catch (const Error& e) {
+          throw Error(fmt::format("hypothesis line {}: {}", i + 1, e.what()));
+        }
       }
       stats[2 * i] = double(best);
       stats[2 * i + 1] = double(ref_lengths) / double(refs_.size());
