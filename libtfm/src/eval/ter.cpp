@@ -83,7 +83,8 @@ class BeamEditDistance {
   // lines too long for it is an error rather than the end of the memory.
   static void check_table_fits(std::size_t n, std::size_t m) {
     const double bytes = double(n + 1) * double(m + 1) * double(sizeof(Cell));
-    const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+    // Asked once: the shift search calls the distance hundreds of times a line.
+    static const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
     if (memory > 0 && bytes > memory)
       throw Error(fmt::format("TER: {} hypothesis words against {} reference words need a {:.0f} GB edit-distance "
                               "table, more than this machine's {:.0f} GB",
