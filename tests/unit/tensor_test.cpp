@@ -342,6 +342,71 @@ TEST_CASE("int8 gemm: A · Wᵀ of a registered weight in int8, any other produc
   for (std::size_t i = 0; i < other.size(); ++i) CHECK(other[i] == 0.5f * fp32[i]);
 }
 
+TEST_CASE("packed fp32 weights: products and linear layers read the packed copy, any thread count") {
+  // Unsplit, cut along A's rows (W taller or shorter than A), and cut into
+  // column blocks (8 and 2).
+  for (auto [m, n, k] : {std::tuple{7, 13, 33}, std::tuple{300, 257, 65}, std::tuple{260, 1000, 40},
+                         std::tuple{37, 2001, 70}, std::tuple{1, 300, 4000}}) {
+    CAPTURE(m);
+    CAPTURE(n);
+    auto a = random_vector(static_cast<std::size_t>(m * k), 61), w = random_vector(static_cast<std::size_t>(n * k), 62);
+    auto bias = random_vector(static_cast<std::size_t>(n), 63);
+    const auto w_saved = w;
+    std::vector<float> c0(static_cast<std::size_t>(m * n), 0.0f), plain(c0), other(c0), packed(c0), two(c0);
+    auto want = naive_gemm(Op::kN, Op::kT, m, n, k, a, k, w, k, c0, n, 1.0f, 0.0f);
+    gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, plain.data(), n);
+    const bool kept = add_packed_weight(w.data(), n, k);
+    if (__builtin_cpu_supports("avx512f")) CHECK(kept);  // oneDNN's brgemm kernels start at AVX-512
+    std::fill(w.begin(), w.end(), 0.0f);  // products that read the copy do not see this
+    gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, packed.data(), n);
+    with_threads(2, [&] { gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, two.data(), n); });
+    gemm(Op::kN, Op::kT, m, n, k, 0.5f, a.data(), k, w.data(), k, 0.0f, other.data(), n);  // alpha ≠ 1: W itself
+    if (kept) {
+      CHECK(max_abs_diff(packed, want) <= 1e-5 * k);
+      CHECK(std::memcmp(packed.data(), two.data(), packed.size() * sizeof(float)) == 0);
+      // Strided A and C (through dense copies): the same sums.
+      const int lda = k + 3, ldc = n + 5;
+      std::vector<float> a_strided(static_cast<std::size_t>(m * lda), 7.0f), c_strided(static_cast<std::size_t>(m * ldc), 7.0f);
+      for (int r = 0; r < m; ++r) std::copy_n(&a[static_cast<std::size_t>(r * k)], k, &a_strided[static_cast<std::size_t>(r * lda)]);
+      gemm(Op::kN, Op::kT, m, n, k, 1.0f, a_strided.data(), lda, w.data(), k, 0.0f, c_strided.data(), ldc);
+      for (int r = 0; r < m; ++r) {
+        CHECK(std::memcmp(&c_strided[static_cast<std::size_t>(r * ldc)], &packed[static_cast<std::size_t>(r * n)], n * sizeof(float)) == 0);
+        CHECK(c_strided[static_cast<std::size_t>(r * ldc + n)] == 7.0f);  // nothing written past the row
+      }
+      CHECK(*std::max_element(other.begin(), other.end()) == 0.0f);
+      for (bool relu : {false, true}) {
+        CAPTURE(relu);
+        std::vector<double> layer(want.size());
+        for (std::size_t i = 0; i < want.size(); ++i) {
+          const double sum = want[i] + bias[i % static_cast<std::size_t>(n)];
+          layer[i] = relu ? std::max(sum, 0.0) : sum;
+        }
+        std::vector<float> y(want.size()), y2(want.size());
+        linear_forward(a.data(), m, k, n, w.data(), bias.data(), relu, y.data());
+        with_threads(2, [&] { linear_forward(a.data(), m, k, n, w.data(), bias.data(), relu, y2.data()); });
+        CHECK(max_abs_diff(y, layer) <= 1e-5 * k);
+        CHECK(std::memcmp(y.data(), y2.data(), y.size() * sizeof(float)) == 0);
+      }
+    }
+    clear_packed_weights();
+    gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, packed.data(), n);
+    CHECK(*std::max_element(packed.begin(), packed.end()) == 0.0f);  // forgotten: W itself again
+    w = w_saved;
+    if (add_packed_weight(w.data(), n, k)) {  // read in fp32 with oneDNN only
+      std::fill(w.begin(), w.end(), 0.0f);
+      set_gemm_precision(Precision::kInt8);
+      gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, packed.data(), n);
+      CHECK(*std::max_element(packed.begin(), packed.end()) == 0.0f);
+      set_gemm_precision(Precision::kFp32);
+      set_gemm_backend(GemmBackend::kOpenBlas);
+      gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, packed.data(), n);
+      CHECK(*std::max_element(packed.begin(), packed.end()) == 0.0f);
+      set_gemm_backend(GemmBackend::kOneDnn);
+      clear_packed_weights();
+    }
+  }
+}
+
 TEST_CASE("round_to_bf16 rounds to nearest even, keeps NaN, flushes subnormals") {
   auto bits = [](std::uint32_t u) { return std::bit_cast<float>(u); };
   std::vector<float> x = {1.0f, bits(0x3f808000u), bits(0x3f818000u), bits(0x3f808001u), -2.5f,

@@ -42,11 +42,15 @@ Translator::Translator(const std::vector<std::string>& model_paths, const Decode
   if (gemm_precision() == Precision::kInt8)  // weights quantized once, when loaded
     for (const auto& d : decoders_)
       for (const auto& w : d->linear_weights()) add_int8_weight(w.values, w.rows, w.cols);
+  if (gemm_precision() == Precision::kFp32)  // weights packed once, not at every product
+    for (const auto& d : decoders_)
+      for (const auto& w : d->linear_weights()) add_packed_weight(w.values, w.rows, w.cols);
 }
 
 Translator::~Translator() {
   if (gemm_precision() == Precision::kBf16) clear_bf16_shadows();
   if (gemm_precision() == Precision::kInt8) clear_int8_weights();
+  if (gemm_precision() == Precision::kFp32) clear_packed_weights();
 }
 
 std::vector<std::int32_t> Translator::to_ids(std::string_view line, std::size_t number,

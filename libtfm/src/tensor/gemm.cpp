@@ -60,11 +60,16 @@ void gemm_block(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, fl
               static_cast<blasint>(ldc));
 }
 
+// Blocks a side of `length` is cut into.
+std::int64_t blocks_along(std::int64_t length) {
+  std::int64_t blocks = std::clamp<std::int64_t>(length / 128, 1, 8);
+  return blocks > 1 ? blocks / 2 * 2 : 1;
+}
+
 // Blocks along the longer side of C: a function of the shape only.
 std::int64_t block_count(std::int64_t m, std::int64_t n, std::int64_t k) {
   if (m * n * k < (std::int64_t{1} << 20)) return 1;
-  std::int64_t blocks = std::clamp<std::int64_t>(std::max(m, n) / 128, 1, 8);
-  return blocks > 1 ? blocks / 2 * 2 : 1;
+  return blocks_along(std::max(m, n));
 }
 
 // Rows [r0, r1) and columns [c0, c1) of C [m, n], one block of block_count's.
@@ -72,19 +77,27 @@ struct Block {
   std::int64_t r0, r1, c0, c1;
 };
 
-// f(block) for each block of C [m, n] on the engine threads: blocks along the
-// longer side, boundaries a function of the shape only.
+// f(block) for each of `blocks` blocks of C [m, n] on the engine threads,
+// cut along its rows or its columns, inner boundaries rounded down to a
+// multiple of `align`.
 template <class F>
-void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
-  const std::int64_t blocks = block_count(m, n, k);
-  const bool split_rows = m >= n;
+void for_each_block(std::int64_t m, std::int64_t n, std::int64_t blocks, bool split_rows, std::int64_t align,
+                    F&& f) {
   const std::int64_t len = split_rows ? m : n;
+  auto boundary = [&](std::int64_t i) { return i == blocks ? len : len * i / blocks / align * align; };
   auto block = [&](std::int64_t i) {
-    const std::int64_t lo = len * i / blocks, hi = len * (i + 1) / blocks;
+    const std::int64_t lo = boundary(i), hi = boundary(i + 1);
     f(split_rows ? Block{lo, hi, 0, n} : Block{0, m, lo, hi});
   };
   if (blocks == 1) return block(0);
   parallel_tasks(blocks, block);
+}
+
+// f(block) for each block of C [m, n] on the engine threads: blocks along the
+// longer side, boundaries a function of the shape only.
+template <class F>
+void for_each_block(std::int64_t m, std::int64_t n, std::int64_t k, F&& f) {
+  for_each_block(m, n, block_count(m, n, k), m >= n, 1, f);
 }
 
 // The stored matrix x [rows, cols] (leading dimension ld) in bf16 once for
@@ -140,6 +153,36 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8
   });
 }
 
+// Whether a product C = A · Wᵀ may read W's packed copy (add_packed_weight).
+bool packed_product(Op ta, Op tb, float alpha, float beta, std::int64_t m) {
+  return precision.load(std::memory_order_relaxed) == Precision::kFp32 &&
+         backend.load(std::memory_order_relaxed) == GemmBackend::kOneDnn && ta == Op::kN && tb == Op::kT &&
+         alpha == 1.0f && beta == 0.0f && m > 0;
+}
+
+// C [m, n] = A [m, k] · Wᵀ (+ bias, then ReLU) in fp32 from W's packed
+// copy. The cut, a function of the shape only: along A's rows when they make
+// two blocks or more (blocks of C are then whole rows, which the brgemm
+// kernels write in place), else as gemm() cuts, column blocks starting at
+// panels of the copy (and written through a dense copy of each).
+void gemm_packed(std::int64_t m, const float* a, std::int64_t lda, const detail::PackedWeight& w, float* c,
+                 std::int64_t ldc, const float* bias, bool relu) {
+  const std::int64_t n = w.rows, k = w.cols;
+  const bool split_rows = blocks_along(m) > 1 || m >= n;
+  const std::int64_t blocks = block_count(m, n, k) == 1 ? 1 : blocks_along(split_rows ? m : n);
+  for_each_block(m, n, blocks, split_rows, split_rows ? 1 : detail::kPackedPanel, [&](Block b) {
+    one_openmp_thread();
+    float* out = c + b.r0 * ldc + b.c0;
+    const float* rows = a + b.r0 * lda;
+    if (detail::gemm_block_packed(b.r1 - b.r0, rows, lda, w, b.c0, b.c1, out, ldc, bias ? bias + b.c0 : nullptr,
+                                  relu))
+      return;
+    gemm_block(Op::kN, Op::kT, b.r1 - b.r0, b.c1 - b.c0, k, 1.0f, rows, lda, w.values + b.c0 * k, k, 0.0f, out, ldc);
+    if (bias)
+      for (std::int64_t r = 0; r < b.r1 - b.r0; ++r) add_bias(out + r * ldc, bias + b.c0, 1, b.c1 - b.c0, relu);
+  });
+}
+
 // gemm() past the int8 case; in bf16, B is read from b_bf16 when given (b
 // may then be null).
 void gemm_blocks(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
@@ -190,6 +233,9 @@ void gemm(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float al
       alpha == 1.0f && beta == 0.0f && m > 0)
     if (const detail::Int8Weight* w = detail::find_int8_weight(b, n, k, ldb))
       return gemm_int8(m, a, lda, w->values_q.data(), w->scales.data(), n, k, c, ldc, nullptr, false);
+  if (packed_product(ta, tb, alpha, beta, m))
+    if (const detail::PackedWeight* w = detail::find_packed_weight(b, n, k, ldb))
+      return gemm_packed(m, a, lda, *w, c, ldc, nullptr, false);
   gemm_blocks(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr);
 }
 
@@ -261,6 +307,9 @@ void linear_forward(const float* x, std::int64_t rows, std::int64_t in, std::int
     });
     return;
   }
+  if (packed_product(Op::kN, Op::kT, 1.0f, 0.0f, rows))
+    if (const detail::PackedWeight* packed = detail::find_packed_weight(w, out, in, in))
+      return gemm_packed(rows, x, in, *packed, y, out, bias, relu);
   gemm(Op::kN, Op::kT, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
   add_bias(y, bias, rows, out, relu);
 }

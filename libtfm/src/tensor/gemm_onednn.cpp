@@ -1,7 +1,9 @@
 #include "gemm_onednn.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct Key {
   // A batch of outer × inner products (0: one product); operands dense, C's
   // matrices c_outer and c_inner elements apart.
   std::int64_t outer = 0, inner = 0, c_outer = 0, c_inner = 0;
+  bool packed = false;  // fp32 operands, B in its brgemm layout (packed_weight_desc)
   bool operator==(const Key&) const = default;
 };
 
@@ -35,7 +38,7 @@ struct KeyHash {
   std::size_t operator()(const Key& key) const {
     std::size_t h = 0;
     for (std::int64_t v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc,
-                           std::int64_t{key.relu} << 4 | std::int64_t{key.bias} << 3 |
+                           std::int64_t{key.packed} << 5 | std::int64_t{key.relu} << 4 | std::int64_t{key.bias} << 3 |
                                std::int64_t{key.int8} << 2 | std::int64_t{key.ta} << 1 | key.tb,
                            std::int64_t{std::bit_cast<std::uint32_t>(key.alpha)},
                            std::int64_t{std::bit_cast<std::uint32_t>(key.beta)}, key.outer, key.inner,
@@ -50,6 +53,9 @@ constexpr std::size_t kMaxProducts = 2048;  // primitives cached per thread
 struct Product {
   dnnl::matmul matmul;
   dnnl::memory a, b, c, scratchpad, bias;
+  // False for packed weights that oneDNN would multiply with its slow
+  // reference code (no primitive then): the caller multiplies W itself.
+  bool fast = true;
 };
 
 // Each engine thread has its own engine, stream and primitives, so nothing
@@ -59,6 +65,7 @@ struct ThreadState {
   dnnl::stream stream{engine};
   std::unordered_map<Key, Product, KeyHash> products;
   GrowOnlyBuffer<std::uint16_t> a, b;  // bf16 copies of the operands
+  GrowOnlyBuffer<float> a_f32, c_f32;    // dense copies for packed weights' products
   // One scratchpad for all primitives: oneDNN's own would be allocated and
   // freed (and page-faulted in again) at every call.
   GrowOnlyBuffer<std::uint8_t> scratchpad;
@@ -81,13 +88,20 @@ dnnl::memory::desc batch_operand_desc(std::int64_t outer, std::int64_t inner, st
                             transposed ? dims{inner * size, size, 1, rows} : dims{inner * size, size, cols, 1});
 }
 
+// fp32 weights B [k, n] in the blocked layout of the brgemm kernels (see
+// PackedWeight).
+dnnl::memory::desc packed_weight_desc(std::int64_t k, std::int64_t n) {
+  return dnnl::memory::desc({k, n}, dt::f32, dnnl::memory::format_tag::BA16a64b);
+}
+
 Product make_product(ThreadState& state, const Key& key) {
-  const dt operands = key.int8 ? dt::s8 : dt::bf16;
+  const dt operands = key.packed ? dt::f32 : key.int8 ? dt::s8 : dt::bf16;
   const bool batch = key.outer > 0;
   auto a_md = batch ? batch_operand_desc(key.outer, key.inner, key.m, key.k, key.ta)
                     : operand_desc(key.m, key.k, key.lda, key.ta, operands);
-  auto b_md = batch ? batch_operand_desc(key.outer, key.inner, key.k, key.n, key.tb)
-                    : operand_desc(key.k, key.n, key.ldb, key.tb, operands);
+  auto b_md = batch        ? batch_operand_desc(key.outer, key.inner, key.k, key.n, key.tb)
+              : key.packed ? packed_weight_desc(key.k, key.n)
+                           : operand_desc(key.k, key.n, key.ldb, key.tb, operands);
   auto c_md = batch ? dnnl::memory::desc({key.outer, key.inner, key.m, key.n}, dt::f32,
                                          dims{key.c_outer, key.c_inner, key.ldc, 1})
                     : dnnl::memory::desc({key.m, key.n}, key.int8 ? dt::s32 : dt::f32, dims{key.ldc, 1});
@@ -101,6 +115,11 @@ Product make_product(ThreadState& state, const Key& key) {
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::matmul::primitive_desc pd({a_md, b_md, bias_md, c_md}, attr, state.engine);
+  if (key.packed && std::string(pd.impl_info_str()).rfind("brg", 0) != 0) {
+    Product slow;
+    slow.fast = false;
+    return slow;
+  }
   return {dnnl::matmul(pd), dnnl::memory(a_md, state.engine, nullptr),
           dnnl::memory(b_md, state.engine, nullptr), dnnl::memory(c_md, state.engine, nullptr),
           dnnl::memory(pd.scratchpad_desc(), state.engine, nullptr),
@@ -112,6 +131,7 @@ ThreadState& thread_state() {
   return state;
 }
 
+Product& find_product(ThreadState& state, const Key& key);
 void run_product(ThreadState& state, const Key& key, const void* a, const void* b, void* c,
                  const float* bias = nullptr);
 
@@ -172,8 +192,7 @@ void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t 
 
 namespace {
 
-void run_product(ThreadState& state, const Key& key, const void* a, const void* b, void* c,
-                 const float* bias) {
+Product& find_product(ThreadState& state, const Key& key) {
   auto it = state.products.find(key);
   if (it == state.products.end()) {
     // Length-bucketed batches repeat their shapes, but a long run may see
@@ -181,7 +200,12 @@ void run_product(ThreadState& state, const Key& key, const void* a, const void* 
     if (state.products.size() >= kMaxProducts) state.products.clear();
     it = state.products.emplace(key, make_product(state, key)).first;
   }
-  Product& p = it->second;
+  return it->second;
+}
+
+void run_product(ThreadState& state, const Key& key, const void* a, const void* b, void* c,
+                 const float* bias) {
+  Product& p = find_product(state, key);
   p.a.set_data_handle(const_cast<void*>(a));
   p.b.set_data_handle(const_cast<void*>(b));
   p.c.set_data_handle(c);
@@ -193,7 +217,7 @@ void run_product(ThreadState& state, const Key& key, const void* a, const void* 
                             {DNNL_ARG_DST, p.c.get()}, {DNNL_ARG_SCRATCHPAD, p.scratchpad.get()},
                             {DNNL_ARG_BIAS, p.bias.get()}};
   dnnl::error::wrap_c_api(dnnl_primitive_execute(p.matmul.get(), state.stream.get(), bias ? 5 : 4, args),
-                          key.int8 ? "int8 matmul failed" : "bf16 matmul failed");
+                          key.int8 ? "int8 matmul failed" : key.packed ? "fp32 matmul failed" : "bf16 matmul failed");
   state.stream.wait();
 }
 
@@ -213,6 +237,55 @@ void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::
 }
 
 std::vector<Int8Weight> int8_weights;
+std::vector<PackedWeight> packed_weights;
+
+const PackedWeight* find_packed_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+  for (const PackedWeight& x : packed_weights)
+    if (x.values == w && x.rows == rows && x.cols == cols && ld == cols) return &x;
+  return nullptr;
+}
+
+bool pack_weight(const float* w, std::int64_t rows, std::int64_t cols, PackedWeight& out) {
+  ThreadState& state = thread_state();
+  const dnnl::memory::desc layout = packed_weight_desc(cols, rows);
+  // The layout oneDNN picks for this W itself, for a product of some rows of
+  // A (it does not depend on them): without brgemm (CPUs before AVX-512),
+  // matmul runs on the same sgemm and keeps B plain.
+  constexpr std::int64_t kRows = 64;
+  dnnl::matmul::primitive_desc probe({dnnl::memory::desc({kRows, cols}, dt::f32, dims{cols, 1}),
+                                      dnnl::memory::desc({cols, rows}, dt::f32, dnnl::memory::format_tag::any),
+                                      dnnl::memory::desc(), dnnl::memory::desc({kRows, rows}, dt::f32, dims{rows, 1})},
+                                     dnnl::primitive_attr(), state.engine);
+  if (std::string(probe.impl_info_str()).rfind("brg", 0) != 0 || probe.weights_desc() != layout) return false;
+  out.values = w, out.rows = rows, out.cols = cols;
+  dnnl::memory plain(dnnl::memory::desc({cols, rows}, dt::f32, dims{1, cols}), state.engine, const_cast<float*>(w));
+  dnnl::memory packed(layout, state.engine, out.packed.reserve(layout.get_size() / sizeof(float)));
+  dnnl::reorder(plain, packed).execute(state.stream, plain, packed);  // padding zeroed
+  state.stream.wait();
+  return true;
+}
+
+bool gemm_block_packed(std::int64_t m, const float* a, std::int64_t lda, const PackedWeight& w,
+                       std::int64_t first, std::int64_t last, float* c, std::int64_t ldc, const float* bias,
+                       bool relu) {
+  // oneDNN 2.6's brgemm kernels take packed weights with A and C dense only:
+  // other operands go through dense copies.
+  const std::int64_t n = last - first, k = w.cols;
+  ThreadState& state = thread_state();
+  const Key key{m, n, k, k, 0, n, false, false, 1.0f, 0.0f, false, bias != nullptr, relu, 0, 0, 0, 0, true};
+  if (!find_product(state, key).fast) return false;
+  if (lda != k) {
+    float* dense = state.a_f32.reserve(static_cast<std::size_t>(m * k));
+    for (std::int64_t r = 0; r < m; ++r) std::copy_n(a + r * lda, k, dense + r * k);
+    a = dense;
+  }
+  float* out = ldc == n ? c : state.c_f32.reserve(static_cast<std::size_t>(m * n));
+  const std::int64_t padded_k = (k + 15) / 16 * 16;
+  run_product(state, key, a, w.packed.data() + first * padded_k, out, bias);
+  if (out != c)
+    for (std::int64_t r = 0; r < m; ++r) std::copy_n(out + r * n, n, c + r * ldc);
+  return true;
+}
 
 const Int8Weight* find_int8_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   for (const Int8Weight& x : int8_weights)
@@ -234,6 +307,17 @@ void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols) {
 }
 
 void clear_int8_weights() { detail::int8_weights.clear(); }
+
+bool add_packed_weight(const float* w, std::int64_t rows, std::int64_t cols) {
+  if (rows < 1 || cols < 1) return false;
+  if (detail::find_packed_weight(w, rows, cols, cols)) return true;
+  detail::PackedWeight x;
+  if (!detail::pack_weight(w, rows, cols, x)) return false;
+  detail::packed_weights.push_back(std::move(x));
+  return true;
+}
+
+void clear_packed_weights() { detail::packed_weights.clear(); }
 
 using detail::Shadow;
 using detail::shadows;

@@ -1,5 +1,6 @@
 // The oneDNN matmul backends of gemm.h (internal): bf16 operands with fp32
-// sums and output, and int8 operands with int32 sums.
+// sums and output, int8 operands with int32 sums, and fp32 products with
+// weights reordered once into the layout of oneDNN's brgemm kernels.
 #pragma once
 
 #include <cstdint>
@@ -59,5 +60,37 @@ const Int8Weight* find_int8_weight(const float* w, std::int64_t rows, std::int64
 void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
                      std::int64_t lda, const std::int8_t* w, std::int64_t ldw, std::int32_t* c,
                      std::int64_t ldc);
+
+// A weight matrix W [rows, cols] for fp32 products C = A · Wᵀ, its
+// transpose B = Wᵀ [cols, rows] reordered into the blocked layout the
+// brgemm matmul kernels read (format BA16a64b: panels of 64 columns of B,
+// each [cols rounded up to 16] × 64, one after another), so that no product
+// packs it again. A block of C's columns starting at a multiple of 64 is a
+// panel boundary: its part of B is `packed` from there on, in the same
+// layout, so the copy serves every cut.
+struct PackedWeight {
+  const float* values;
+  std::int64_t rows, cols;
+  GrowOnlyBuffer<float> packed;  // written once, by the reorder
+};
+constexpr std::int64_t kPackedPanel = 64;  // columns of B a panel
+
+// The packed copy of the weight [rows, cols] stored at w with leading
+// dimension ld, else null.
+const PackedWeight* find_packed_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld);
+
+// Fills `out` with w [rows, cols] packed; false when this CPU's oneDNN has no
+// brgemm kernels for fp32 (its sgemm is then as fast), or lays it out
+// otherwise.
+bool pack_weight(const float* w, std::int64_t rows, std::int64_t cols, PackedWeight& out);
+
+// C [m, last − first] = A [m, k] · W[first, last)ᵀ (+ bias [last − first],
+// then ReLU) in fp32 on the calling thread, from W's packed copy; `first` a
+// multiple of kPackedPanel. The primitive is created on first use and kept
+// per thread. False, and nothing written, where oneDNN has no fast kernel
+// for the shape: the caller multiplies W itself.
+bool gemm_block_packed(std::int64_t m, const float* a, std::int64_t lda, const PackedWeight& w,
+                       std::int64_t first, std::int64_t last, float* c, std::int64_t ldc, const float* bias,
+                       bool relu);
 
 }  // namespace tfm::detail
