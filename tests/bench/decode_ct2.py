@@ -54,7 +54,10 @@ def read_tfm_model(path):
         params = {}
         f["params"].visititems(lambda name, obj: params.__setitem__(name, obj[()].astype(np.float32))
                                if isinstance(obj, h5py.Dataset) else None)
-        vocab = [t.decode() if isinstance(t, bytes) else t for t in f["vocab"][()]]
+        raw = f["vocab"][()]
+        if raw.dtype == np.uint8:  # tfm's own files: the strings one after another, each ending in NUL
+            raw = bytes(raw).split(b"\0")[:-1]
+        vocab = [t.decode() if isinstance(t, bytes) else t for t in raw]
     if vocab[:4] != SPECIALS or len(vocab) != config["vocab_size"]:
         sys.exit(f"decode_ct2.py: {path}: /vocab does not start with {' '.join(SPECIALS)} "
                  f"or does not hold vocab_size tokens")
