@@ -39,8 +39,9 @@ double gflops(const Shape& s, Way way, int repeats) {
   clear_packed_weights();
   set_gemm_backend(way == Way::kOpenBlas ? GemmBackend::kOpenBlas : GemmBackend::kOneDnn);
   constexpr std::int64_t kPanel = 512;
+  const bool packed = way == Way::kPacked || way == Way::kPackedOutputInCache;
   const std::int64_t panel = way == Way::kPackedOutputInCache ? kPanel : s.out;
-  for (std::int64_t c = 0; c < s.out && way != Way::kOneDnnSgemm && way != Way::kOpenBlas; c += panel)
+  for (std::int64_t c = 0; packed && c < s.out; c += panel)
     if (!add_packed_weight(w.data() + c * s.in, std::min(panel, s.out - c), s.in)) return 0;  // no brgemm here
   auto product = [&] {
     for (std::int64_t c = 0; c < s.out; c += panel)
