@@ -22,6 +22,7 @@ namespace {
 struct Options {
   std::string source, target, vocabulary, source_vocabulary, target_vocabulary, output, info;
   std::uint64_t vocabulary_min_count = 1;
+  std::size_t copies = 1;
   tfm::CleanConfig clean;
   tfm::BatchConfig batch;
   bool valid = false;
@@ -51,6 +52,8 @@ tfm::po::options_description declare(Options& o) {
        "at most this many sentences a batch (0: no limit)")
       ("multiple", po::value(&o.batch.multiple)->default_value(o.batch.multiple)->value_name("N"),
        "make batch sizes a multiple of this when possible")
+      ("copies", po::value(&o.copies)->default_value(o.copies)->value_name("N"),
+       "the files are N segmentations of one corpus, one after the other (BPE-dropout): each batched on its own")
       ("valid", po::bool_switch(&o.valid), "validation data: keep every pair, no filtering")
       ("info", po::value(&o.info)->value_name("FILE"), "print what an HDF5 file (batches, model, checkpoint) holds");
   return options;
@@ -92,10 +95,12 @@ int run(int argc, char** argv) {
   tfm::CorpusStats stats;
   const auto corpus =
       tfm::read_parallel_corpus(o.source, o.target, source_vocabulary, target_vocabulary, o.clean, stats);
+  const auto copy_of_pairs =
+      o.copies != 1 ? tfm::copy_of_pairs(corpus, stats, o.copies, o.source) : std::vector<std::uint32_t>{};
   tfm::note(tfm::describe(stats, o.clean));
   if (corpus.size() == 0) throw tfm::Error("no sentence pairs left to batch");
-  const auto batching =
-      tfm::make_batches(tfm::sentence_sizes(corpus.source), tfm::sentence_sizes(corpus.target), o.batch);
+  const auto batching = tfm::make_batches(tfm::sentence_sizes(corpus.source), tfm::sentence_sizes(corpus.target),
+                                          o.batch, copy_of_pairs);
   tfm::write_batch_file(o.output, corpus, batching, source_vocabulary, target_vocabulary, joint,
                         {o.source, o.target, o.batch});
   tfm::note(fmt::format("{} batches of at most {} tokens in {}; padding efficiency {:.4f} (source {:.4f}, "

@@ -59,6 +59,23 @@ expect_exit 0 "$B" --src src --tgt tgt --src-vocab src.vocab --tgt-vocab tgt.voc
 "$B" --info sep.h5 | grep -q 'vocabulary: source 6 tokens, target 5 tokens' || fail "separate vocabularies"
 rm -f out.h5 valid.h5 sep.h5 src.vocab tgt.vocab
 
+# --- two segmentations of one corpus, one after the other: each batched on
+# its own, so no batch holds both copies of a line
+cat src src > src2 && cat tgt tgt > tgt2
+expect_exit 0 "$B" --src src2 --tgt tgt2 --vocab vocab -o copies.h5 --max-tokens 12 --max-len 8 --max-ratio 3 --copies 2
+grep -q 'kept 6 of 12 sentence pairs;' "$err" || fail "--copies 2: $(cat "$err")"
+if have_python h5py; then
+  /usr/bin/python3 - <<'PY' || fail "--copies 2: a batch mixes the copies"
+import h5py
+f = h5py.File("copies.h5", "r")
+order, offsets = f["batches/order"][:], f["batches/offsets"][:]
+assert sorted(order) == [0, 2, 5, 6, 8, 11], order
+for b in range(len(offsets) - 1):
+    assert len({line // 6 for line in order[offsets[b]:offsets[b + 1]]}) == 1, (b, order, offsets)
+PY
+fi
+rm -f src2 tgt2 copies.h5
+
 # --- bad input: exit 1, one line naming the file, no output file
 bad_input() {  # expected-message, args...
   local message=$1; shift
@@ -81,6 +98,7 @@ printf 'ein Haus\nein \xc3\x28 Haus\n' > badsrc
 printf 'a\nb\n' > badtgt
 bad_input "badsrc:2: invalid UTF-8 at byte 5" --src badsrc --tgt badtgt --vocab vocab -o out.h5
 bad_input "nothing: cannot open: No such file or directory" --src nothing --tgt tgt --vocab vocab -o out.h5
+bad_input "src: 6 lines do not split into 4 copies of equal length" --src src --tgt tgt --vocab vocab -o out.h5 --copies 4
 rm -f short novocab badsrc badtgt
 expect_exit 1 "$B" --src src --tgt tgt --vocab vocab -o out.h5 --max-len 0 --max-tokens 4
 [ "$(tail -n 1 "$err")" = "tfm-batch: no sentence pairs left to batch" ] || fail "nothing kept: $(cat "$err")"
@@ -119,6 +137,7 @@ expect_exit 2 "$B" --src src --tgt tgt --vocab vocab --src-vocab vocab --tgt-voc
 expect_exit 2 "$B" --src src --tgt tgt --vocab vocab -o x.h5 --max-tokens 100
 expect_exit 2 "$B" --src src --tgt tgt --vocab vocab -o -
 expect_exit 2 "$B" --src src --tgt tgt --vocab vocab -o x.h5 --multiple 0
+expect_exit 2 "$B" --src src --tgt tgt --vocab vocab -o x.h5 --copies 0
 expect_exit 2 "$B" --bogus
 [ -e x.h5 ] && fail "x.h5 written despite a usage error"
 finish

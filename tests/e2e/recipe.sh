@@ -34,6 +34,7 @@ expect_recipe tiny.recipe bpe-symbols "1000 chosen"
 expect_recipe tiny.recipe dropout "0.3 chosen"
 expect_recipe tiny.recipe threads "2 given"
 expect_recipe tiny.recipe average "5 default"
+expect_recipe tiny.recipe bpe-dropout "0 default"
 [ ! -e w ] || fail "--dry-run created the work folder"
 
 # Large corpus (4M words, 100k distinct): base with a long budget, tiny
@@ -55,8 +56,9 @@ expect_recipe "$WORK/out" preset "small chosen"
 
 # A given option wins.
 expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --threads 2 --train-minutes 600 \
-  --preset small --bpe-symbols 123 --dropout 0.25 --beam 3 --precision fp32
+  --preset small --bpe-symbols 123 --dropout 0.25 --beam 3 --precision fp32 --bpe-dropout 0.1
 cp "$WORK/out" given.recipe
+expect_recipe given.recipe bpe-dropout "0.1 given"
 expect_recipe given.recipe preset "small given"
 expect_recipe given.recipe bpe-symbols "123 given"
 expect_recipe given.recipe dropout "0.25 given"
@@ -66,6 +68,17 @@ expect_recipe given.recipe alpha "tuned chosen"
 expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--keep-last 3"
 grep -q "keep-last is the pipeline's to set" "$WORK/err" || fail "--keep-last in --train-args: $(cat "$WORK/err")"
 expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --precision fp16
+expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --bpe-dropout 1
+grep -q -- "--bpe-dropout must be below 1" "$WORK/err" || fail "--bpe-dropout 1: $(cat "$WORK/err")"
+
+# BPE-dropout: the training set segmented 16 times, each copy its own draw,
+# batched copy by copy; valid and test stay plain.
+expect_exit 0 "$P" --corpus tiny --src de --tgt en -o bd --preset tiny --bpe-symbols 40 --bpe-dropout 0.5 \
+  --threads 1 --beam 1 --alpha 1 --average 1 --train-args "--max-steps 2 --d-model 16 --heads 2 --ffn 16 --encoder-layers 1 --decoder-layers 1"
+[ "$(wc -l < bd/bpe/train.de)" = 8000 ] || fail "BPE-dropout: $(wc -l < bd/bpe/train.de) training lines, expected 16 x 500"
+[ "$(sort -u bd/bpe/train.de | wc -l)" -gt "$(sort -u bd/tok/train.de | wc -l)" ] || fail "BPE-dropout: the copies are alike"
+cmp -s bd/bpe/valid.de <("$BIN/tfm-bpe" apply -c bd/bpe/codes < bd/tok/valid.de) || fail "BPE-dropout reached the validation set"
+grep -q "kept 8000 of 8000 sentence pairs" bd/logs/batch.log || fail "batch: $(cat bd/logs/batch.log)"
 
 # tfm-train's schedule, from a budget in updates, in time, or given.
 make_reverse_corpus

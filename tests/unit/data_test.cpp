@@ -140,6 +140,12 @@ TEST_CASE("reading a parallel corpus counts every drop and checks its input") {
   CHECK(corpus.lines == std::vector<std::uint64_t>{0, 4});
   CHECK(corpus.source.sentence(1)[0] == vocabulary.id("b"));
   CHECK(describe(stats, {1, 5, 3.0, true}).starts_with("kept 2 of 5 sentence pairs; dropped 1 with an empty side"));
+  // Five lines are five copies of one line (or one copy), not two.
+  CHECK(copy_of_pairs(corpus, stats, 5, source) == std::vector<std::uint32_t>{0, 4});
+  CHECK(copy_of_pairs(corpus, stats, 1, source) == std::vector<std::uint32_t>{0, 0});
+  CHECK(error_of([&] { copy_of_pairs(corpus, stats, 2, source); }) ==
+        source + ": 5 lines do not split into 2 copies of equal length");
+  CHECK_THROWS_AS(copy_of_pairs(corpus, stats, 0, source), UsageError);
 
   const auto short_target = dir.write("short", "b\nb\n");
   CHECK(error_of([&] { read_parallel_corpus(source, short_target, vocabulary, vocabulary, {}, stats); }) ==
@@ -174,6 +180,12 @@ TEST_CASE("batching: example tables") {
   // sizes, descending for odd ones, input order last.
   const std::vector<std::uint32_t> s2{4, 2, 4, 5, 3, 5}, t2{3, 4, 4, 2, 5, 5};
   CHECK(make_batches(s2, t2, {100, 0, 1, false}).order == std::vector<std::uint64_t>{1, 0, 2, 5, 3, 4});
+  // Groups first; a batch never spans two, even where the budget would let it.
+  const std::vector<std::uint32_t> groups{1, 0, 1, 0, 1, 0};
+  batching = make_batches(s2, t2, {100, 0, 1, false}, groups);
+  CHECK(batching.order == std::vector<std::uint64_t>{1, 5, 3, 0, 2, 4});
+  CHECK(batching.offsets == std::vector<std::uint64_t>{0, 3, 6});
+  CHECK_THROWS_AS(make_batches(s2, t2, {100, 0, 1, false}, std::vector<std::uint32_t>{0, 1}), ShapeError);
 }
 
 TEST_CASE("batching property: a partition of the sentences within budget") {
@@ -183,7 +195,12 @@ TEST_CASE("batching property: a partition of the sentences within budget") {
     const auto source = random_sizes(n, 1 + rng() % 120, rng);
     const auto target = random_sizes(n, 1 + rng() % 120, rng);
     const BatchConfig config{200 + rng() % 4000, rng() % 3 ? 0 : 1 + rng() % 64, 1 + rng() % 8, false};
-    const auto batching = make_batches(source, target, config);
+    // Half the rounds with groups (several copies of one corpus), sizes kept
+    // alike across copies as BPE-dropout's mostly are.
+    const std::size_t copies = round % 2 ? 1 + rng() % 5 : 0;
+    std::vector<std::uint32_t> groups(copies ? n : 0);
+    for (std::size_t i = 0; i < groups.size(); ++i) groups[i] = static_cast<std::uint32_t>(i * copies / n);
+    const auto batching = make_batches(source, target, config, groups);
     std::vector<std::uint64_t> sorted = batching.order;
     std::sort(sorted.begin(), sorted.end());
     std::vector<std::uint64_t> all(n);
@@ -203,6 +220,8 @@ TEST_CASE("batching property: a partition of the sentences within budget") {
       REQUIRE((end - begin) * longest_source <= config.max_tokens);
       REQUIRE((end - begin) * longest_target <= config.max_tokens);
       if (config.max_sentences) REQUIRE(end - begin <= config.max_sentences);
+      for (auto i = begin; i < end && !groups.empty(); ++i)
+        REQUIRE(groups[batching.order[i]] == groups[batching.order[begin]]);
     }
     CHECK(real == batching.padding.source_real + batching.padding.target_real);
   }

@@ -16,14 +16,17 @@ double ratio(std::uint64_t real, std::uint64_t padded) {
   return padded ? static_cast<double>(real) / static_cast<double>(padded) : 1.0;
 }
 
-// Sentence indices by size (the larger side, what the budget counts), then by
-// source and target size, ascending within even sizes and descending within
-// odd ones, then index. The snake puts the long sources of one size next to
-// the long sources of the next, where a plain sort would pad across.
-std::vector<std::uint64_t> length_order(std::span<const std::uint32_t> source, std::span<const std::uint32_t> target) {
+// Sentence indices by group (when given), by size (the larger side, what the
+// budget counts), then by source and target size, ascending within even sizes
+// and descending within odd ones, then index. The snake puts the long sources
+// of one size next to the long sources of the next, where a plain sort would
+// pad across.
+std::vector<std::uint64_t> length_order(std::span<const std::uint32_t> source, std::span<const std::uint32_t> target,
+                                        std::span<const std::uint32_t> groups) {
   std::vector<std::uint64_t> order(source.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](std::uint64_t a, std::uint64_t b) {
+    if (!groups.empty() && groups[a] != groups[b]) return groups[a] < groups[b];
     const std::uint32_t size_a = std::max(source[a], target[a]), size_b = std::max(source[b], target[b]);
     if (size_a != size_b) return size_a < size_b;
     const bool ascending = size_a % 2 == 0;
@@ -60,14 +63,16 @@ double PaddingStats::source_efficiency() const { return ratio(source_real, sourc
 double PaddingStats::target_efficiency() const { return ratio(target_real, target_padded); }
 
 Batching make_batches(std::span<const std::uint32_t> source_sizes, std::span<const std::uint32_t> target_sizes,
-                      const BatchConfig& config) {
+                      const BatchConfig& config, std::span<const std::uint32_t> groups) {
   if (config.max_tokens == 0) throw UsageError("--max-tokens must be positive");
   if (config.multiple == 0) throw UsageError("--multiple must be positive");
   if (source_sizes.size() != target_sizes.size())
     throw ShapeError(fmt::format("make_batches: {} source sizes but {} target sizes", source_sizes.size(),
                                  target_sizes.size()));
+  if (!groups.empty() && groups.size() != source_sizes.size())
+    throw ShapeError(fmt::format("make_batches: {} groups for {} sentences", groups.size(), source_sizes.size()));
   Batching batching;
-  batching.order = length_order(source_sizes, target_sizes);
+  batching.order = length_order(source_sizes, target_sizes, groups);
   const std::size_t m = config.multiple;
   std::size_t source_max = 0, target_max = 0;  // over order[offsets.back(), i)
   for (std::size_t i = 0; i < batching.order.size(); ++i) {
@@ -76,6 +81,10 @@ Batching make_batches(std::span<const std::uint32_t> source_sizes, std::span<con
     if (size > config.max_tokens && !config.allow_oversize)
       throw Error(fmt::format("sentence pair {} has {} tokens (with </s>), more than --max-tokens {}", s + 1, size,
                               config.max_tokens));
+    if (!groups.empty() && i > batching.offsets.back() && groups[s] != groups[batching.order[batching.offsets.back()]]) {
+      close_batch(batching, i, source_sizes, target_sizes);
+      source_max = target_max = 0;
+    }
     const std::size_t begin = batching.offsets.back(), n = i - begin;
     const std::size_t longest = std::max({source_max, target_max, size});
     const bool full = n > 0 && ((config.max_sentences && n == config.max_sentences) ||

@@ -127,6 +127,18 @@ ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::s
   return corpus;
 }
 
+std::vector<std::uint32_t> copy_of_pairs(const ParallelCorpus& corpus, const CorpusStats& stats, std::size_t copies,
+                                         const std::string& source_path) {
+  if (copies == 0) throw UsageError("--copies must be positive");
+  if (stats.pairs % copies != 0)
+    throw Error(fmt::format("{}: {} lines do not split into {} copies of equal length", source_path, stats.pairs,
+                            copies));
+  const std::uint64_t lines_per_copy = stats.pairs / copies;
+  std::vector<std::uint32_t> copy(corpus.size());
+  for (std::size_t i = 0; i < corpus.size(); ++i) copy[i] = static_cast<std::uint32_t>(corpus.lines[i] / lines_per_copy);
+  return copy;
+}
+
 std::string describe(const CorpusStats& stats, const CleanConfig& config) {
   std::string text = fmt::format("kept {} of {} sentence pairs", stats.kept, stats.pairs);
   if (config.filter)

@@ -79,6 +79,14 @@ ParallelCorpus read_parallel_corpus(const std::string& source_path, const std::s
                                     const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                                     const CleanConfig& config, CorpusStats& stats);
 
+// For a corpus read from `copies` equal parts, one after the other (one
+// corpus segmented `copies` times, as with BPE-dropout), the part each kept
+// pair came from, for make_batches' groups. Throws Error naming `source_path`
+// when its `stats.pairs` lines do not split into `copies` equal parts, and
+// UsageError for 0 copies.
+std::vector<std::uint32_t> copy_of_pairs(const ParallelCorpus& corpus, const CorpusStats& stats, std::size_t copies,
+                                         const std::string& source_path);
+
 // "kept 28990 of 29000 pairs; dropped 3 empty, 7 longer than 256 tokens, ..."
 std::string describe(const CorpusStats& stats, const CleanConfig& config);
 
