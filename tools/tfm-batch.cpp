@@ -102,7 +102,7 @@ int run(int argc, char** argv) {
   const auto batching = tfm::make_batches(tfm::sentence_sizes(corpus.source), tfm::sentence_sizes(corpus.target),
                                           o.batch, copy_of_pairs);
   tfm::write_batch_file(o.output, corpus, batching, source_vocabulary, target_vocabulary, joint,
-                        {o.source, o.target, o.batch});
+                        {o.source, o.target, o.batch, o.copies});
   tfm::note(fmt::format("{} batches of at most {} tokens in {}; padding efficiency {:.4f} (source {:.4f}, "
                         "target {:.4f})",
                         batching.size(), o.batch.max_tokens, o.output, batching.padding.efficiency(),

@@ -64,6 +64,7 @@ rm -f out.h5 valid.h5 sep.h5 src.vocab tgt.vocab
 cat src src > src2 && cat tgt tgt > tgt2
 expect_exit 0 "$B" --src src2 --tgt tgt2 --vocab vocab -o copies.h5 --max-tokens 12 --max-len 8 --max-ratio 3 --copies 2
 grep -q 'kept 6 of 12 sentence pairs;' "$err" || fail "--copies 2: $(cat "$err")"
+"$B" --info copies.h5 | grep -qx '  copies: 2' || fail "--info lacks copies: 2: $("$B" --info copies.h5)"
 if have_python h5py; then
   /usr/bin/python3 - <<'PY' || fail "--copies 2: a batch mixes the copies"
 import h5py

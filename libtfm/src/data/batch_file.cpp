@@ -48,6 +48,7 @@ void write_attributes(hdf5::File& file, const ParallelCorpus& corpus, const Batc
   file.write_int_attribute("max_tokens", count(source.config.max_tokens));
   file.write_int_attribute("max_sentences", count(source.config.max_sentences));
   file.write_int_attribute("multiple", count(source.config.multiple));
+  file.write_int_attribute("copies", count(source.copies));
   file.write_double_attribute("padding_efficiency", batching.padding.efficiency());
   file.write_double_attribute("source_padding_efficiency", batching.padding.source_efficiency());
   file.write_double_attribute("target_padding_efficiency", batching.padding.target_efficiency());

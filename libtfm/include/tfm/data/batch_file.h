@@ -40,6 +40,7 @@ std::vector<std::uint32_t> sentence_sizes(const TokenizedSide& side);
 struct BatchFileSource {
   std::string source_file, target_file;
   BatchConfig config;
+  std::size_t copies = 1;  // segmentations of one corpus in the files, batched one by one
 };
 
 // Writes `corpus` grouped by `batching` to `path` atomically (nothing appears
