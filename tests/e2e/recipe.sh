@@ -35,6 +35,7 @@ expect_recipe tiny.recipe dropout "0.3 chosen"
 expect_recipe tiny.recipe threads "2 given"
 expect_recipe tiny.recipe average "5 default"
 expect_recipe tiny.recipe bpe-dropout "0 default"
+expect_recipe tiny.recipe max-tokens "2048 chosen"
 [ ! -e w ] || fail "--dry-run created the work folder"
 
 # Large corpus (4M words, 100k distinct): base with a long budget, tiny
