@@ -33,7 +33,7 @@ expect_recipe tiny.recipe types "20 measured"
 expect_recipe tiny.recipe bpe-symbols "1000 chosen"
 expect_recipe tiny.recipe dropout "0.3 chosen"
 expect_recipe tiny.recipe threads "2 given"
-expect_recipe tiny.recipe average "5 default"
+expect_recipe tiny.recipe average "10 default"
 expect_recipe tiny.recipe bpe-dropout "0 default"
 expect_recipe tiny.recipe max-tokens "2048 chosen"
 [ ! -e w ] || fail "--dry-run created the work folder"
@@ -94,7 +94,7 @@ expect_schedule() {  # RUN EXPECTED
   [ "$got" = "$2" ] || fail "$1 schedule: '$got', expected '$2'"
 }
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o short --max-steps 40
-expect_schedule short "updates=40/given warmup=400/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=1/chosen save-every-minutes=0/chosen valid-every=3/chosen "
+expect_schedule short "updates=40/given warmup=400/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=3/chosen save-every-minutes=0/chosen valid-every=3/chosen "
 grep -q "tfm-train: warmup 400 (chosen: a quarter of the 40 updates" "$WORK/err" || fail "no recipe on stderr: $(head -c 300 "$WORK/err")"
 
 # A long budget: the recipe is written at the start; SIGTERM ends the run.
@@ -102,7 +102,7 @@ grep -q "tfm-train: warmup 400 (chosen: a quarter of the 40 updates" "$WORK/err"
 pid=$!
 for _ in $(seq 100); do [ -s long/recipe.tsv ] && break; sleep 0.1; done
 kill -TERM "$pid"; wait "$pid"
-expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=1250/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
+expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=2500/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
 
 # A time budget: planned from the rate of updates 2-21, re-spaced half-way.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-time 4s
@@ -122,7 +122,7 @@ expect_schedule given "updates=20/given warmup=7/given lr-scale=1/default lr-sch
 # the budget's last update, where training ends; a resumed run keeps it.
 LINEAR=(--batches train.h5 "${MODEL[@]}" --warmup 10 --lr-schedule linear --log-every 50 --max-steps 300)
 expect_exit 0 "$BIN/tfm-train" "${LINEAR[@]}" -o linear
-expect_schedule linear "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=9/chosen save-every-minutes=0/chosen valid-every=25/chosen "
+expect_schedule linear "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=19/chosen save-every-minutes=0/chosen valid-every=25/chosen "
 # d_model 32, warm-up 10: peak 32^-0.5 10^-0.5; update s > 10 has peak (301 - s) / 291.
 lrs=$(awk -F'\t' 'NR > 1 { printf "%s=%s ", $1, $3 }' linear/train.log)
 [ "$lrs" = "50=0.0482176 100=0.0386125 150=0.0290074 200=0.0194023 250=0.00979721 300=0.000192102 " ] ||
@@ -132,7 +132,7 @@ pid=$!
 for _ in $(seq 100); do [ -s linear_part/train.log ] && [ "$(wc -l < linear_part/train.log)" -gt 1 ] && break; sleep 0.05; done
 kill -TERM "$pid" 2>/dev/null; wait "$pid"
 expect_exit 0 "$BIN/tfm-train" "${LINEAR[@]}" -o linear_part --resume
-expect_schedule linear_part "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=9/chosen save-every-minutes=0/chosen valid-every=25/chosen "
+expect_schedule linear_part "updates=300/given warmup=10/given lr-scale=1/default lr-schedule=linear/given save-every=19/chosen save-every-minutes=0/chosen valid-every=25/chosen "
 grep -q "resuming from linear_part/ckpt-" "$WORK/err" || fail "linear resume: $(cat "$WORK/err")"
 [ "$(tail -n 1 linear_part/train.log | cut -f1,3)" = "300	0.000192102" ] || fail "resumed linear: $(tail -n 2 linear_part/train.log)"
 if have_python h5py; then

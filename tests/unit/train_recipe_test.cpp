@@ -41,29 +41,32 @@ TEST_CASE("without a budget the schedule is the paper's") {
 
 TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured best there") {
   SchedulePlan plan = plan_schedule({}, 3000, 5);
-  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,624-3,000
+  check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,248-3,000
   for (const auto& l : plan.lines)
     CHECK(l.origin == (l.name == "lr-scale" || l.name == "lr-schedule" ? "default" : "chosen"));
   CHECK(line_of(plan, "lr-schedule").value == "inverse-sqrt");
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
+  plan = plan_schedule({}, 9000, 10);  // the pipeline's 10: the last 10 span updates 6,750-9,000
+  CHECK(plan.schedule.save_every == 250);
+  CHECK(line_of(plan, "save-every").reason == "the last 10 checkpoints span the last quarter of training");
 }
 
 TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
   SchedulePlan plan = plan_schedule({}, 200, 5);
-  check_schedule(plan.schedule, {400, 1.0, 6, 0, 17, LrSchedule::kInverseSqrt, 200});
+  check_schedule(plan.schedule, {400, 1.0, 13, 0, 17, LrSchedule::kInverseSqrt, 200});
   plan = plan_schedule({}, 3, 5);
   CHECK(plan.schedule.save_every == 1);
   CHECK(plan.schedule.valid_every == 1);
-  plan = plan_schedule({}, 1000, 1);  // one checkpoint averaged: spacing of an eighth
-  CHECK(plan.schedule.save_every == 125);
+  plan = plan_schedule({}, 1000, 1);  // one checkpoint averaged: spacing of a quarter
+  CHECK(plan.schedule.save_every == 250);
 }
 
-TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last eighth") {
+TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last quarter") {
   SchedulePlan plan = plan_schedule({}, 100000, 5);
-  check_schedule(plan.schedule, {4000, 1.0, 3125, 0, 8333, LrSchedule::kInverseSqrt, 100000});
+  check_schedule(plan.schedule, {4000, 1.0, 6250, 0, 8333, LrSchedule::kInverseSqrt, 100000});
   plan = plan_schedule({}, 100000, 20);  // the paper's big model averaged 20
-  CHECK(plan.schedule.save_every == 658);
+  CHECK(plan.schedule.save_every == 1316);
 }
 
 TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
@@ -95,7 +98,7 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   GivenSchedule linear;
   linear.lr_schedule = LrSchedule::kLinear;
   plan = plan_schedule(linear, 3000, 5);
-  check_schedule(plan.schedule, {750, 1.0, 94, 0, 250, LrSchedule::kLinear, 3000});
+  check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});
   CHECK(line_of(plan, "lr-schedule").value == "linear");
   CHECK(line_of(plan, "lr-schedule").origin == "given");
 }
@@ -114,7 +117,7 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   SchedulePlan plan = plan_schedule(linear, 3000, 5);
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
-  check_schedule(load_recipe(path), {750, 1.0, 94, 0, 250, LrSchedule::kLinear, 3000});
+  check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});
   {
     std::ofstream out(path);
     out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";

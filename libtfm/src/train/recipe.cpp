@@ -55,10 +55,10 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   s.updates = budget_updates;
 
   const bool choose_saving = budget && !given.save_every && !given.save_every_minutes;
-  const double span = u / 8;
+  const double span = u / 4;
   settle(lines, "save-every", s.save_every, given.save_every, choose_saving,
          at_least_one(averaged > 1 ? span / static_cast<double>(averaged - 1) : span),
-         fmt::format("the last {} checkpoints span the last eighth of training", averaged), "off");
+         fmt::format("the last {} checkpoints span the last quarter of training", averaged), "off");
   settle(lines, "save-every-minutes", s.save_every_minutes, given.save_every_minutes, choose_saving, 0.0,
          "checkpoints are spaced in updates", "the paper's");
 

@@ -12,8 +12,8 @@
 //                      stays 1)
 //   lr_schedule        inverse-sqrt, the paper's; when linear is given, the
 //                      rate falls to zero at update U, where training ends
-//   save_every         U / (8 (N - 1)), so that the last N span the last
-//                      eighth of training (U / 8 when N = 1)
+//   save_every         U / (4 (N - 1)), so that the last N span the last
+//                      quarter of training (U / 4 when N = 1)
 //   save_every_minutes 0 (the spacing is in updates)
 //   valid_every        U / 12
 // Without a budget (U = 0) every setting keeps the paper's default: warm-up
