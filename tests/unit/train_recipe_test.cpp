@@ -39,7 +39,7 @@ TEST_CASE("without a budget the schedule is the paper's") {
   for (const auto& l : plan.lines) CHECK(l.origin == "default");
 }
 
-TEST_CASE("an hour of small on Multi30k (3,000 updates): the recipe measured best there") {
+TEST_CASE("an hour of small on Multi30k before its batches halved (3,000 updates)") {
   SchedulePlan plan = plan_schedule({}, 3000, 5);
   check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,248-3,000
   for (const auto& l : plan.lines)
