@@ -425,3 +425,153 @@ TEST_CASE("model files of another format or version, or with missing datasets, a
   }
   CHECK(message(dir / "noparams.h5").find("no parameter /params/embed/weight") != std::string::npos);
 }
+
+namespace {
+
+// A vocabulary of several output panels (at d_model 16 a panel is 8,192
+// tokens wide) and a short last one.
+ModelConfig many_panels(std::int64_t vocab = 20000) {
+  ModelConfig c = tiny(false, vocab);
+  c.max_positions = 12;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("step_best keeps what step's rows hold: log-sum-exp, special tokens, the best others") {
+  for (std::int64_t vocab : {std::int64_t{20000}, std::int64_t{7}}) {
+    CAPTURE(vocab);
+    ModelConfig c = many_panels(vocab);
+    auto model = random_model(c, 23);
+    IncrementalDecoder whole(*model), best(*model);
+    std::vector<std::vector<std::int32_t>> src{{4, 5, 6}, {6, 6}};
+    whole.start(src, 3);
+    best.start(src, 3);
+    const std::int64_t width = 6;
+    std::vector<std::int32_t> tokens{kBosId, kBosId};
+    for (int t = 0; t < 3; ++t) {
+      const float* lp = whole.step(tokens);
+      const IncrementalDecoder::BestTokens& b = best.step_best(tokens, width);
+      REQUIRE(b.width == width);
+      for (std::int64_t r = 0; r < 2; ++r) {
+        const float* row = lp + r * vocab;
+        const float lse = b.log_sum_exp[static_cast<std::size_t>(r)];
+        for (std::int64_t s = 0; s < 4; ++s) CHECK(row[s] == b.special_logits[static_cast<std::size_t>(r * 4 + s)] - lse);
+        // The others by log-probability, highest first, ties to the lower token.
+        std::vector<std::int32_t> order(static_cast<std::size_t>(vocab - 4));
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i + 4);
+        std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return row[a] > row[b]; });
+        for (std::int64_t k = 0; k < width; ++k) {
+          const auto at = static_cast<std::size_t>(r * width + k);
+          if (k >= vocab - 4) {  // past the vocabulary's end
+            CHECK(b.tokens[at] == -1);
+            CHECK(b.logits[at] == -std::numeric_limits<float>::infinity());
+            continue;
+          }
+          CHECK(b.tokens[at] == order[static_cast<std::size_t>(k)]);
+          CHECK(row[b.tokens[at]] == b.logits[at] - lse);
+        }
+      }
+      tokens = {b.tokens[0], b.tokens[static_cast<std::size_t>(width)]};
+    }
+  }
+  // With a shortlist: columns are its tokens (shared, then the sentence's
+  // own, which interleave with them), each row one piece.
+  ModelConfig c = many_panels(300);
+  auto model = random_model(c, 29);
+  IncrementalDecoder whole(*model), best(*model);
+  std::vector<std::int32_t> shared{0, 1, 2, 3};
+  for (std::int32_t t = 10; t < 300; t += 7) shared.push_back(t);
+  std::vector<std::vector<std::int32_t>> own{{4, 5, 6, 12, 299}, {8}};
+  std::vector<std::vector<std::int32_t>> src{{4, 5, 6}, {6, 6}};
+  for (IncrementalDecoder* d : {&whole, &best}) {
+    d->restrict_output(shared, own);
+    d->start(src, 2);
+  }
+  const std::int64_t width = 8, v = whole.output_size();
+  const float* lp = whole.step({kBosId, kBosId});
+  const IncrementalDecoder::BestTokens& b = best.step_best({kBosId, kBosId}, width);
+  for (std::int64_t r = 0; r < 2; ++r) {
+    const float* row = lp + r * v;
+    const float lse = b.log_sum_exp[static_cast<std::size_t>(r)];
+    for (std::int64_t s = 0; s < 4; ++s) CHECK(row[s] == b.special_logits[static_cast<std::size_t>(r * 4 + s)] - lse);
+    const auto columns = static_cast<std::int64_t>(shared.size() + own[static_cast<std::size_t>(r)].size());
+    std::vector<std::int64_t> order;
+    for (std::int64_t j = 4; j < columns; ++j) order.push_back(j);
+    std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+      return row[a] != row[b] ? row[a] > row[b] : whole.output_token(r, a) < whole.output_token(r, b);
+    });
+    for (std::int64_t k = 0; k < width; ++k) {
+      const auto at = static_cast<std::size_t>(r * width + k);
+      CHECK(b.tokens[at] == whole.output_token(r, order[static_cast<std::size_t>(k)]));
+      CHECK(row[order[static_cast<std::size_t>(k)]] == b.logits[at] - lse);
+    }
+  }
+}
+
+TEST_CASE("searches over several output panels: one model's best tokens alone equal whole rows, in every precision") {
+  // An ensemble of the model with itself averages two equal rows into the
+  // same row, through whole rows of log-probabilities; one model alone
+  // searches its best tokens only. Both must agree to the bit, with
+  // lengths forced at both ends (</s> masked, then the only choice).
+  ModelConfig c = many_panels();
+  auto model = random_model(c, 31);
+  for (Precision p : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
+    CAPTURE(static_cast<int>(p));
+    IncrementalDecoder dec(*model), same(*model);
+    std::optional<PrecisionScope> scope;
+    if (p != Precision::kFp32) scope.emplace(p, *model, dec);
+    SearchConfig s;
+    s.beam = 3;
+    s.nbest = 3;
+    s.max_len_a = 0;
+    s.max_len_b = 6;
+    s.min_len = 2;
+    s.alpha = 0.6;
+    auto sources = sample_sources();
+    auto alone = beam_search({&dec}, sources, s);
+    auto pair = beam_search({&dec, &same}, sources, s);
+    set_engine_threads(2);
+    auto two = beam_search({&dec}, sources, s);
+    set_engine_threads(1);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      REQUIRE(alone[i].size() == pair[i].size());
+      for (std::size_t k = 0; k < alone[i].size(); ++k) {
+        check_same(alone[i][k], pair[i][k], 0);
+        check_same(alone[i][k], two[i][k], 0);
+        CHECK(alone[i][k].tokens.size() >= 2);
+        CHECK(alone[i][k].tokens.size() <= 6);
+      }
+    }
+    s.beam = 1;
+    s.nbest = 1;
+    auto greedy = greedy_search({&dec}, sources, s);
+    auto greedy_pair = greedy_search({&dec, &same}, sources, s);
+    for (std::size_t i = 0; i < sources.size(); ++i) check_same(greedy[i], greedy_pair[i], 0);
+    // The same with a shortlist: shared tokens, and each sentence's own.
+    std::vector<std::int32_t> shared{0, 1, 2, 3};
+    for (std::int32_t t = 4; t < 20000; t += 37) shared.push_back(t);
+    std::vector<std::vector<std::int32_t>> own;
+    for (std::size_t i = 0; i < sources.size(); ++i) own.push_back({static_cast<std::int32_t>(5 + i), 19999});
+    for (IncrementalDecoder* d : {&dec, &same}) d->restrict_output(shared, own);
+    s.beam = 3;
+    s.nbest = 3;
+    auto listed = beam_search({&dec}, sources, s);
+    auto listed_pair = beam_search({&dec, &same}, sources, s);
+    set_engine_threads(2);
+    auto listed_two = beam_search({&dec}, sources, s);
+    auto listed_pair_two = beam_search({&dec, &same}, sources, s);
+    set_engine_threads(1);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      REQUIRE(listed[i].size() == listed_pair[i].size());
+      REQUIRE(listed[i].size() == listed_two[i].size());
+      REQUIRE(listed[i].size() == listed_pair_two[i].size());
+      for (std::size_t k = 0; k < listed[i].size(); ++k) {
+        check_same(listed[i][k], listed_pair[i][k], 0);
+        check_same(listed[i][k], listed_two[i][k], 0);
+        check_same(listed[i][k], listed_pair_two[i][k], 0);
+      }
+    }
+    for (IncrementalDecoder* d : {&dec, &same}) d->restrict_output({});
+  }
+}

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <tuple>
 #include <vector>
 
@@ -235,4 +236,39 @@ TEST_CASE("decoding kernels: attention over cache rows, log-softmax, argmax, the
     }
   }
   set_isa_level(saved);
+}
+
+TEST_CASE("fold_log_sum_exp: a row folded piece by piece is its log-sum-exp, the same bits at every level") {
+  // Rows of awkward lengths cut into pieces of awkward widths, in order; a
+  // row whose largest value comes late makes the running maximum move.
+  for (std::int64_t n : kSizes)
+    for (std::int64_t piece : {std::int64_t{1}, std::int64_t{7}, std::int64_t{64}, std::int64_t{1037}}) {
+      CAPTURE(n);
+      CAPTURE(piece);
+      auto x = random_floats(n, 30, -20, 20);
+      x[static_cast<std::size_t>(n - 1)] = 25;
+      double top = *std::max_element(x.begin(), x.end()), z = 0;
+      for (float v : x) z += std::exp(double(v) - top);
+      const double want = top + std::log(z);
+      check_same_bytes_at_every_level([&] {
+        float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
+        std::vector<float> piece_max;
+        for (std::int64_t at = 0; at < n; at += piece) {
+          const std::int64_t len = std::min(piece, n - at);
+          piece_max.push_back(fold_log_sum_exp(x.data() + at, len, maximum, sum));
+          CHECK(piece_max.back() == *std::max_element(x.begin() + at, x.begin() + at + len));
+        }
+        CHECK(maximum == 25);
+        CHECK(maximum + std::log(sum) == doctest::Approx(want).epsilon(1e-6));
+        std::vector<float> out{maximum, sum};
+        return bytes_of(out, piece_max);
+      });
+    }
+  // A piece of −inf only (a masked part) leaves the running values alone.
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> masked(20, -inf);
+  float maximum = 2, sum = 1.5f;
+  CHECK(fold_log_sum_exp(masked.data(), 20, maximum, sum) == -inf);
+  CHECK(maximum == 2);
+  CHECK(sum == 1.5f);
 }

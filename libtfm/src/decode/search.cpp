@@ -148,6 +148,36 @@ void top_candidates(const float* lp, const std::vector<Live>& live, const StepSc
   });
 }
 
+// top_candidates() from a step_best() of a single model: the same
+// candidates, scored as the step's whole rows of log-probabilities would
+// score them (logit − log-sum-exp), <pad> and <s> never, </s> only from
+// position min_len on and alone where a row must end.
+template <class MustEnd>
+void best_candidates(const IncrementalDecoder::BestTokens& b, const std::vector<Live>& live, bool eos_allowed,
+                     MustEnd must_end, std::int64_t width, std::vector<Candidate>& out) {
+  const auto rows = static_cast<std::int64_t>(live.size());
+  constexpr auto specials = static_cast<std::int64_t>(kSpecialTokens.size());
+  out.assign(static_cast<std::size_t>(rows * width), Candidate{});
+  for (std::int64_t r = 0; r < rows; ++r) {
+    Candidate* best = out.data() + r * width;
+    const float base = live[static_cast<std::size_t>(r)].log_prob, lse = b.log_sum_exp[static_cast<std::size_t>(r)];
+    auto consider = [&](std::int32_t token, float logit) {
+      const Candidate c{base + (logit - lse), static_cast<std::int32_t>(r), token};
+      if (c.score == kNegInf || !better(c, best[width - 1])) return;
+      std::int64_t k = width - 1;
+      for (; k > 0 && better(c, best[k - 1]); --k) best[k] = best[k - 1];
+      best[k] = c;
+    };
+    const float* special = b.special_logits.data() + r * specials;
+    if (eos_allowed) consider(kEosId, special[kEosId]);
+    if (must_end(r)) continue;
+    consider(kUnkId, special[kUnkId]);
+    for (std::int64_t k = 0; k < b.width; ++k)
+      if (const std::int32_t token = b.tokens[static_cast<std::size_t>(r * b.width + k)]; token >= 0)
+        consider(token, b.logits[static_cast<std::size_t>(r * b.width + k)]);
+  }
+}
+
 }  // namespace
 
 void validate(const SearchConfig& c) {
@@ -250,11 +280,18 @@ std::vector<std::vector<Hypothesis>> beam_search(const std::vector<IncrementalDe
   std::vector<std::int32_t> tokens(live.size(), kBosId);
   std::vector<Candidate> cand;
   const std::int64_t width = 2 * config.beam;
+  // One model needs only each row's best tokens (an ensemble, whole rows to average).
+  const bool best_only = models.size() == 1;
   for (std::int64_t t = 0; !live.empty(); ++t) {
-    const float* lp = scores.run(tokens, t, [&](std::int64_t r) {
+    auto must_end = [&](std::int64_t r) {
       return t >= max_len[static_cast<std::size_t>(live[static_cast<std::size_t>(r)].sentence)];
-    });
-    top_candidates(lp, live, scores, width, cand);
+    };
+    if (best_only) {
+      best_candidates(models.front()->step_best(tokens, width), live, t >= config.min_len, must_end, width, cand);
+    } else {
+      const float* lp = scores.run(tokens, t, must_end);
+      top_candidates(lp, live, scores, width, cand);
+    }
     const std::vector<std::int32_t>& align = models.front()->attention_argmax();
     std::vector<Live> next;
     std::vector<std::int32_t> parents;
@@ -293,18 +330,44 @@ std::vector<Hypothesis> greedy_search(const std::vector<IncrementalDecoder*>& mo
   std::vector<Live> live;
   for (std::size_t i = 0; i < sources.size(); ++i) live.push_back({static_cast<std::int32_t>(i), 0, {}, {}});
   std::vector<std::int32_t> tokens(live.size(), kBosId);
+  const bool best_only = models.size() == 1;
+  std::vector<std::pair<std::int32_t, float>> choice;  // [row] → token, its log-probability
   for (std::int64_t t = 0; !live.empty(); ++t) {
-    const float* lp = scores.run(tokens, t, [&](std::int64_t r) {
+    auto must_end = [&](std::int64_t r) {
       return t >= max_len[static_cast<std::size_t>(live[static_cast<std::size_t>(r)].sentence)];
-    });
+    };
+    choice.resize(live.size());
+    if (best_only) {
+      const IncrementalDecoder::BestTokens& b = models.front()->step_best(tokens, 1);
+      for (std::size_t r = 0; r < live.size(); ++r) {
+        // The first highest allowed logit, as best_column() finds it in a
+        // whole row (<pad> when none is allowed, as there).
+        std::int32_t token = kPadId;
+        float logit = kNegInf;
+        auto consider = [&](std::int32_t id, float x) {
+          if (x > logit) token = id, logit = x;
+        };
+        const float* special = b.special_logits.data() + r * kSpecialTokens.size();
+        const bool end = must_end(static_cast<std::int64_t>(r));
+        if (!end) consider(kUnkId, special[kUnkId]);
+        if (t >= config.min_len) consider(kEosId, special[kEosId]);
+        if (!end && b.tokens[r] >= 0) consider(b.tokens[r], b.logits[r]);
+        choice[r] = {token, logit - b.log_sum_exp[r]};
+      }
+    } else {
+      const float* lp = scores.run(tokens, t, must_end);
+      for (std::size_t r = 0; r < live.size(); ++r) {
+        const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
+        const std::int64_t column = scores.best_column(row, static_cast<std::int64_t>(r));
+        choice[r] = {scores.token(static_cast<std::int64_t>(r), column), row[column]};
+      }
+    }
     const std::vector<std::int32_t>& align = models.front()->attention_argmax();
     std::vector<Live> next;
     std::vector<std::int32_t> parents;
     for (std::size_t r = 0; r < live.size(); ++r) {
-      const float* row = lp + static_cast<std::int64_t>(r) * scores.vocab();
-      const std::int64_t column = scores.best_column(row, static_cast<std::int64_t>(r));
-      const std::int32_t best = scores.token(static_cast<std::int64_t>(r), column);
-      float log_prob = live[r].log_prob + row[column];
+      const std::int32_t best = choice[r].first;
+      float log_prob = live[r].log_prob + choice[r].second;
       if (best == kEosId) {
         out[static_cast<std::size_t>(live[r].sentence)] = finish(live[r], log_prob, config.alpha);
         continue;

@@ -103,8 +103,11 @@ std::string format_of(const File& file) {
 }
 
 void check_format(const File& file, std::string_view format, std::int64_t version) {
+  check_format(file, format_of(file), format, version);
+}
+
+void check_format(const File& file, std::string_view found, std::string_view format, std::int64_t version) {
   const std::string expected = fmt::format("expected a {} file (format_version {})", format, version);
-  const std::string found = format_of(file);
   if (found.empty())
     throw InputError(file.path(), 0, expected + ", found an HDF5 file without a 'format' attribute");
   if (found != format) throw InputError(file.path(), 0, fmt::format("{}, found {}", expected, found));

@@ -170,7 +170,9 @@ IncrementalDecoder::~IncrementalDecoder() = default;
 
 std::vector<IncrementalDecoder::WeightMatrix> IncrementalDecoder::linear_weights() const {
   const std::int64_t d = config_.d_model, f = config_.ffn;
-  std::vector<WeightMatrix> out{{w_->embed, config_.vocab_size, d}};
+  std::vector<WeightMatrix> out;
+  const std::int64_t v = config_.vocab_size, panel = output_panel();
+  for (std::int64_t c = 0; c < v; c += panel) out.push_back({w_->embed + c * d, std::min(panel, v - c), d});
   auto ffn = [&](const FfnW& w) {
     out.push_back({w.w1, f, d});
     out.push_back({w.w2, d, f});
@@ -282,8 +284,9 @@ void IncrementalDecoder::select(const std::vector<std::int32_t>& parents) {
   for (auto& c : cache_) c.reserve_more(static_cast<std::int64_t>(parents.size() * (m - t)));
 }
 
-float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
-  const std::int64_t d = config_.d_model, rows = this->rows(), v = output_size();
+// The decoder's output for the tokens fed: [rows, d_model], in the arena.
+const float* IncrementalDecoder::decode_position(const std::vector<std::int32_t>& tokens) {
+  const std::int64_t d = config_.d_model, rows = this->rows();
   if (static_cast<std::int64_t>(tokens.size()) != rows)
     throw Error(fmt::format("step: {} tokens for {} rows", tokens.size(), rows));
   if (position_ >= max_steps_) throw Error(fmt::format("step: more than {} steps", max_steps_));
@@ -306,36 +309,181 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
     });
     return x;
   });
-  if (config_.pre_norm) x = layer_norm(arena_, x, rows, d, w_->dec_final);
+  if (config_.pre_norm) return layer_norm(arena_, x, rows, d, w_->dec_final);
+  return x;
+}
+
+// Columns of the output projection a product: its weights take 512 KB
+// (512 tokens at d_model 256), and so do its logits at 256 rows, which
+// stay in the core's cache for the scans that follow.
+std::int64_t IncrementalDecoder::output_panel() const {
+  constexpr std::int64_t kPanelWeights = 1 << 17;
+  return std::max<std::int64_t>(64, kPanelWeights / config_.d_model / 64 * 64);
+}
+
+namespace {
+
+// Keeps the `width` highest of row[from, n) in logits / tokens, highest
+// first, an equal logit after a lower token; column j is token ids[j], or
+// first + j without ids. Whole vectors of values below the last kept are
+// skipped unread, so an equal value with a lower token is seen only beside a
+// higher one (never when the tokens ascend with the columns).
+void keep_highest(const float* row, std::int64_t from, std::int64_t n, std::int64_t first, const std::int32_t* ids,
+                  std::int64_t width, float* logits, std::int32_t* tokens) {
+  auto consider = [&](std::int64_t j) {
+    const float x = row[j];
+    const auto token = static_cast<std::int32_t>(ids ? ids[j] : first + j);
+    auto above = [&](std::int64_t k) { return x > logits[k] || (x == logits[k] && token < tokens[k]); };
+    if (!above(width - 1)) return;
+    std::int64_t k = width - 1;
+    for (; k > 0 && above(k - 1); --k) logits[k] = logits[k - 1], tokens[k] = tokens[k - 1];
+    logits[k] = x;
+    tokens[k] = token;
+  };
+  std::int64_t j = from;
+  while ((j = next_block_above(row, j, n, 0.0f, logits[width - 1])) + kScanBlock <= n)
+    for (const std::int64_t end = j + kScanBlock; j < end; ++j) consider(j);
+  for (; j < n; ++j) consider(j);
+}
+
+}  // namespace
+
+// The logits panel by panel (output_panel()), each folded into its row's
+// log-sum-exp while in cache and then `use`d: use(first column, columns,
+// panel [rows, columns], first row, end row, the rows' largest logits in the
+// panel). Afterwards lse_max_ / lse_sum_ hold each row's.
+template <class Use>
+void IncrementalDecoder::for_each_output_panel(const float* x, Use&& use) {
+  const std::int64_t d = config_.d_model, rows = this->rows(), v = config_.vocab_size, panel = output_panel();
+  lse_max_.assign(static_cast<std::size_t>(rows), -std::numeric_limits<float>::infinity());
+  lse_sum_.assign(static_cast<std::size_t>(rows), 0.0f);
+  panel_max_.resize(static_cast<std::size_t>(rows));
+  float* out = panel_.reserve(static_cast<std::size_t>(rows * std::min(panel, v)));
+  for (std::int64_t c = 0; c < v; c += panel) {
+    const std::int64_t n = std::min(panel, v - c);
+    gemm(Op::kN, Op::kT, rows, n, d, 1.0f, x, d, w_->embed + c * d, d, 0.0f, out, n);
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        auto ri = static_cast<std::size_t>(r);
+        panel_max_[ri] = fold_log_sum_exp(out + r * n, n, lse_max_[ri], lse_sum_[ri]);
+      }
+      use(c, n, out, lo, hi);
+    });
+  }
+}
+
+float IncrementalDecoder::log_sum_exp(std::int64_t row) const {
+  auto r = static_cast<std::size_t>(row);
+  return lse_max_[r] + std::log(lse_sum_[r]);
+}
+
+float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
+  const float* x = decode_position(tokens);
+  const std::int64_t rows = this->rows(), v = output_size();
   float* logprobs = logprobs_.reserve(static_cast<std::size_t>(rows * v));
   if (shared_tokens_.empty()) {
-    gemm(Op::kN, Op::kT, rows, v, d, 1.0f, x, d, w_->embed, d, 0.0f, logprobs, v);
-    log_softmax_rows(logprobs, rows, v);
+    for_each_output_panel(x, [&](std::int64_t c, std::int64_t n, const float* panel, std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) std::copy_n(panel + r * n, n, logprobs + r * v + c);
+    });
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        const float shift = log_sum_exp(r);
+        for (float *p = logprobs + r * v, *end = p + v; p < end; ++p) *p -= shift;
+      }
+    });
   } else {
-    project_to_shortlist(x, logprobs);
+    shortlist_logits(x, logprobs);
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        float* row = logprobs + r * v;
+        const std::int64_t n = shortlist_columns(r);
+        float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
+        fold_log_sum_exp(row, n, maximum, sum);
+        const float shift = maximum + std::log(sum);
+        for (std::int64_t j = 0; j < n; ++j) row[j] -= shift;
+      }
+    });
   }
   ++position_;
   return logprobs;
 }
 
-// The shared tokens in one product for all rows, then each sentence's own
-// tokens for its rows (consecutive, a beam), beside them.
-void IncrementalDecoder::project_to_shortlist(const float* x, float* logprobs) {
+const IncrementalDecoder::BestTokens& IncrementalDecoder::step_best(const std::vector<std::int32_t>& tokens,
+                                                                     std::int64_t width) {
+  if (width < 1) throw Error(fmt::format("step_best: width {}", width));
+  const float* x = decode_position(tokens);
+  const std::int64_t rows = this->rows();
+  constexpr auto specials = static_cast<std::int64_t>(kSpecialTokens.size());
+  BestTokens& b = best_;
+  b.width = width;
+  b.log_sum_exp.resize(static_cast<std::size_t>(rows));
+  b.special_logits.resize(static_cast<std::size_t>(rows * specials));
+  b.logits.assign(static_cast<std::size_t>(rows * width), -std::numeric_limits<float>::infinity());
+  b.tokens.assign(static_cast<std::size_t>(rows * width), -1);
+  if (!shared_tokens_.empty()) {
+    // A shortlist's rows are short: each is one piece, from the specials'
+    // columns on (its shared tokens begin with them), then its own tokens.
+    const std::int64_t v = output_size(), shared = static_cast<std::int64_t>(shared_tokens_.size());
+    float* logits = panel_.reserve(static_cast<std::size_t>(rows * v));
+    shortlist_logits(x, logits);
+    parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t r = lo; r < hi; ++r) {
+        const float* row = logits + r * v;
+        const std::int64_t n = shortlist_columns(r);
+        float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
+        fold_log_sum_exp(row, n, maximum, sum);
+        b.log_sum_exp[static_cast<std::size_t>(r)] = maximum + std::log(sum);
+        std::copy_n(row, specials, b.special_logits.data() + r * specials);
+        float* best = b.logits.data() + r * width;
+        std::int32_t* ids = b.tokens.data() + r * width;
+        keep_highest(row, specials, shared, 0, shared_tokens_.data(), width, best, ids);
+        if (n > shared) {
+          const auto& own = own_tokens_[static_cast<std::size_t>(sentence_[static_cast<std::size_t>(r)])];
+          keep_highest(row + shared, 0, n - shared, 0, own.data(), width, best, ids);
+        }
+      }
+    });
+    ++position_;
+    return b;
+  }
+  // The first panel holds the special tokens (panels are ≥ 64 wide).
+  for_each_output_panel(x, [&](std::int64_t c, std::int64_t n, const float* panel, std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const float* row = panel + r * n;
+      if (c == 0) std::copy_n(row, specials, b.special_logits.data() + r * specials);
+      // Most panels hold none of the row's best so far (their largest is known).
+      float* logits = b.logits.data() + r * width;
+      if (panel_max_[static_cast<std::size_t>(r)] > logits[width - 1])
+        keep_highest(row, c == 0 ? specials : 0, n, c, nullptr, width, logits, b.tokens.data() + r * width);
+    }
+  });
+  for (std::int64_t r = 0; r < rows; ++r) b.log_sum_exp[static_cast<std::size_t>(r)] = log_sum_exp(r);
+  ++position_;
+  return b;
+}
+
+// The logits of a shortlist's tokens: the shared ones in one product for all
+// rows, then each sentence's own tokens for its rows (consecutive, a beam),
+// beside them; −inf past a row's columns (shortlist_columns()).
+void IncrementalDecoder::shortlist_logits(const float* x, float* logits) {
   const std::int64_t d = config_.d_model, rows = this->rows(), v = output_size();
   const std::int64_t shared = shared_rows_.rows();
-  shared_rows_.multiply(x, rows, logprobs, v);
-  if (own_tokens_.empty()) return log_softmax_rows(logprobs, rows, v);
+  shared_rows_.multiply(x, rows, logits, v);
+  if (own_tokens_.empty()) return;
   for (std::int64_t begin = 0, end = 0; begin < rows; begin = end) {
     const std::int32_t sentence = sentence_[static_cast<std::size_t>(begin)];
     while (end < rows && sentence_[static_cast<std::size_t>(end)] == sentence) ++end;
     const WeightRows& own = own_rows_[static_cast<std::size_t>(sentence)];
-    own.multiply(x + begin * d, end - begin, logprobs + begin * v + shared, v);
-    const std::int64_t n = shared + own.rows();
-    for (std::int64_t r = begin; r < end; ++r) {
-      log_softmax_rows(logprobs + r * v, 1, n);
-      std::fill(logprobs + r * v + n, logprobs + (r + 1) * v, -std::numeric_limits<float>::infinity());
-    }
+    own.multiply(x + begin * d, end - begin, logits + begin * v + shared, v);
+    for (std::int64_t r = begin; r < end; ++r)
+      std::fill(logits + r * v + shared + own.rows(), logits + (r + 1) * v, -std::numeric_limits<float>::infinity());
   }
+}
+
+std::int64_t IncrementalDecoder::shortlist_columns(std::int64_t row) const {
+  const auto shared = static_cast<std::int64_t>(shared_tokens_.size());
+  if (own_tokens_.empty()) return shared;
+  return shared + own_rows_[static_cast<std::size_t>(sentence_[static_cast<std::size_t>(row)])].rows();
 }
 
 void IncrementalDecoder::restrict_output(std::vector<std::int32_t> shared,

@@ -75,8 +75,9 @@ void read_params(const hdf5::Group& group, const ParamStore& store, float* value
 
 hdf5::File open_model_or_checkpoint(const std::string& path) {
   hdf5::File file = hdf5::File::open(path);
-  if (hdf5::format_of(file) == kCheckpointFormat) hdf5::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
-  else hdf5::check_format(file, kModelFormat, kModelFormatVersion);
+  const std::string format = hdf5::format_of(file);
+  if (format == kCheckpointFormat) hdf5::check_format(file, format, kCheckpointFormat, kCheckpointFormatVersion);
+  else hdf5::check_format(file, format, kModelFormat, kModelFormatVersion);
   return file;
 }
 

@@ -104,6 +104,9 @@ void attend_cached(const float* q, std::int64_t n, const std::uint16_t* const* k
 }
 
 void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) { loops().log_softmax_rows(x, rows, cols); }
+float fold_log_sum_exp(const float* x, std::int64_t n, float& maximum, float& sum) {
+  return loops().fold_log_sum_exp(x, n, maximum, sum);
+}
 
 std::int64_t argmax(const float* x, std::int64_t n) { return loops().argmax(x, n); }
 

@@ -208,6 +208,9 @@ std::string format_of(const File& file);
 // Checks the root attributes `format` and `format_version`; throws InputError
 // "<file>: expected a <format> file (format_version <v>), found <what>".
 void check_format(const File& file, std::string_view format, std::int64_t version);
+// The same with `format` already read by format_of() (each string read
+// starts a helper process: a model's load reads it once).
+void check_format(const File& file, std::string_view found, std::string_view format, std::int64_t version);
 
 // Writes the root attributes `format` and `format_version`.
 void write_format(File& file, std::string_view format, std::int64_t version);

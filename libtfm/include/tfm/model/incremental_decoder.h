@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "tfm/data/special_tokens.h"
 #include "tfm/model/transformer.h"
 #include "tfm/tensor/gemm.h"
 #include "tfm/tensor/tensor.h"
@@ -42,6 +43,26 @@ class IncrementalDecoder {
   // [rows, output_size()] of the next token, valid until the next call; the
   // caller may change them in place (a search masks tokens there).
   float* step(const std::vector<std::int32_t>& tokens);
+  // What step_best() keeps of each row r: the log-sum-exp of its logits
+  // (a token's log-probability is its logit minus this; bit for bit those
+  // step() returns), the logits of the special tokens, and the `width`
+  // highest logits of the row's other tokens (a shortlist's, or the whole
+  // vocabulary's), highest first, ties to the lower token (−inf and token −1
+  // where the row has fewer).
+  struct BestTokens {
+    std::int64_t width = 0;
+    std::vector<float> log_sum_exp;     // [rows]
+    std::vector<float> special_logits;  // [rows, kSpecialTokens.size()]
+    std::vector<float> logits;          // [rows, width]
+    std::vector<std::int32_t> tokens;   // [rows, width]
+  };
+  // step() for a search that needs only each row's best tokens: the output
+  // layer runs panel by panel of the vocabulary, each scanned while it is in
+  // cache, and the rows of log-probabilities are never written (at 10k
+  // tokens they are megabytes a step, which the scans would read back from
+  // memory; a shortlist's rows are one piece each). Valid until the next
+  // call.
+  const BestTokens& step_best(const std::vector<std::int32_t>& tokens, std::int64_t width);
   // Restricts step()'s outputs to a vocabulary shortlist: every row to the
   // target tokens `shared`, and the rows of sentence i (of the next start())
   // also to own[i] (`own` is empty or holds a list for each sentence; the
@@ -76,7 +97,8 @@ class IncrementalDecoder {
 
   // The weight matrices of the linear layers this decoder multiplies by
   // (as C = X · Wᵀ): pointer, rows (outputs), columns (inputs); the output
-  // projection (the embedding) included. For add_int8_weight().
+  // projection (the embedding) included, as the panels the decoder
+  // multiplies one at a time. For add_int8_weight() and add_packed_weight().
   struct WeightMatrix {
     const float* values;
     std::int64_t rows, cols;
@@ -94,7 +116,13 @@ class IncrementalDecoder {
   void encode(const std::vector<std::vector<std::int32_t>>& sources);
   float* self_attention(std::int64_t layer, const float* x);
   float* cross_attention(std::int64_t layer, const float* x);
-  void project_to_shortlist(const float* x, float* logprobs);
+  void shortlist_logits(const float* x, float* logits);
+  std::int64_t shortlist_columns(std::int64_t row) const;
+  const float* decode_position(const std::vector<std::int32_t>& tokens);
+  std::int64_t output_panel() const;
+  template <class Use>
+  void for_each_output_panel(const float* x, Use&& use);
+  float log_sum_exp(std::int64_t row) const;
 
   const ModelConfig config_;
   std::unique_ptr<Weights> w_;
@@ -113,7 +141,10 @@ class IncrementalDecoder {
   std::vector<KeyValueRows> cache_;                // [layer] → slabs one after another
   std::vector<std::int64_t> slab_offset_;          // [step] → first row of its slab in cache_[layer]
   std::vector<std::int32_t> ancestors_, spare_;    // [rows, max_steps]
-  GrowOnlyBuffer<float> logprobs_;
+  GrowOnlyBuffer<float> logprobs_, panel_;
+  BestTokens best_;
+  std::vector<float> lse_max_, lse_sum_;  // [rows] running log-sum-exp
+  std::vector<float> panel_max_;          // [rows] largest logit of the current panel
   std::vector<std::int32_t> shared_tokens_;
   std::vector<std::vector<std::int32_t>> own_tokens_;  // [sentence]
   std::int64_t longest_own_ = 0;

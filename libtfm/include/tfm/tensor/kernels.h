@@ -116,6 +116,12 @@ void attend_cached(const float* q, std::int64_t n, const std::uint16_t* const* k
                    std::int64_t heads, float* scores, float* context);
 // Each row of x [rows, cols] ← its log-softmax, in place.
 void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols);
+// Folds x[0, n) (n ≥ 1) into a running log-sum-exp held as a maximum and
+// the sum of exp(x − maximum) (start from −inf and 0; the log-sum-exp is
+// maximum + log(sum)), and returns the largest of x[0, n). A row cut into the
+// same pieces, folded in the same order, gives the same bits whether or not
+// it was ever whole in memory.
+float fold_log_sum_exp(const float* x, std::int64_t n, float& maximum, float& sum);
 // The index of the first largest of x[0, n), n ≥ 1 (as std::max_element).
 std::int64_t argmax(const float* x, std::int64_t n);
 // Blocks of kScanBlock values: the first j = from + b·kScanBlock (b ≥ 0,

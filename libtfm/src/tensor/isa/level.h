@@ -45,6 +45,7 @@ struct LoopKernels {
   void (*attend_bf16)(const float*, std::int64_t, const std::uint16_t* const*, std::int64_t, std::int64_t, float*,
                       float*);
   decltype(&tfm::log_softmax_rows) log_softmax_rows;
+  decltype(&tfm::fold_log_sum_exp) fold_log_sum_exp;
   decltype(&tfm::argmax) argmax;
   decltype(&tfm::next_block_above) next_block_above;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #if defined(__AVX512F__) || defined(__AVX512BF16__)
 #include <immintrin.h>
@@ -193,6 +194,21 @@ void log_softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
   });
 }
 
+// The piece's own maximum and sum, then one rescaling: one exponential
+// more per piece, not per value.
+float fold_log_sum_exp(const float* x, std::int64_t n, float& maximum, float& sum) {
+  const float m = lanes_max(x, n);
+  if (m == -std::numeric_limits<float>::infinity()) return m;  // adds nothing
+  const float s = lanes_sum_exp(x, n, m);
+  if (m > maximum) {
+    sum = sum * simd::vexp(maximum - m) + s;
+    maximum = m;
+  } else {
+    sum += s * simd::vexp(m - maximum);
+  }
+  return m;
+}
+
 std::int64_t argmax(const float* x, std::int64_t n) { return simd::argmax(x, n); }
 
 std::int64_t next_block_above(const float* x, std::int64_t from, std::int64_t n, float base, float bound) {
@@ -208,7 +224,7 @@ std::int64_t next_block_above(const float* x, std::int64_t from, std::int64_t n,
 
 const detail::LoopKernels kLoops = {
     round_to_bf16, dequantize_row, dropout_mask, adam_update, attend_cached<float>, attend_cached<std::uint16_t>,
-    log_softmax_rows, argmax, next_block_above,
+    log_softmax_rows, fold_log_sum_exp, argmax, next_block_above,
 };
 
 }  // namespace tfm::TFM_ISA_NS
