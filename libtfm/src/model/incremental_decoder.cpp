@@ -346,6 +346,13 @@ void keep_highest(const float* row, std::int64_t from, std::int64_t n, std::int6
   for (; j < n; ++j) consider(j);
 }
 
+// log Σ exp over a row folded as one piece (a shortlist's rows are short).
+float whole_log_sum_exp(const float* row, std::int64_t n) {
+  float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
+  fold_log_sum_exp(row, n, maximum, sum);
+  return maximum + std::log(sum);
+}
+
 }  // namespace
 
 // The logits panel by panel (output_panel()), each folded into its row's
@@ -397,9 +404,7 @@ float* IncrementalDecoder::step(const std::vector<std::int32_t>& tokens) {
       for (std::int64_t r = lo; r < hi; ++r) {
         float* row = logprobs + r * v;
         const std::int64_t n = shortlist_columns(r);
-        float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
-        fold_log_sum_exp(row, n, maximum, sum);
-        const float shift = maximum + std::log(sum);
+        const float shift = whole_log_sum_exp(row, n);
         for (std::int64_t j = 0; j < n; ++j) row[j] -= shift;
       }
     });
@@ -430,9 +435,7 @@ const IncrementalDecoder::BestTokens& IncrementalDecoder::step_best(const std::v
       for (std::int64_t r = lo; r < hi; ++r) {
         const float* row = logits + r * v;
         const std::int64_t n = shortlist_columns(r);
-        float maximum = -std::numeric_limits<float>::infinity(), sum = 0;
-        fold_log_sum_exp(row, n, maximum, sum);
-        b.log_sum_exp[static_cast<std::size_t>(r)] = maximum + std::log(sum);
+        b.log_sum_exp[static_cast<std::size_t>(r)] = whole_log_sum_exp(row, n);
         std::copy_n(row, specials, b.special_logits.data() + r * specials);
         float* best = b.logits.data() + r * width;
         std::int32_t* ids = b.tokens.data() + r * width;
