@@ -63,6 +63,9 @@ tfm::po::options_description declare(Options& o) {
        "batches per update (gradient accumulation)")
       ("clip-norm", po::value(&o.trainer.clip_norm)->default_value(o.trainer.clip_norm),
        "clip the gradient norm to this (0: off)")
+      ("rdrop", po::value(&o.trainer.rdrop)->default_value(o.trainer.rdrop),
+       "R-Drop weight: each batch twice under two dropout masks, plus this times the symmetric KL "
+       "divergence of the two predictions (0: off; about twice the time per update)")
       ("seed", po::value(&o.trainer.seed)->default_value(o.trainer.seed), "initialization, dropout, batch order")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
       ("precision", po::value(&o.precision)->default_value(o.precision),

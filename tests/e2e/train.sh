@@ -29,6 +29,14 @@ expect_exit 0 train -o part --max-steps 30 --resume
 grep -q "resuming from part/ckpt-12.h5 (step 12" "$WORK/err" || fail "resume note: $(cat "$WORK/err")"
 expect_exit 0 train -o threads2 --max-steps 30 --threads 2
 
+# R-Drop: learns, the same for any thread count, not the plain run.
+expect_exit 0 train -o rdrop --max-steps 30 --rdrop 5
+awk -F'\t' 'NR == 2 { first = $3 } END { exit !($3 < first) }' rdrop/valid.log || fail "R-Drop validation loss did not fall"
+expect_exit 0 train -o rdrop2 --max-steps 30 --rdrop 5 --threads 2
+cmp -s full/valid.log rdrop/valid.log && fail "--rdrop 5 changed nothing"
+expect_exit 2 train -o bad0 --rdrop -1
+grep -q "rdrop must not be negative" "$WORK/err" || fail "negative --rdrop: $(cat "$WORK/err")"
+
 # bf16: learns, resumes exactly, same for any thread count; fp32 with a note
 # where the CPU lacks bf16 instructions (DNNL_MAX_CPU_ISA hides them here).
 have_bf16  # without: the bf16 runs below test the fp32 fallback only
@@ -96,6 +104,7 @@ for other in sys.argv[2:]:
         assert a[k].tobytes() == b[k].tobytes(), (other, k)
 PY
   /usr/bin/python3 same.py full/ckpt-30.h5 part/ckpt-30.h5 threads2/ckpt-30.h5 || fail "fp32 checkpoints differ"
+  /usr/bin/python3 same.py rdrop/ckpt-30.h5 rdrop2/ckpt-30.h5 || fail "R-Drop checkpoints differ between thread counts"
   /usr/bin/python3 same.py nobf16fp32/ckpt-30.h5 nobf16/ckpt-30.h5 || fail "bf16 fallback is not fp32"
   /usr/bin/python3 same.py bf16/ckpt-30.h5 bf16part/ckpt-30.h5 bf16threads2/ckpt-30.h5 || fail "bf16 checkpoints differ"
 else

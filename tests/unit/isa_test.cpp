@@ -116,9 +116,18 @@ TEST_CASE("element-wise kernels give the baseline's bits at every level") {
       std::vector<double> loss(rows), nll(rows);
       std::vector<std::int32_t> correct(rows), targets = {0, 1, static_cast<std::int32_t>(d - 1), 0, 2};
       auto z = x;
-      if (d > 2) label_smoothed_xent(z.data(), rows, d, targets.data(), 0, 0.1f, 0.25f, loss.data(), nll.data(),
-                                     correct.data());
-      return bytes_of(y, stats, dx, dg, db, s, g, r, e, table, ssq, loss, nll, correct, z);
+      std::vector<double> pair_loss(2 * rows), pair_nll(2 * rows);
+      std::vector<std::int32_t> pair_correct(2 * rows);
+      auto p = x, q = dy;
+      if (d > 2) {
+        label_smoothed_xent(z.data(), rows, d, targets.data(), 0, 0.1f, 0.25f, loss.data(), nll.data(),
+                            correct.data());
+        rdrop_xent(p.data(), q.data(), rows, d, targets.data(), 0, 0.1f, 5.0f, 0.25f,
+                   {pair_loss.data(), pair_nll.data(), pair_correct.data()},
+                   {pair_loss.data() + rows, pair_nll.data() + rows, pair_correct.data() + rows});
+      }
+      return bytes_of(y, stats, dx, dg, db, s, g, r, e, table, ssq, loss, nll, correct, z, pair_loss, pair_nll,
+                      pair_correct, p, q);
     });
   }
 }

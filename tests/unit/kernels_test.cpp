@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "tfm/tensor/kernels.h"
@@ -274,4 +275,97 @@ TEST_CASE("label-smoothed cross entropy matches a double-precision reference") {
       CHECK(g[r * vocab + j] == doctest::Approx(want).epsilon(1e-4).scale(1e-6));
     }
   }
+}
+
+namespace {
+
+// R-Drop's loss of one row pair in double precision: both copies'
+// label-smoothed cross entropy plus alpha · ½(KL(p‖q) + KL(q‖p)).
+double rdrop_pair_reference(const float* z1, const float* z2, int vocab, int target, double eps, double alpha) {
+  auto log_softmax = [&](const float* z) {
+    double m = *std::max_element(z, z + vocab), s = 0;
+    for (int j = 0; j < vocab; ++j) s += std::exp(z[j] - m);
+    std::vector<double> lp(static_cast<std::size_t>(vocab));
+    for (int j = 0; j < vocab; ++j) lp[static_cast<std::size_t>(j)] = z[j] - m - std::log(s);
+    return lp;
+  };
+  auto lp = log_softmax(z1), lq = log_softmax(z2);
+  double eps_i = eps / (vocab - 1.0), total = 0, kl = 0;
+  for (const auto* l : {&lp, &lq})
+    for (int j = 0; j < vocab; ++j)
+      total -= (j == target ? 1 - eps : eps_i) * (*l)[static_cast<std::size_t>(j)];
+  for (std::size_t j = 0; j < lp.size(); ++j) kl += (std::exp(lp[j]) - std::exp(lq[j])) * (lp[j] - lq[j]);
+  return total + alpha * 0.5 * kl;
+}
+
+}  // namespace
+
+TEST_CASE("R-Drop's loss: a double-precision reference, finite differences, and alpha 0 = two cross entropies") {
+  const int rows = 5, vocab = 1037;
+  const float eps = 0.1f, alpha = 5.0f, scale = 0.5f;
+  auto z1 = random_vector(rows * vocab, 31, -4, 4), z2 = z1;
+  auto noise = random_vector(rows * vocab, 32, -1, 1);
+  for (std::size_t i = 0; i < z2.size(); ++i) z2[i] += noise[i];  // two dropout masks: near, not equal
+  std::vector<std::int32_t> targets = {5, 0, 1036, 17, 400};
+  auto run = [&](std::vector<float>& g1, std::vector<float>& g2, float a, float s, std::vector<double>& loss1,
+                 std::vector<double>& loss2) {
+    std::vector<double> nll1(rows), nll2(rows);
+    std::vector<std::int32_t> c1(rows), c2(rows);
+    loss1.assign(rows, -1), loss2.assign(rows, -1);
+    g1 = z1, g2 = z2;
+    rdrop_xent(g1.data(), g2.data(), rows, vocab, targets.data(), 0, eps, a, s, {loss1.data(), nll1.data(), c1.data()},
+               {loss2.data(), nll2.data(), c2.data()});
+  };
+  std::vector<float> g1, g2;
+  std::vector<double> loss1, loss2;
+  run(g1, g2, alpha, scale, loss1, loss2);
+  for (int r = 0; r < rows; ++r) {
+    CAPTURE(r);
+    if (targets[r] == 0) {
+      CHECK(loss1[r] == 0);
+      CHECK(loss2[r] == 0);
+      CHECK(g1[r * vocab + 7] == 0);
+      CHECK(g2[r * vocab + 7] == 0);
+      continue;
+    }
+    const float *a = z1.data() + r * vocab, *b = z2.data() + r * vocab;
+    CHECK(loss1[r] + loss2[r] ==
+          doctest::Approx(rdrop_pair_reference(a, b, vocab, targets[r], eps, alpha)).epsilon(1e-5));
+    // Finite differences of the reference against the kernel's gradient.
+    for (int j : {0, 5, 17, 400, 1036}) {
+      for (int side : {0, 1}) {
+        std::vector<float> p(a, a + vocab), q(b, b + vocab);
+        float& x = (side ? q : p)[static_cast<std::size_t>(j)];
+        const float keep = x, h = 1e-2f;
+        x = keep + h;
+        double up = rdrop_pair_reference(p.data(), q.data(), vocab, targets[r], eps, alpha), step = x;
+        x = keep - h;
+        double down = rdrop_pair_reference(p.data(), q.data(), vocab, targets[r], eps, alpha);
+        double want = scale * (up - down) / (step - x);
+        CAPTURE(j);
+        CAPTURE(side);
+        CHECK((side ? g2 : g1)[static_cast<std::size_t>(r * vocab + j)] ==
+              doctest::Approx(want).epsilon(1e-3).scale(1e-6));
+      }
+    }
+  }
+  // alpha 0: each copy is label_smoothed_xent's, bit for bit.
+  run(g1, g2, 0.0f, scale, loss1, loss2);
+  for (auto [z, g, loss] : {std::tuple{&z1, &g1, &loss1}, std::tuple{&z2, &g2, &loss2}}) {
+    std::vector<double> want_loss(rows), nll(rows);
+    std::vector<std::int32_t> correct(rows);
+    auto want = *z;
+    label_smoothed_xent(want.data(), rows, vocab, targets.data(), 0, eps, scale, want_loss.data(), nll.data(),
+                        correct.data());
+    CHECK(*g == want);
+    CHECK(*loss == want_loss);
+  }
+  // Identical copies: the KL term and its gradient vanish.
+  z2 = z1;
+  std::vector<float> h1, h2;
+  std::vector<double> l1, l2;
+  run(h1, h2, alpha, scale, l1, l2);
+  run(g1, g2, 0.0f, scale, loss1, loss2);
+  for (int r = 0; r < rows; ++r) CHECK(l1[r] == doctest::Approx(loss1[r]).epsilon(1e-6));
+  CHECK(max_abs_diff(h1, std::vector<double>(g1.begin(), g1.end())) < 1e-7);
 }

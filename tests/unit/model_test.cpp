@@ -220,22 +220,28 @@ TEST_CASE("gradient check: residual sub-layers, post-norm and pre-norm") {
   }
 }
 
-TEST_CASE("gradient check: the whole model, post-norm and pre-norm") {
-  for (bool pre : {false, true}) {
+TEST_CASE("gradient check: the whole model, post-norm, pre-norm, and R-Drop's twice-stacked batch") {
+  for (auto [pre, rdrop] : {std::pair{false, 0.0f}, std::pair{true, 0.0f}, std::pair{false, 5.0f}}) {
     ModelConfig c = tiny_config(pre);
     Transformer model(c);
     ParamStore& p = model.params();
     p.initialize(11);
     TokenBatch b = tiny_batch(c);
+    if (rdrop > 0) {
+      TokenBatch once = b;
+      stack_twice(once, b);
+      CHECK(b.batch == 2 * once.batch);
+      CHECK(b.target_tokens == 2 * once.target_tokens);
+    }
     Arena arena;
     float scale = 1.0f / static_cast<float>(b.target_tokens);
     auto loss = [&] {
       arena.reset();
-      LossStats s = model.train_batch(b, arena, {7, 3, 0}, 0, 0.0f);
+      LossStats s = model.train_batch(b, arena, {7, 3, 0}, 0, 0.0f, nullptr, rdrop);
       return s.loss * scale;
     };
     p.zero_grads();
-    model.train_batch(b, arena, {7, 3, 0}, 0, scale);
+    model.train_batch(b, arena, {7, 3, 0}, 0, scale, nullptr, rdrop);
     std::vector<float> grad(p.grads(), p.grads() + p.size());
     const float h = 3e-3f;  // small enough for the pre-norm curvature
     for (std::size_t i = 0; i < p.params().size(); ++i) {
@@ -248,7 +254,7 @@ TEST_CASE("gradient check: the whole model, post-norm and pre-norm") {
         *v = keep - h;
         double down = loss();
         *v = keep;
-        INFO(info.name << "[" << e << "] pre_norm=" << pre);
+        INFO(info.name << "[" << e << "] pre_norm=" << pre << " rdrop=" << rdrop);
         CHECK((up - down) / (2 * h) ==
               doctest::Approx(grad[info.offset + e]).epsilon(3e-2).scale(2e-3));
       }
@@ -269,11 +275,12 @@ TEST_CASE("a training pass is identical for 1 and 2 threads and allocates only o
   TokenBatch b;
   make_token_batch(src, tgt, c, b);
   Arena arena;
+  float rdrop = 0;
   auto grads = [&](int threads) {
     set_engine_threads(threads);
     model.params().zero_grads();
     arena.reset();
-    LossStats s = model.train_batch(b, arena, {1, 1, 0}, 0, 1.0f / b.target_tokens);
+    LossStats s = model.train_batch(b, arena, {1, 1, 0}, 0, 1.0f / b.target_tokens, nullptr, rdrop);
     set_engine_threads(1);
     CHECK(std::isfinite(s.loss));
     return std::vector<float>(model.params().grads(), model.params().grads() + model.params().size());
@@ -284,6 +291,12 @@ TEST_CASE("a training pass is identical for 1 and 2 threads and allocates only o
   CHECK(std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float)) == 0);
   grads(1);
   CHECK(arena.allocations() == allocations);
+  SUBCASE("R-Drop's twice-stacked batch") {
+    TokenBatch once = b;
+    stack_twice(once, b);
+    rdrop = 5;
+    CHECK(grads(1) == grads(2));
+  }
 }
 
 TEST_CASE("PyTorch computes the same loss and gradients for the same weights and batch") {

@@ -128,8 +128,10 @@ float* Transformer::decode(PassContext& ctx, const TokenBatch& b, const float* m
 
 // Tied output projection and loss, a chunk of rows at a time so that at most
 // kChunk × vocab logits exist; with gradients, fills dh and the embedding gradient.
+// With rdrop > 0 the batch is two copies (stack_twice): row r of the first
+// half and row r of the second are taken together, chunk by chunk.
 LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const float* h,
-                                   float grad_scale, float* dh) {
+                                   float grad_scale, float* dh, float rdrop) {
   constexpr std::int64_t kChunk = 512;
   std::int64_t rows = b.batch * b.tgt_len, v = config_.vocab_size, d = config_.d_model;
   float* logits = ctx.arena.floats(static_cast<std::size_t>(std::min(rows, kChunk) * v));
@@ -137,14 +139,37 @@ LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const 
   auto* row_nll = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
   std::int32_t* row_correct = ctx.arena.ints(static_cast<std::size_t>(rows));
   const float* table = params_.value(embed_);
-  for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
-    std::int64_t n = std::min(kChunk, rows - r0);
-    gemm(Op::kN, Op::kT, n, v, d, 1.0f, h + r0 * d, d, table, d, 0.0f, logits, v);
-    label_smoothed_xent(logits, n, v, b.tgt_out.data() + r0, kPadId, config_.label_smoothing,
-                        dh ? grad_scale : 0.0f, row_loss + r0, row_nll + r0, row_correct + r0);
-    if (!dh) continue;
-    gemm(Op::kN, Op::kN, n, d, v, 1.0f, logits, v, table, d, 0.0f, dh + r0 * d, d);
-    gemm(Op::kT, Op::kN, v, d, n, 1.0f, logits, v, h + r0 * d, d, 1.0f, params_.grad(embed_), d);
+  // Logits of n rows from row r into `out`, then (with gradients) their share of dh and the embedding gradient.
+  auto project = [&](std::int64_t r, std::int64_t n, float* out) {
+    gemm(Op::kN, Op::kT, n, v, d, 1.0f, h + r * d, d, table, d, 0.0f, out, v);
+  };
+  auto project_back = [&](std::int64_t r, std::int64_t n, const float* g) {
+    gemm(Op::kN, Op::kN, n, d, v, 1.0f, g, v, table, d, 0.0f, dh + r * d, d);
+    gemm(Op::kT, Op::kN, v, d, n, 1.0f, g, v, h + r * d, d, 1.0f, params_.grad(embed_), d);
+  };
+  float scale = dh ? grad_scale : 0.0f;
+  if (rdrop > 0) {
+    std::int64_t half = rows / 2, chunk = kChunk / 2;
+    for (std::int64_t r0 = 0; r0 < half; r0 += chunk) {
+      std::int64_t n = std::min(chunk, half - r0);
+      float *first = logits, *second = logits + n * v;
+      project(r0, n, first);
+      project(half + r0, n, second);
+      rdrop_xent(first, second, n, v, b.tgt_out.data() + r0, kPadId, config_.label_smoothing, rdrop, scale,
+                 {row_loss + r0, row_nll + r0, row_correct + r0},
+                 {row_loss + half + r0, row_nll + half + r0, row_correct + half + r0});
+      if (!dh) continue;
+      project_back(r0, n, first);
+      project_back(half + r0, n, second);
+    }
+  } else {
+    for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+      std::int64_t n = std::min(kChunk, rows - r0);
+      project(r0, n, logits);
+      label_smoothed_xent(logits, n, v, b.tgt_out.data() + r0, kPadId, config_.label_smoothing, scale,
+                          row_loss + r0, row_nll + r0, row_correct + r0);
+      if (dh) project_back(r0, n, logits);
+    }
   }
   LossStats stats;
   for (std::int64_t r = 0; r < rows; ++r)
@@ -203,12 +228,12 @@ void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float*
 }
 
 LossStats Transformer::train_batch(const TokenBatch& batch, Arena& arena, RngKey rng,
-                                   std::uint32_t micro, float grad_scale, const GradsReady* ready) {
+                                   std::uint32_t micro, float grad_scale, const GradsReady* ready, float rdrop) {
   PassContext ctx{params_, arena, true, rng, micro};
   const float* memory = encode(ctx, batch);
   const float* h = decode(ctx, batch, memory);
   float* dh = arena.floats(static_cast<std::size_t>(batch.batch * batch.tgt_len * config_.d_model));
-  LossStats stats = output_loss(ctx, batch, h, grad_scale, dh);
+  LossStats stats = output_loss(ctx, batch, h, grad_scale, dh, rdrop);
   encoder_backward(ctx, batch, decoder_backward(ctx, batch, dh, ready), ready);
   return stats;
 }
@@ -216,7 +241,7 @@ LossStats Transformer::train_batch(const TokenBatch& batch, Arena& arena, RngKey
 LossStats Transformer::evaluate(const TokenBatch& batch, Arena& arena) {
   PassContext ctx{params_, arena, false, {}, 0};
   const float* memory = encode(ctx, batch);
-  return output_loss(ctx, batch, decode(ctx, batch, memory), 0.0f, nullptr);
+  return output_loss(ctx, batch, decode(ctx, batch, memory), 0.0f, nullptr, 0.0f);
 }
 
 namespace {
@@ -271,6 +296,17 @@ void make_token_batch(const std::vector<std::vector<std::uint32_t>>& sources,
     out.tgt_lengths[i] = static_cast<std::int32_t>(t.size() + 1);
     out.target_tokens += static_cast<std::int64_t>(t.size() + 1);
   }
+}
+
+void stack_twice(const TokenBatch& b, TokenBatch& out) {
+  auto twice = [](const std::vector<std::int32_t>& v, std::vector<std::int32_t>& o) {
+    o.assign(v.begin(), v.end());
+    o.insert(o.end(), v.begin(), v.end());
+  };
+  out.batch = 2 * b.batch, out.src_len = b.src_len, out.tgt_len = b.tgt_len;
+  twice(b.src, out.src), twice(b.tgt_in, out.tgt_in), twice(b.tgt_out, out.tgt_out);
+  twice(b.src_lengths, out.src_lengths), twice(b.tgt_lengths, out.tgt_lengths);
+  out.target_tokens = 2 * b.target_tokens;
 }
 
 }  // namespace tfm

@@ -68,6 +68,11 @@ void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab, c
                                     row_correct);
 }
 
+void rdrop_xent(float* logits1, float* logits2, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets,
+                std::int32_t pad, float epsilon, float alpha, float grad_scale, XentRows out1, XentRows out2) {
+  elementwise().rdrop_xent(logits1, logits2, rows, vocab, targets, pad, epsilon, alpha, grad_scale, out1, out2);
+}
+
 double sum_squares(const float* x, std::int64_t n, double* partials) {
   return elementwise().sum_squares(x, n, partials);
 }

@@ -18,6 +18,7 @@ Trainer::Trainer(Transformer& model, const TrainerConfig& config, Collective* jo
       job_(job ? job : own_job_.get()), adam_(model.params().size(), config.adam),
       partials_(static_cast<std::size_t>(sum_squares_blocks(model.params().size()))) {
   if (config_.update_freq < 1) throw UsageError("update-freq must be at least 1");
+  if (!(config_.rdrop >= 0)) throw UsageError("rdrop must not be negative");
   bf16_ = gemm_precision() == Precision::kBf16;
   if (bf16_) add_bf16_shadow(model.params().values(), model.params().size());
 }
@@ -44,6 +45,7 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
   const bool parallel = job_->size() > 1;
   double tokens = 0;
   for (const auto& b : micro) tokens += static_cast<double>(b.target_tokens);
+  if (config_.rdrop > 0) tokens *= 2;
   job_->sum(&tokens, 1);  // the loss is normalized by the tokens of all ranks
   ParamStore& params = model_.params();
   shadow_fresh_ = false;  // the weights may have been loaded or changed since
@@ -58,7 +60,13 @@ StepResult Trainer::step(std::span<const TokenBatch> micro) {
     auto key = static_cast<std::uint32_t>(i * static_cast<std::size_t>(job_->size()) +
                                           static_cast<std::size_t>(job_->rank()));
     bool last = i + 1 == micro.size();
-    r.stats += model_.train_batch(micro[i], arena_, rng, key, grad_scale, parallel && last ? &ready : nullptr);
+    const Transformer::GradsReady* ready_now = parallel && last ? &ready : nullptr;
+    if (config_.rdrop > 0) {
+      stack_twice(micro[i], twice_);
+      r.stats += model_.train_batch(twice_, arena_, rng, key, grad_scale, ready_now, config_.rdrop);
+    } else {
+      r.stats += model_.train_batch(micro[i], arena_, rng, key, grad_scale, ready_now);
+    }
   }
   if (parallel) {
     // The rest (embedding, final norms, alignment gaps), then wait for all.

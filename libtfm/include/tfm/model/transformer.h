@@ -35,8 +35,12 @@ void make_token_batch(const std::vector<std::vector<std::uint32_t>>& sources,
                       const std::vector<std::vector<std::uint32_t>>& targets,
                       const ModelConfig& config, TokenBatch& out);
 
+// `out` (reusing its memory) = b's sentences, then the same again: R-Drop's
+// batch, whose halves see different dropout masks.
+void stack_twice(const TokenBatch& b, TokenBatch& out);
+
 struct LossStats {
-  double loss = 0;  // summed label-smoothed loss (nats)
+  double loss = 0;  // summed label-smoothed loss, plus the R-Drop term if any (nats)
   double nll = 0;   // summed negative log-likelihood (for perplexity)
   std::int64_t tokens = 0;
   std::int64_t correct = 0;  // tokens whose target had the highest logit
@@ -69,8 +73,10 @@ class Transformer {
 
   // Forward and backward pass: adds grad_scale · ∂loss/∂θ to params().grads().
   // Dropout from (rng.seed, rng.step, micro). Uses `arena` (reset by the caller).
+  // With rdrop > 0, `batch` is stack_twice's and the loss adds R-Drop's
+  // rdrop · ½(KL(p‖q) + KL(q‖p)) between the halves' predictions (rdrop_xent).
   LossStats train_batch(const TokenBatch& batch, Arena& arena, RngKey rng, std::uint32_t micro,
-                        float grad_scale, const GradsReady* ready = nullptr);
+                        float grad_scale, const GradsReady* ready = nullptr, float rdrop = 0);
   // Loss without dropout or gradients.
   LossStats evaluate(const TokenBatch& batch, Arena& arena);
 
@@ -84,7 +90,7 @@ class Transformer {
   float* encode(PassContext& ctx, const TokenBatch& b);
   float* decode(PassContext& ctx, const TokenBatch& b, const float* memory);
   LossStats output_loss(PassContext& ctx, const TokenBatch& b, const float* h, float grad_scale,
-                        float* dh);
+                        float* dh, float rdrop);
   float* decoder_backward(PassContext& ctx, const TokenBatch& b, float* dh, const GradsReady* ready);
   void encoder_backward(PassContext& ctx, const TokenBatch& b, float* dmemory, const GradsReady* ready);
 

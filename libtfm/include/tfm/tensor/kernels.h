@@ -64,6 +64,20 @@ void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
                          float grad_scale, double* row_loss, double* row_nll,
                          std::int32_t* row_correct);
 
+// R-Drop (Liang et al., 2021): the same rows' logits under two dropout masks.
+// Each copy gets label_smoothed_xent's loss and gradient, and the pair adds
+// alpha · ½(KL(p‖q) + KL(q‖p)) (p, q their softmaxes), counted in out1's
+// loss; when grad_scale ≠ 0 both logits are replaced by grad_scale ·
+// ∂(total)/∂logits. Rows whose target is `pad` count 0.
+struct XentRows {
+  double* loss;          // [rows]
+  double* nll;           // [rows]
+  std::int32_t* correct;  // [rows]
+};
+void rdrop_xent(float* logits1, float* logits2, std::int64_t rows, std::int64_t vocab,
+                const std::int32_t* targets, std::int32_t pad, float epsilon, float alpha, float grad_scale,
+                XentRows out1, XentRows out2);
+
 // --- reductions for the optimizer -------------------------------------------
 // Σ x² in double, summed in fixed blocks (identical for any thread count);
 // `partials` holds sum_squares_blocks(n) doubles.

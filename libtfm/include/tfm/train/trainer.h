@@ -39,6 +39,9 @@ struct TrainerConfig {
   float clip_norm = 0;  // 0 = no clipping
   AdamConfig adam;
   std::uint64_t seed = 1;
+  // R-Drop's weight α (0: off): each micro-batch runs twice in one pass
+  // (stack_twice), under two dropout masks, at about twice the cost.
+  float rdrop = 0;
 };
 
 struct StepResult {
@@ -90,6 +93,7 @@ class Trainer {
   Adam adam_;
   Arena arena_;
   std::vector<double> partials_;
+  TokenBatch twice_;  // R-Drop's micro-batch
   std::int64_t steps_ = 0;
   bool bf16_ = false, shadow_fresh_ = false;
 };

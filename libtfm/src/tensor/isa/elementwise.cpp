@@ -242,9 +242,16 @@ void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float*
 
 namespace {
 
-// One row of label_smoothed_xent.
-void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
-              double& loss, double& nll, std::int32_t& correct) {
+// A row's loss, nll and argmax check, and what its gradient needs.
+struct XentRow {
+  float m, inv_s;    // max logit, 1 / Σ exp(z − m)
+  double lse;        // log Σ exp(z)
+  float c_p, c_0;    // ∂/∂z_j = c_p·p_j + c_0, less a·grad_scale at the target
+  float target_off;  // a·grad_scale
+};
+
+XentRow xent_stats(const float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
+                   double& loss, double& nll, std::int32_t& correct) {
   float m = lanes_max(z, vocab);
   correct = z[target] == m && std::find(z, z + target, m) == z + target;
   float s = lanes_sum_exp(z, vocab, m), sum_z = lanes_sum(z, vocab);
@@ -254,13 +261,58 @@ void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, 
   nll = lse - z[target];
   double smooth = static_cast<double>(vocab) * lse - sum_z;
   loss = a * nll + eps_i * smooth;
-  if (grad_scale == 0) return;
   // ∂/∂z_j = a (p_j − [j = t]) + eps_i (V p_j − 1)
-  float c_p = static_cast<float>((a + eps_i * static_cast<double>(vocab)) * grad_scale);
-  float c_0 = static_cast<float>(-eps_i * grad_scale);
-  float inv_s = 1.0f / s;
-  for (std::int64_t j = 0; j < vocab; ++j) z[j] = c_p * (vexp(z[j] - m) * inv_s) + c_0;
-  z[target] -= static_cast<float>(a * grad_scale);
+  return {m,
+          1.0f / s,
+          lse,
+          static_cast<float>((a + eps_i * static_cast<double>(vocab)) * grad_scale),
+          static_cast<float>(-eps_i * grad_scale),
+          static_cast<float>(a * grad_scale)};
+}
+
+// One row of label_smoothed_xent.
+void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
+              double& loss, double& nll, std::int32_t& correct) {
+  XentRow x = xent_stats(z, vocab, target, epsilon, grad_scale, loss, nll, correct);
+  if (grad_scale == 0) return;
+  for (std::int64_t j = 0; j < vocab; ++j) z[j] = x.c_p * (vexp(z[j] - x.m) * x.inv_s) + x.c_0;
+  z[target] -= x.target_off;
+}
+
+// One row pair of rdrop_xent. With d_j = log p_j − log q_j, K = KL(p‖q) and
+// K' = KL(q‖p): ∂K/∂z_j = p_j (d_j − K) and ∂K'/∂z_j = p_j − q_j, so the
+// term ½α(K + K') adds ½α(p_j (d_j − K + 1) − q_j) to p's logits, and the
+// same with p and q swapped (d negated) to q's.
+void rdrop_row_pair(float* z1, float* z2, std::int64_t vocab, std::int32_t target, float epsilon, float alpha,
+                    float grad_scale, double& loss1, double& nll1, std::int32_t& correct1, double& loss2,
+                    double& nll2, std::int32_t& correct2) {
+  XentRow x1 = xent_stats(z1, vocab, target, epsilon, grad_scale, loss1, nll1, correct1);
+  XentRow x2 = xent_stats(z2, vocab, target, epsilon, grad_scale, loss2, nll2, correct2);
+  const float shift = static_cast<float>(x1.lse - x2.lse);  // d_j = z1_j − z2_j − shift
+  float kl12[kLanes] = {}, kl21[kLanes] = {};
+  auto accumulate = [&](std::int64_t j, int l) {
+    float p = vexp(z1[j] - x1.m) * x1.inv_s, q = vexp(z2[j] - x2.m) * x2.inv_s;
+    float d = (z1[j] - z2[j]) - shift;
+    kl12[l] += p * d;
+    kl21[l] -= q * d;
+  };
+  std::int64_t j = 0;
+  for (; j + kLanes <= vocab; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) accumulate(j + l, l);
+  for (; j < vocab; ++j) accumulate(j, 0);
+  float k12 = 0, k21 = 0;
+  for (int l = 0; l < kLanes; ++l) k12 += kl12[l], k21 += kl21[l];
+  loss1 += 0.5 * alpha * (static_cast<double>(k12) + k21);
+  if (grad_scale == 0) return;
+  const float h = 0.5f * alpha * grad_scale, one_k12 = 1.0f - k12, one_k21 = 1.0f - k21;
+  for (j = 0; j < vocab; ++j) {
+    float p = vexp(z1[j] - x1.m) * x1.inv_s, q = vexp(z2[j] - x2.m) * x2.inv_s;
+    float d = (z1[j] - z2[j]) - shift;
+    z1[j] = x1.c_p * p + x1.c_0 + h * (p * (d + one_k12) - q);
+    z2[j] = x2.c_p * q + x2.c_0 + h * (q * (one_k21 - d) - p);
+  }
+  z1[target] -= x1.target_off;
+  z2[target] -= x2.target_off;
 }
 
 }  // namespace
@@ -279,6 +331,24 @@ void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab,
         continue;
       }
       xent_row(z, vocab, targets[r], epsilon, grad_scale, row_loss[r], row_nll[r], row_correct[r]);
+    }
+  });
+}
+
+void rdrop_xent(float* logits1, float* logits2, std::int64_t rows, std::int64_t vocab,
+                const std::int32_t* targets, std::int32_t pad, float epsilon, float alpha, float grad_scale,
+                XentRows out1, XentRows out2) {
+  parallel_range(rows, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t r = lo; r < hi; ++r) {
+      float *z1 = logits1 + r * vocab, *z2 = logits2 + r * vocab;
+      if (targets[r] == pad) {
+        out1.loss[r] = out1.nll[r] = out2.loss[r] = out2.nll[r] = 0;
+        out1.correct[r] = out2.correct[r] = 0;
+        if (grad_scale != 0) std::fill(z1, z1 + vocab, 0.0f), std::fill(z2, z2 + vocab, 0.0f);
+        continue;
+      }
+      rdrop_row_pair(z1, z2, vocab, targets[r], epsilon, alpha, grad_scale, out1.loss[r], out1.nll[r],
+                     out1.correct[r], out2.loss[r], out2.nll[r], out2.correct[r]);
     }
   });
 }
@@ -324,8 +394,8 @@ float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
 const detail::ElementwiseKernels kElementwise = {
     attention_softmax, softmax_backward, layer_norm_forward, layer_norm_backward, dropout_apply,
     residual_dropout,  add_bias,         relu_backward,      bias_backward,       add_into,
-    embedding_forward, embedding_backward, label_smoothed_xent, sum_squares,      scale_values,
-    quantize_int8,
+    embedding_forward, embedding_backward, label_smoothed_xent, rdrop_xent,       sum_squares,
+    scale_values,      quantize_int8,
 };
 
 }  // namespace tfm::TFM_ISA_NS

@@ -30,6 +30,7 @@ struct ElementwiseKernels {
   decltype(&tfm::embedding_forward) embedding_forward;
   decltype(&tfm::embedding_backward) embedding_backward;
   decltype(&tfm::label_smoothed_xent) label_smoothed_xent;
+  decltype(&tfm::rdrop_xent) rdrop_xent;
   decltype(&tfm::sum_squares) sum_squares;
   decltype(&tfm::scale_values) scale_values;
   decltype(&tfm::quantize_int8) quantize_int8;
