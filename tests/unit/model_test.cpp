@@ -349,3 +349,28 @@ TEST_CASE("PyTorch computes the same loss and gradients for the same weights and
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("R-Drop without dropout: the twice-stacked batch has the plain batch's loss and gradient") {
+  ModelConfig c = tiny_config(false);
+  c.dropout = c.attention_dropout = c.relu_dropout = 0;  // both copies alike: the KL term is 0
+  Transformer model(c);
+  model.params().initialize(5);
+  TokenBatch once = tiny_batch(c), twice;
+  stack_twice(once, twice);
+  Arena arena;
+  auto run = [&](const TokenBatch& b, float rdrop) {
+    model.params().zero_grads();
+    arena.reset();
+    LossStats s = model.train_batch(b, arena, {1, 1, 0}, 0, 1.0f / static_cast<float>(b.target_tokens), nullptr, rdrop);
+    return std::pair{s, std::vector<float>(model.params().grads(), model.params().grads() + model.params().size())};
+  };
+  auto [plain, plain_grads] = run(once, 0);
+  auto [stacked, stacked_grads] = run(twice, 5);
+  CHECK(stacked.tokens == 2 * plain.tokens);
+  CHECK(stacked.nll == doctest::Approx(2 * plain.nll).epsilon(1e-6));
+  CHECK(stacked.loss == doctest::Approx(2 * plain.loss).epsilon(1e-6));
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < plain_grads.size(); ++i)
+    diff += std::pow(stacked_grads[i] - plain_grads[i], 2), norm += std::pow(plain_grads[i], 2);
+  CHECK(std::sqrt(diff) <= 1e-5 * std::sqrt(norm));
+}
