@@ -66,6 +66,13 @@ expect_recipe given.recipe dropout "0.25 given"
 expect_recipe given.recipe beam "3 given"
 expect_recipe given.recipe precision "fp32 given"
 expect_recipe given.recipe alpha "tuned chosen"
+expect_recipe tiny.recipe label-smoothing "0.1 default"
+expect_recipe tiny.recipe rdrop "0 default"
+expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--rdrop 2 --label-smoothing 0.2"
+for setting in rdrop label-smoothing; do
+  grep -q "^$setting  *(in --train-args)  *given: --train-args$" "$WORK/out" ||
+    fail "$setting in --train-args: $(grep "^$setting" "$WORK/out")"
+done
 expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--keep-last 3"
 grep -q "keep-last is the pipeline's to set" "$WORK/err" || fail "--keep-last in --train-args: $(cat "$WORK/err")"
 expect_exit 2 "$P" --corpus tiny --src de --tgt en -o w --precision fp16

@@ -139,7 +139,7 @@ LossStats Transformer::output_loss(PassContext& ctx, const TokenBatch& b, const 
   auto* row_nll = reinterpret_cast<double*>(ctx.arena.floats(static_cast<std::size_t>(2 * rows)));
   std::int32_t* row_correct = ctx.arena.ints(static_cast<std::size_t>(rows));
   const float* table = params_.value(embed_);
-  // Logits of n rows from row r into `out`, then (with gradients) their share of dh and the embedding gradient.
+  // project: the logits of n rows from row r; project_back: their share of dh and of the embedding gradient.
   auto project = [&](std::int64_t r, std::int64_t n, float* out) {
     gemm(Op::kN, Op::kT, n, v, d, 1.0f, h + r * d, d, table, d, 0.0f, out, v);
   };
