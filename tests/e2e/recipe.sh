@@ -111,6 +111,23 @@ for _ in $(seq 100); do [ -s long/recipe.tsv ] && break; sleep 0.1; done
 kill -TERM "$pid"; wait "$pid"
 expect_schedule long "updates=40000/given warmup=4000/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=2500/chosen save-every-minutes=0/chosen valid-every=3333/chosen "
 
+# The paper's base (6 + 6 post-norm) on a short budget: the warm-up rises
+# from 400 to 997 so that the peak stays at most 1.4e-3; pre-norm keeps 400.
+recipe_at_start() {  # RUN OPTIONS...: tfm-train's recipe, then SIGTERM
+  local run=$1
+  shift
+  "$BIN/tfm-train" --batches train.h5 --threads 1 --max-steps 1600 -o "$run" "$@" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 300); do [ -s "$run/recipe.tsv" ] && break; sleep 0.1; done
+  kill -TERM "$pid"; wait "$pid"
+}
+recipe_at_start deep --preset base
+expect_schedule deep "updates=1600/given warmup=997/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=100/chosen save-every-minutes=0/chosen valid-every=133/chosen "
+grep -q "^warmup	997	chosen	a quarter of the 1600 updates the budget holds, 400 to 4000, raised to 997 for a peak rate of at most 0.0014: post-norm 6 + 6 layers stall at higher peaks$" deep/recipe.tsv ||
+  fail "deep post-norm warm-up: $(grep ^warmup deep/recipe.tsv)"
+recipe_at_start deep_pre --preset base --pre-norm
+expect_schedule deep_pre "updates=1600/given warmup=400/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=100/chosen save-every-minutes=0/chosen valid-every=133/chosen "
+
 # A time budget: planned from the rate of updates 2-21, re-spaced half-way.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-time 4s
 grep -q "^updates	[0-9]*	measured	.* updates/s over updates 2-[0-9]*; at first [0-9]*$" timed/recipe.tsv ||

@@ -3,10 +3,12 @@
 // recipe file's round trip.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "tfm/core/error.h"
+#include "tfm/model/config.h"
 #include "tfm/train/recipe.h"
 
 namespace tfm {
@@ -30,42 +32,44 @@ void check_schedule(const Schedule& got, const Schedule& want) {
   CHECK(got.updates == want.updates);
 }
 
+const ModelConfig kSmall = preset_config("small");  // 3 + 3 post-norm: no floor on the warm-up
+
 }  // namespace
 
 TEST_CASE("without a budget the schedule is the paper's") {
-  SchedulePlan plan = plan_schedule({}, 0, 5);
+  SchedulePlan plan = plan_schedule({}, 0, 5, kSmall);
   check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000, LrSchedule::kInverseSqrt, 0});
   REQUIRE(plan.lines.size() == 6);
   for (const auto& l : plan.lines) CHECK(l.origin == "default");
 }
 
 TEST_CASE("an hour of small on Multi30k before its batches halved (3,000 updates)") {
-  SchedulePlan plan = plan_schedule({}, 3000, 5);
+  SchedulePlan plan = plan_schedule({}, 3000, 5, kSmall);
   check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,248-3,000
   for (const auto& l : plan.lines)
     CHECK(l.origin == (l.name == "lr-scale" || l.name == "lr-schedule" ? "default" : "chosen"));
   CHECK(line_of(plan, "lr-schedule").value == "inverse-sqrt");
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
-  plan = plan_schedule({}, 9000, 10);  // the pipeline's 10: the last 10 span updates 6,750-9,000
+  plan = plan_schedule({}, 9000, 10, kSmall);  // the pipeline's 10: the last 10 span updates 6,750-9,000
   CHECK(plan.schedule.save_every == 250);
   CHECK(line_of(plan, "save-every").reason == "the last 10 checkpoints span the last quarter of training");
 }
 
 TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
-  SchedulePlan plan = plan_schedule({}, 200, 5);
+  SchedulePlan plan = plan_schedule({}, 200, 5, kSmall);
   check_schedule(plan.schedule, {400, 1.0, 13, 0, 17, LrSchedule::kInverseSqrt, 200});
-  plan = plan_schedule({}, 3, 5);
+  plan = plan_schedule({}, 3, 5, kSmall);
   CHECK(plan.schedule.save_every == 1);
   CHECK(plan.schedule.valid_every == 1);
-  plan = plan_schedule({}, 1000, 1);  // one checkpoint averaged: spacing of a quarter
+  plan = plan_schedule({}, 1000, 1, kSmall);  // one checkpoint averaged: spacing of a quarter
   CHECK(plan.schedule.save_every == 250);
 }
 
 TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last quarter") {
-  SchedulePlan plan = plan_schedule({}, 100000, 5);
+  SchedulePlan plan = plan_schedule({}, 100000, 5, kSmall);
   check_schedule(plan.schedule, {4000, 1.0, 6250, 0, 8333, LrSchedule::kInverseSqrt, 100000});
-  plan = plan_schedule({}, 100000, 20);  // the paper's big model averaged 20
+  plan = plan_schedule({}, 100000, 20, kSmall);  // the paper's big model averaged 20
   CHECK(plan.schedule.save_every == 1316);
 }
 
@@ -73,7 +77,7 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   GivenSchedule given;
   given.warmup = 800;
   given.save_every = 100;
-  SchedulePlan plan = plan_schedule(given, 3000, 5);
+  SchedulePlan plan = plan_schedule(given, 3000, 5, kSmall);
   CHECK(plan.schedule.warmup == 800);
   CHECK(line_of(plan, "warmup").origin == "given");
   CHECK(plan.schedule.lr_scale == 1.0);
@@ -87,20 +91,52 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   GivenSchedule minutes;
   minutes.save_every_minutes = 0;
   minutes.lr_scale = 2;
-  plan = plan_schedule(minutes, 200, 5);
+  plan = plan_schedule(minutes, 200, 5, kSmall);
   CHECK(plan.schedule.save_every == 0);
   CHECK(plan.schedule.save_every_minutes == 0);
   CHECK(plan.schedule.lr_scale == 2.0);
   CHECK(line_of(plan, "lr-scale").origin == "given");
   CHECK(plan.schedule.warmup == 400);
-  CHECK_THROWS_AS(plan_schedule({}, 100, 0), UsageError);
+  CHECK_THROWS_AS(plan_schedule({}, 100, 0, kSmall), UsageError);
 
   GivenSchedule linear;
   linear.lr_schedule = LrSchedule::kLinear;
-  plan = plan_schedule(linear, 3000, 5);
+  plan = plan_schedule(linear, 3000, 5, kSmall);
   check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});
   CHECK(line_of(plan, "lr-schedule").value == "linear");
   CHECK(line_of(plan, "lr-schedule").origin == "given");
+}
+
+TEST_CASE("a post-norm model deeper than 3 layers: the warm-up keeps the peak at most 1.4e-3") {
+  const ModelConfig base = preset_config("base");  // 6 + 6 post-norm, width 512
+  SchedulePlan plan = plan_schedule({}, 1600, 10, base);
+  CHECK(plan.schedule.warmup == 997);  // 512^-0.5 997^-0.5 = 1.39965e-3; 996 would exceed 1.4e-3
+  CHECK(1 / std::sqrt(512.0 * 997) <= kDeepPostNormPeak);
+  CHECK(1 / std::sqrt(512.0 * 996) > kDeepPostNormPeak);
+  CHECK(line_of(plan, "warmup").origin == "chosen");
+  CHECK(line_of(plan, "warmup").reason ==
+        "a quarter of the 1600 updates the budget holds, 400 to 4000, raised to 997 for a peak rate of at most "
+        "0.0014: post-norm 6 + 6 layers stall at higher peaks");
+  CHECK(plan.schedule.save_every == 44);  // the spacing still follows the budget
+  plan = plan_schedule({}, 5000, 10, base);  // a quarter is more than the floor
+  CHECK(plan.schedule.warmup == 1250);
+  CHECK(line_of(plan, "warmup").reason.find("raised") == std::string::npos);
+
+  ModelConfig deep_narrow = preset_config("small");
+  deep_narrow.encoder_layers = 6;  // one side deeper than 3 is enough
+  CHECK(plan_schedule({}, 1600, 10, deep_narrow).schedule.warmup == 1993);  // 256^-0.5 1993^-0.5 <= 1.4e-3
+  GivenSchedule halved;
+  halved.lr_scale = 0.5;  // a given scale lowers the peak: a quarter of the warm-up does
+  CHECK(plan_schedule(halved, 1600, 10, deep_narrow).schedule.warmup == 499);
+  CHECK(plan_schedule(halved, 1600, 10, base).schedule.warmup == 400);
+
+  ModelConfig pre_norm = base;
+  pre_norm.pre_norm = true;
+  CHECK(plan_schedule({}, 1600, 10, pre_norm).schedule.warmup == 400);
+  GivenSchedule given;
+  given.warmup = 400;  // a given warm-up wins
+  CHECK(plan_schedule(given, 1600, 10, base).schedule.warmup == 400);
+  CHECK(plan_schedule({}, 0, 10, base).schedule.warmup == 4000);  // no budget: the paper's
 }
 
 TEST_CASE("the updates a time budget holds, from the measured rate") {
@@ -114,7 +150,7 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   const std::string path = (std::filesystem::temp_directory_path() / "tfm-recipe-test.tsv").string();
   GivenSchedule linear;
   linear.lr_schedule = LrSchedule::kLinear;
-  SchedulePlan plan = plan_schedule(linear, 3000, 5);
+  SchedulePlan plan = plan_schedule(linear, 3000, 5, kSmall);
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
   check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});

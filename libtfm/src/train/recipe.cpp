@@ -33,7 +33,8 @@ void settle(std::vector<RecipeLine>& lines, const char* name, T& value, const st
 
 }  // namespace
 
-SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged) {
+SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged,
+                           const ModelConfig& model) {
   if (averaged < 1) throw UsageError("--keep-last must be at least 1");
   SchedulePlan plan;
   Schedule& s = plan.schedule;
@@ -41,12 +42,23 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   const auto u = static_cast<double>(budget_updates);
   auto& lines = plan.lines;
 
-  const std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 400, 4000);
-  settle(lines, "warmup", s.warmup, given.warmup, budget, warmup,
-         fmt::format("a quarter of the {} updates the budget holds, 400 to 4000", budget_updates),
-         "the paper's (no budget to plan from)");
+  const double scale = given.lr_scale.value_or(1.0);
+  std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 400, 4000);
+  std::string why_warmup = fmt::format("a quarter of the {} updates the budget holds, 400 to 4000", budget_updates);
+  if (!model.pre_norm && std::max(model.encoder_layers, model.decoder_layers) > 3) {
+    // peak = scale d^-0.5 w^-0.5 <= kDeepPostNormPeak  <=>  w >= scale^2 / (d peak^2)
+    const auto floor = static_cast<std::int64_t>(std::ceil(
+        scale * scale / (static_cast<double>(model.d_model) * kDeepPostNormPeak * kDeepPostNormPeak)));
+    if (warmup < floor) {
+      warmup = floor;
+      why_warmup += fmt::format(", raised to {} for a peak rate of at most {:g}: post-norm {} + {} layers stall at "
+                                "higher peaks",
+                                floor, kDeepPostNormPeak, model.encoder_layers, model.decoder_layers);
+    }
+  }
+  settle(lines, "warmup", s.warmup, given.warmup, budget, warmup, why_warmup, "the paper's (no budget to plan from)");
   // The peak rate follows from the warm-up; at least 400 keeps it below
-  // the rates at which post-norm training suffered.
+  // the rates at which the tiny model trained worse.
   settle(lines, "lr-scale", s.lr_scale, given.lr_scale, false, 1.0, "",
          "the paper's formula: the peak d_model^-0.5 warmup^-0.5 follows from the warm-up");
   s.lr_schedule = given.lr_schedule.value_or(LrSchedule::kInverseSqrt);

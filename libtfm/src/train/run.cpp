@@ -183,7 +183,7 @@ void Run::start_schedule() {
     if (!g.save_every_minutes) g.save_every_minutes = schedule.save_every_minutes;
     if (!g.valid_every) g.valid_every = schedule.valid_every;
     if (!g.lr_schedule) g.lr_schedule = schedule.lr_schedule;
-    Schedule kept_schedule = plan_schedule(g, 0, run_.keep_last).schedule;
+    Schedule kept_schedule = plan_schedule(g, 0, run_.keep_last, config_).schedule;
     kept_schedule.updates = schedule.updates;
     apply_schedule(kept_schedule);
     return;
@@ -198,7 +198,7 @@ void Run::start_schedule() {
   }
   if (limits.max_time > 0) {
     schedule_pending_ = true;  // meanwhile the defaults, so the first updates' rate is tiny
-    apply_schedule(plan_schedule(run_.given_schedule, 0, run_.keep_last).schedule);
+    apply_schedule(plan_schedule(run_.given_schedule, 0, run_.keep_last, config_).schedule);
   } else {
     settle_schedule(known_updates_, known_updates_ > 0 ? "given" : "none",
                     known_updates_ > 0 ? "--max-steps or --max-epochs" : "no --max-steps, --max-epochs or --max-time");
@@ -232,7 +232,7 @@ void Run::measure_schedule(const StepResult& r, const LoopState& loop) {
 
 void Run::settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how) {
   schedule_pending_ = false;
-  SchedulePlan plan = plan_schedule(run_.given_schedule, budget, run_.keep_last);
+  SchedulePlan plan = plan_schedule(run_.given_schedule, budget, run_.keep_last, config_);
   apply_schedule(plan.schedule);
   if (!lead()) return;
   plan.lines.insert(plan.lines.begin(), {"updates", fmt::format("{}", budget), origin, how});
@@ -244,7 +244,7 @@ void Run::settle_schedule(std::int64_t budget, const std::string& origin, const 
 void Run::respace_schedule(std::int64_t budget, const std::string& how) {
   GivenSchedule kept = run_.given_schedule;
   kept.warmup = trainer_->config().warmup, kept.lr_scale = trainer_->config().lr_scale;
-  SchedulePlan plan = plan_schedule(kept, budget, run_.keep_last);
+  SchedulePlan plan = plan_schedule(kept, budget, run_.keep_last, config_);
   apply_schedule(plan.schedule);
   if (!lead()) return;
   for (RecipeLine& line : recipe_) {

@@ -8,8 +8,11 @@
 // The rules (tfm-train(1) states them with their reasons), for a budget of
 // U updates and the N checkpoints to be averaged (--keep-last):
 //   warmup             U / 4, within [400, 4000]; the peak rate
-//                      d_model^-0.5 warmup^-0.5 follows from it (lr_scale
-//                      stays 1)
+//                      lr_scale d_model^-0.5 warmup^-0.5 follows from it
+//                      (lr_scale stays 1 unless given). For a post-norm
+//                      model deeper than 3 layers (encoder or decoder) the
+//                      warm-up is raised where needed so that the peak is
+//                      at most 1.4e-3: such stacks stall at higher peaks
 //   lr_schedule        inverse-sqrt, the paper's; when linear is given, the
 //                      rate falls to zero at update U, where training ends
 //   save_every         U / (4 (N - 1)), so that the last N span the last
@@ -27,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "tfm/model/config.h"
 #include "tfm/train/optimizer.h"
 
 namespace tfm {
@@ -60,11 +64,17 @@ struct SchedulePlan {
   std::vector<RecipeLine> lines;  // one per setting but `updates`
 };
 
-// Applies the rules above. budget_updates: the updates the budget holds, or
-// 0 when there is no budget (or not yet); averaged: checkpoints to be
-// averaged (≥ 1). The plan's lines do not hold `updates` (the caller knows
-// where that number came from).
-SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged);
+// Applies the rules above to the model `model`. budget_updates: the updates
+// the budget holds, or 0 when there is no budget (or not yet); averaged:
+// checkpoints to be averaged (≥ 1). The plan's lines do not hold `updates`
+// (the caller knows where that number came from).
+SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged,
+                           const ModelConfig& model);
+
+// The highest peak learning rate chosen for a post-norm model deeper than 3
+// layers: the paper's base trained through it (a warm-up of 1,000 at width
+// 512) and stalled at 2.2e-3 (a warm-up of 400).
+inline constexpr double kDeepPostNormPeak = 1.4e-3;
 
 // The updates a time budget holds: `done` updates in `elapsed` seconds so far,
 // of which the last `measured` took `measured_seconds`, and `max_time` seconds
