@@ -45,6 +45,9 @@ tfm::po::options_description declare(Options& o) {
       ("dropout", po::value<float>()->value_name("P"), "dropout on embeddings and sub-layer outputs")
       ("attention-dropout", po::value<float>()->value_name("P"), "dropout on attention weights")
       ("relu-dropout", po::value<float>()->value_name("P"), "dropout inside feed-forward layers")
+      ("dropout-src", po::value<float>()->value_name("P"),
+       "drop whole source words: a token's embedding zeroed, its position kept (default 0)")
+      ("dropout-trg", po::value<float>()->value_name("P"), "drop whole target words (decoder inputs) alike (default 0)")
       ("label-smoothing", po::value<float>()->value_name("E"), "label smoothing (default 0.1)")
       ("pre-norm", po::bool_switch(&o.model.pre_norm), "layer norm before each sub-layer")
       ("max-positions", po::value<I>()->value_name("N"), "longest sentence + 1 (default 1024)");
@@ -106,6 +109,7 @@ tfm::ModelConfig model_config(const Options& o, const tfm::po::variables_map& vm
   take("encoder-layers", c.encoder_layers), take("decoder-layers", c.decoder_layers);
   take("dropout", c.dropout), take("attention-dropout", c.attention_dropout);
   take("relu-dropout", c.relu_dropout), take("label-smoothing", c.label_smoothing);
+  take("dropout-src", c.source_word_dropout), take("dropout-trg", c.target_word_dropout);
   take("max-positions", c.max_positions);
   c.pre_norm = c.pre_norm || o.model.pre_norm;
   return c;

@@ -37,6 +37,18 @@ cmp -s full/valid.log rdrop/valid.log && fail "--rdrop 5 changed nothing"
 expect_exit 2 train -o bad0 --rdrop -1
 grep -q "rdrop must not be negative" "$WORK/err" || fail "negative --rdrop: $(cat "$WORK/err")"
 
+# Word dropout: learns, resumes exactly, the same for any thread count, not
+# the plain run; stored in the model's /config; 1 or more refused.
+WORDS=(--dropout-src 0.2 --dropout-trg 0.1)
+expect_exit 0 train -o words --max-steps 30 "${WORDS[@]}"
+awk -F'\t' 'NR == 2 { first = $3 } END { exit !($3 < first) }' words/valid.log || fail "word dropout: validation loss did not fall"
+expect_exit 0 train -o wordspart --max-steps 12 "${WORDS[@]}"
+expect_exit 0 train -o wordspart --max-steps 30 "${WORDS[@]}" --resume
+expect_exit 0 train -o words2 --max-steps 30 "${WORDS[@]}" --threads 2
+cmp -s full/valid.log words/valid.log && fail "word dropout changed nothing"
+expect_exit 2 train -o bad0 --dropout-src 1
+grep -q "dropout and label smoothing must lie in \[0, 1)" "$WORK/err" || fail "--dropout-src 1: $(cat "$WORK/err")"
+
 # bf16: learns, resumes exactly, same for any thread count; fp32 with a note
 # where the CPU lacks bf16 instructions (DNNL_MAX_CPU_ISA hides them here).
 have_bf16  # without: the bf16 runs below test the fp32 fallback only
@@ -105,6 +117,10 @@ for other in sys.argv[2:]:
 PY
   /usr/bin/python3 same.py full/ckpt-30.h5 part/ckpt-30.h5 threads2/ckpt-30.h5 || fail "fp32 checkpoints differ"
   /usr/bin/python3 same.py rdrop/ckpt-30.h5 rdrop2/ckpt-30.h5 || fail "R-Drop checkpoints differ between thread counts"
+  /usr/bin/python3 same.py words/ckpt-30.h5 wordspart/ckpt-30.h5 words2/ckpt-30.h5 || fail "word dropout checkpoints differ"
+  /usr/bin/python3 -c 'import sys, h5py; a = h5py.File(sys.argv[1], "r")["config"].attrs
+assert abs(a["source_word_dropout"] - 0.2) < 1e-6 and abs(a["target_word_dropout"] - 0.1) < 1e-6, dict(a)' \
+    words/ckpt-30.h5 || fail "word dropout not stored in /config"
   /usr/bin/python3 same.py nobf16fp32/ckpt-30.h5 nobf16/ckpt-30.h5 || fail "bf16 fallback is not fp32"
   /usr/bin/python3 same.py bf16/ckpt-30.h5 bf16part/ckpt-30.h5 bf16threads2/ckpt-30.h5 || fail "bf16 checkpoints differ"
 else

@@ -424,6 +424,21 @@ TEST_CASE("model files of another format or version, or with missing datasets, a
     f.commit();
   }
   CHECK(message(dir / "noparams.h5").find("no parameter /params/embed/weight") != std::string::npos);
+  {  // written before word dropout existed: no such attributes, read as none
+    hdf5::File f = hdf5::File::create(dir / "older.h5");
+    hdf5::Group g = f.create_group("config");
+    for (const char* name : {"vocab_size", "d_model", "heads", "ffn", "encoder_layers", "decoder_layers", "pre_norm",
+                             "max_positions"})
+      g.write_int_attribute(name, 8);
+    for (const char* name : {"dropout", "attention_dropout", "relu_dropout", "label_smoothing"})
+      g.write_double_attribute(name, 0.1);
+    f.commit();
+    ModelConfig c = read_config(hdf5::File::open(dir / "older.h5").open_group("config"));
+    CHECK(c.d_model == 8);
+    CHECK(c.relu_dropout == 0.1f);
+    CHECK(c.source_word_dropout == 0.0f);
+    CHECK(c.target_word_dropout == 0.0f);
+  }
 }
 
 namespace {

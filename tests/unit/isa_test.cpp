@@ -110,8 +110,10 @@ TEST_CASE("element-wise kernels give the baseline's bits at every level") {
       add_into(r.data(), x.data(), rows * d);
       scale_values(r.data(), rows * d, 0.5f);
       std::vector<float> e(static_cast<std::size_t>(rows * d)), table(static_cast<std::size_t>(4 * d));
-      embedding_forward(ids.data(), rows, x.data(), d, 1.5f, dy.data(), 2, e.data());
-      embedding_backward(ids.data(), rows, dy.data(), d, 0.5f, table.data());
+      std::vector<float> row_scales(static_cast<std::size_t>(rows));
+      for (std::int64_t r = 0; r < rows; ++r) row_scales[static_cast<std::size_t>(r)] = r % 3 ? 1.25f : 0.0f;
+      embedding_forward(ids.data(), rows, x.data(), d, 1.5f, row_scales.data(), dy.data(), 2, e.data());
+      embedding_backward(ids.data(), rows, dy.data(), d, 0.5f, row_scales.data(), table.data());
       std::vector<double> ssq(1, sum_squares(x.data(), rows * d, std::vector<double>(8).data()));
       std::vector<double> loss(rows), nll(rows);
       std::vector<std::int32_t> correct(rows), targets = {0, 1, static_cast<std::int32_t>(d - 1), 0, 2};

@@ -226,20 +226,29 @@ TEST_CASE("embedding gather with positions and deterministic scatter-add") {
   const int vocab = 11, d = 70, rows = 15, seq = 5;
   auto table = random_vector(vocab * d, 18), pos = random_vector(seq * d, 19);
   std::vector<std::int32_t> ids = {3, 1, 3, 10, 0, 3, 4, 4, 2, 9, 8, 7, 6, 5, 3};
-  std::vector<float> out(rows * d);
-  embedding_forward(ids.data(), rows, table.data(), d, 2.0f, pos.data(), seq, out.data());
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < d; ++j)
-      CHECK(out[r * d + j] == doctest::Approx(table[ids[r] * d + j] * 2 + pos[(r % seq) * d + j]));
+  // Word dropout's row scales: rows 1, 5, 9, 13 dropped (0), the others kept and scaled.
+  std::vector<float> row_scales(rows);
+  for (int r = 0; r < rows; ++r) row_scales[r] = r % 4 == 1 ? 0.0f : 1.25f;
   auto g = random_vector(rows * d, 20);
-  std::vector<float> dt1(vocab * d, 0.0f), dt2(vocab * d, 0.0f);
-  embedding_backward(ids.data(), rows, g.data(), d, 2.0f, dt1.data());
-  with_threads(2, [&] { embedding_backward(ids.data(), rows, g.data(), d, 2.0f, dt2.data()); });
-  CHECK(dt1 == dt2);
-  std::vector<double> want(vocab * d, 0.0);
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < d; ++j) want[ids[r] * d + j] += 2.0 * g[r * d + j];
-  CHECK(max_abs_diff(dt1, want) < 1e-5);
+  for (bool word_dropout : {false, true}) {
+    CAPTURE(word_dropout);
+    const float* scales = word_dropout ? row_scales.data() : nullptr;
+    auto row_scale = [&](int r) { return word_dropout ? row_scales[r] : 1.0f; };
+    std::vector<float> out(rows * d);
+    embedding_forward(ids.data(), rows, table.data(), d, 2.0f, scales, pos.data(), seq, out.data());
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < d; ++j)
+        CHECK(out[r * d + j] ==
+              doctest::Approx(table[ids[r] * d + j] * 2 * row_scale(r) + pos[(r % seq) * d + j]));
+    std::vector<float> dt1(vocab * d, 0.0f), dt2(vocab * d, 0.0f);
+    embedding_backward(ids.data(), rows, g.data(), d, 2.0f, scales, dt1.data());
+    with_threads(2, [&] { embedding_backward(ids.data(), rows, g.data(), d, 2.0f, scales, dt2.data()); });
+    CHECK(dt1 == dt2);
+    std::vector<double> want(vocab * d, 0.0);
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < d; ++j) want[ids[r] * d + j] += 2.0 * row_scale(r) * g[r * d + j];
+    CHECK(max_abs_diff(dt1, want) < 1e-5);
+  }
 }
 
 TEST_CASE("label-smoothed cross entropy matches a double-precision reference") {

@@ -334,6 +334,7 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   fs::remove_all(dir);
   fs::create_directories(dir);
   ModelConfig c = reverse_model();
+  c.source_word_dropout = 0.25f, c.target_word_dropout = 0.125f;
   std::vector<std::string> tokens = {"<pad>", "<unk>", "<s>", "</s>"};
   for (int i = 4; i < c.vocab_size; ++i) tokens.push_back("w" + std::to_string(i));
   Vocabulary vocab(tokens, "test");
@@ -354,6 +355,9 @@ TEST_CASE("checkpoints round-trip parameters, moments and state; another model i
   REQUIRE(files.size() == 2);
   CHECK(files[0].step == 2);
   CHECK(checkpoint_vocabulary(files[1].path) == vocab);
+  ModelConfig stored = checkpoint_config(files[1].path);
+  CHECK(stored.source_word_dropout == 0.25f);
+  CHECK(stored.target_word_dropout == 0.125f);
   Transformer copy(c);
   Adam adam(copy.params().size(), AdamConfig{});
   TrainingState loaded;

@@ -31,7 +31,8 @@ void validate(const ModelConfig& c) {
   if (c.d_model < 2 || c.d_model % 2) bad("d_model must be even and positive");
   if (c.heads < 1 || c.d_model % c.heads) bad("d_model must be a multiple of heads");
   if (c.ffn < 1 || c.encoder_layers < 1 || c.decoder_layers < 1) bad("sizes must be positive");
-  for (float p : {c.dropout, c.attention_dropout, c.relu_dropout, c.label_smoothing})
+  for (float p : {c.dropout, c.attention_dropout, c.relu_dropout, c.source_word_dropout, c.target_word_dropout,
+                  c.label_smoothing})
     if (!(p >= 0 && p < 1)) bad("dropout and label smoothing must lie in [0, 1)");
   if (c.max_positions < 2) bad("max_positions must be at least 2");
 }

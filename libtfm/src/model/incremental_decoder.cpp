@@ -235,7 +235,7 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
   }
   arena_.reset();
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
-  embedding_forward(ids.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
+  embedding_forward(ids.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)), nullptr,
                     positions_, s, x);
   for (std::int64_t l = 0; l < config_.encoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     const AttnW& a = w_->enc_attn[static_cast<std::size_t>(l)];
@@ -294,7 +294,7 @@ const float* IncrementalDecoder::decode_position(const std::vector<std::int32_t>
   slab_offset_[static_cast<std::size_t>(position_)] = cache_.empty() ? 0 : cache_[0].rows();
   for (std::int64_t r = 0; r < rows; ++r) ancestors_[static_cast<std::size_t>(r * max_steps_ + position_)] = static_cast<std::int32_t>(r);
   float* x = arena_.floats(static_cast<std::size_t>(rows * d));
-  embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)),
+  embedding_forward(tokens.data(), rows, w_->embed, d, std::sqrt(static_cast<float>(d)), nullptr,
                     positions_ + position_ * d, 1, x);
   for (std::int64_t l = 0; l < config_.decoder_layers; ++l) in_place_layer(arena_, x, rows * d, [&](const float* x) {
     auto li = static_cast<std::size_t>(l);

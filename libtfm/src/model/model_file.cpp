@@ -22,6 +22,8 @@ void write_config(hdf5::Group& group, const ModelConfig& c) {
   group.write_double_attribute("dropout", c.dropout);
   group.write_double_attribute("attention_dropout", c.attention_dropout);
   group.write_double_attribute("relu_dropout", c.relu_dropout);
+  group.write_double_attribute("source_word_dropout", c.source_word_dropout);
+  group.write_double_attribute("target_word_dropout", c.target_word_dropout);
   group.write_double_attribute("label_smoothing", c.label_smoothing);
   group.write_int_attribute("pre_norm", c.pre_norm ? 1 : 0);
   group.write_int_attribute("max_positions", c.max_positions);
@@ -38,6 +40,9 @@ ModelConfig read_config(const hdf5::Group& group) {
   c.dropout = static_cast<float>(group.read_double_attribute("dropout"));
   c.attention_dropout = static_cast<float>(group.read_double_attribute("attention_dropout"));
   c.relu_dropout = static_cast<float>(group.read_double_attribute("relu_dropout"));
+  for (auto [name, field] : {std::pair{"source_word_dropout", &c.source_word_dropout},
+                             std::pair{"target_word_dropout", &c.target_word_dropout}})
+    if (group.has_attribute(name)) *field = static_cast<float>(group.read_double_attribute(name));  // newer than the format
   c.label_smoothing = static_cast<float>(group.read_double_attribute("label_smoothing"));
   c.pre_norm = group.read_int_attribute("pre_norm") != 0;
   c.max_positions = group.read_int_attribute("max_positions");

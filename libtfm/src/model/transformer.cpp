@@ -53,8 +53,10 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
   std::int64_t d = config_.d_model;
   embed_ = params_.add("embed/weight", {config_.vocab_size, d}, Init::kNormal,
                        static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))));
-  src_site_ = sites_.take();
-  tgt_site_ = sites_.take();
+  src_.site = sites_.take();
+  tgt_.site = sites_.take();
+  src_.word_dropout = config_.source_word_dropout;
+  tgt_.word_dropout = config_.target_word_dropout;
   for (std::int64_t i = 0; i < config_.encoder_layers; ++i) {
     std::int64_t begin = params_.size();
     encoder_.push_back(std::make_unique<EncoderLayer>(params_, fmt::format("encoder/layer_{}", i),
@@ -71,34 +73,43 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
     encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder/final_norm", d);
     decoder_norm_ = std::make_unique<LayerNorm>(params_, "decoder/final_norm", d);
   }
+  // Taken last, so that the other sites, and the masks of models without word dropout, stay as they were.
+  src_.word_site = sites_.take();
+  tgt_.word_site = sites_.take();
   params_.allocate();
   positions_ = sinusoid_positions(config_.max_positions, d);
 }
 
 Transformer::~Transformer() = default;
 
-float* Transformer::embed(PassContext& ctx, const std::vector<std::int32_t>& ids,
-                          std::int64_t len, std::uint32_t site, std::uint8_t*& mask) {
+float* Transformer::embed(PassContext& ctx, const std::vector<std::int32_t>& ids, std::int64_t len,
+                          EmbedSide& side) {
   std::int64_t d = config_.d_model, n = static_cast<std::int64_t>(ids.size());
+  side.row_scales = nullptr;
+  if (const std::uint8_t* kept = ctx.dropout_mask(side.word_site, n, side.word_dropout)) {
+    side.row_scales = ctx.arena.floats(static_cast<std::size_t>(n));
+    const float keep_scale = 1.0f / (1.0f - side.word_dropout);
+    for (std::int64_t r = 0; r < n; ++r) side.row_scales[r] = kept[r] ? keep_scale : 0.0f;
+  }
   float* x = ctx.arena.floats(static_cast<std::size_t>(n * d));
-  embedding_forward(ids.data(), n, params_.value(embed_), d, std::sqrt(static_cast<float>(d)),
+  embedding_forward(ids.data(), n, params_.value(embed_), d, std::sqrt(static_cast<float>(d)), side.row_scales,
                     positions_.data(), len, x);
-  mask = ctx.dropout_mask(site, n * d, config_.dropout);
-  if (mask) dropout_apply(x, mask, n * d, config_.dropout);
+  side.mask = ctx.dropout_mask(side.site, n * d, config_.dropout);
+  if (side.mask) dropout_apply(x, side.mask, n * d, config_.dropout);
   return x;
 }
 
 void Transformer::embed_backward(PassContext& ctx, const std::vector<std::int32_t>& ids, float* d,
-                                 const std::uint8_t* mask) {
+                                 const EmbedSide& side) {
   std::int64_t dm = config_.d_model, n = static_cast<std::int64_t>(ids.size());
-  if (mask) dropout_apply(d, mask, n * dm, config_.dropout);
-  embedding_backward(ids.data(), n, d, dm, std::sqrt(static_cast<float>(dm)),
+  if (side.mask) dropout_apply(d, side.mask, n * dm, config_.dropout);
+  embedding_backward(ids.data(), n, d, dm, std::sqrt(static_cast<float>(dm)), side.row_scales,
                      ctx.params.grad(embed_));
 }
 
 float* Transformer::encode(PassContext& ctx, const TokenBatch& b) {
   std::int64_t rows = b.batch * b.src_len;
-  float* x = embed(ctx, b.src, b.src_len, src_site_, src_mask_);
+  float* x = embed(ctx, b.src, b.src_len, src_);
   for (auto& layer : encoder_) {
     x = layer->attn_sub.forward(ctx, x, rows, [&](const float* in) {
       return layer->attn.forward_self(ctx, in, b.batch, b.src_len, b.src_lengths.data(), false);
@@ -111,7 +122,7 @@ float* Transformer::encode(PassContext& ctx, const TokenBatch& b) {
 
 float* Transformer::decode(PassContext& ctx, const TokenBatch& b, const float* memory) {
   std::int64_t rows = b.batch * b.tgt_len;
-  float* x = embed(ctx, b.tgt_in, b.tgt_len, tgt_site_, tgt_mask_);
+  float* x = embed(ctx, b.tgt_in, b.tgt_len, tgt_);
   for (auto& layer : decoder_) {
     x = layer->attn_sub.forward(ctx, x, rows, [&](const float* in) {
       return layer->attn.forward_self(ctx, in, b.batch, b.tgt_len, b.tgt_lengths.data(), true);
@@ -207,7 +218,7 @@ float* Transformer::decoder_backward(PassContext& ctx, const TokenBatch& b, floa
     });
     if (ready) (*ready)(decoder_ranges_[i].first, decoder_ranges_[i].second);
   }
-  embed_backward(ctx, b.tgt_in, g, tgt_mask_);
+  embed_backward(ctx, b.tgt_in, g, tgt_);
   return dmemory;
 }
 
@@ -224,7 +235,7 @@ void Transformer::encoder_backward(PassContext& ctx, const TokenBatch& b, float*
     });
     if (ready) (*ready)(encoder_ranges_[i].first, encoder_ranges_[i].second);
   }
-  embed_backward(ctx, b.src, g, src_mask_);
+  embed_backward(ctx, b.src, g, src_);
 }
 
 LossStats Transformer::train_batch(const TokenBatch& batch, Arena& arena, RngKey rng,

@@ -52,13 +52,13 @@ void bias_backward(const float* dy, std::int64_t rows, std::int64_t cols, float*
 void add_into(float* y, const float* x, std::int64_t n) { elementwise().add_into(y, x, n); }
 
 void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table, std::int64_t d, float scale,
-                       const float* positions, std::int64_t seq_len, float* out) {
-  elementwise().embedding_forward(ids, rows, table, d, scale, positions, seq_len, out);
+                       const float* row_scales, const float* positions, std::int64_t seq_len, float* out) {
+  elementwise().embedding_forward(ids, rows, table, d, scale, row_scales, positions, seq_len, out);
 }
 
 void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout, std::int64_t d, float scale,
-                        float* dtable) {
-  elementwise().embedding_backward(ids, rows, dout, d, scale, dtable);
+                        const float* row_scales, float* dtable) {
+  elementwise().embedding_backward(ids, rows, dout, d, scale, row_scales, dtable);
 }
 
 void label_smoothed_xent(float* logits, std::int64_t rows, std::int64_t vocab, const std::int32_t* targets,

@@ -20,6 +20,9 @@ struct ModelConfig {
   float dropout = 0.1f;            // embeddings and sub-layer outputs
   float attention_dropout = 0.1f;  // attention weights
   float relu_dropout = 0.0f;       // inside the feed-forward layers (tensor2tensor)
+  // Whole words: a source (target input) token's embedding is zeroed, its
+  // position kept, with this probability (Nematus's and Marian's --dropout-src, --dropout-trg).
+  float source_word_dropout = 0.0f, target_word_dropout = 0.0f;
   float label_smoothing = 0.1f;
   bool pre_norm = false;              // layer norm before each sub-layer (+ a final one)
   std::int64_t max_positions = 1024;  // longest sequence, </s> or <s> included

@@ -83,10 +83,15 @@ class Transformer {
  private:
   struct EncoderLayer;
   struct DecoderLayer;
-  float* embed(PassContext& ctx, const std::vector<std::int32_t>& ids, std::int64_t len,
-               std::uint32_t site, std::uint8_t*& mask);
-  void embed_backward(PassContext& ctx, const std::vector<std::int32_t>& ids, float* d,
-                      const std::uint8_t* mask);
+  // One side's embedding sites and what its backward pass needs.
+  struct EmbedSide {
+    std::uint32_t site, word_site;  // dropout, word dropout
+    float word_dropout;
+    std::uint8_t* mask = nullptr;   // dropout's, or null
+    float* row_scales = nullptr;    // word dropout's (0 or 1 / (1 − p) a token), or null
+  };
+  float* embed(PassContext& ctx, const std::vector<std::int32_t>& ids, std::int64_t len, EmbedSide& side);
+  void embed_backward(PassContext& ctx, const std::vector<std::int32_t>& ids, float* d, const EmbedSide& side);
   float* encode(PassContext& ctx, const TokenBatch& b);
   float* decode(PassContext& ctx, const TokenBatch& b, const float* memory);
   LossStats output_loss(PassContext& ctx, const TokenBatch& b, const float* h, float grad_scale,
@@ -103,8 +108,7 @@ class Transformer {
   // Each layer's range of the parameter vector (floats), for GradsReady.
   std::vector<std::pair<std::int64_t, std::int64_t>> encoder_ranges_, decoder_ranges_;
   std::unique_ptr<LayerNorm> encoder_norm_, decoder_norm_;  // pre-norm only
-  std::uint32_t src_site_, tgt_site_;
-  std::uint8_t *src_mask_ = nullptr, *tgt_mask_ = nullptr;
+  EmbedSide src_, tgt_;
   Tensor positions_;  // [max_positions, d_model]
 };
 

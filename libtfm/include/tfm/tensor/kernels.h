@@ -43,14 +43,16 @@ void bias_backward(const float* dy, std::int64_t rows, std::int64_t cols, float*
 void add_into(float* y, const float* x, std::int64_t n);
 
 // --- embeddings ------------------------------------------------------------
-// out [rows, d] row r = table[ids[r]] · scale + positions[r % seq_len]
-// (positions [seq_len, d]; null for none).
+// out [rows, d] row r = table[ids[r]] · scale · row_scales[r] + positions[r % seq_len]
+// (row_scales [rows], null for all 1: word dropout's; positions [seq_len, d],
+// null for none).
 void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table,
-                       std::int64_t d, float scale, const float* positions, std::int64_t seq_len,
-                       float* out);
-// dtable[ids[r]] += dout[r] · scale (scatter-add, deterministic).
+                       std::int64_t d, float scale, const float* row_scales, const float* positions,
+                       std::int64_t seq_len, float* out);
+// dtable[ids[r]] += dout[r] · scale · row_scales[r] (scatter-add, deterministic;
+// row_scales null for all 1).
 void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout,
-                        std::int64_t d, float scale, float* dtable);
+                        std::int64_t d, float scale, const float* row_scales, float* dtable);
 
 // --- loss ------------------------------------------------------------------
 // Label-smoothed cross entropy fused with log-softmax, as fairseq computes it:

@@ -213,29 +213,32 @@ void add_into(float* y, const float* x, std::int64_t n) {
 }
 
 void embedding_forward(const std::int32_t* ids, std::int64_t rows, const float* table,
-                       std::int64_t d, float scale, const float* positions, std::int64_t seq_len,
-                       float* out) {
+                       std::int64_t d, float scale, const float* row_scales, const float* positions,
+                       std::int64_t seq_len, float* out) {
   parallel_range(rows, row_grain(d), [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = lo; r < hi; ++r) {
       const float* e = table + static_cast<std::int64_t>(ids[r]) * d;
+      const float s = row_scales ? scale * row_scales[r] : scale;
       float* o = out + r * d;
       if (positions) {
         const float* pe = positions + (r % seq_len) * d;
-        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale + pe[j];
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * s + pe[j];
       } else {
-        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * scale;
+        for (std::int64_t j = 0; j < d; ++j) o[j] = e[j] * s;
       }
     }
   });
 }
 
 void embedding_backward(const std::int32_t* ids, std::int64_t rows, const float* dout,
-                        std::int64_t d, float scale, float* dtable) {
+                        std::int64_t d, float scale, const float* row_scales, float* dtable) {
   parallel_columns(d, [&](std::int64_t lo, std::int64_t hi) {
     for (std::int64_t r = 0; r < rows; ++r) {
+      if (row_scales && row_scales[r] == 0) continue;  // a dropped word
+      const float s = row_scales ? scale * row_scales[r] : scale;
       float* t = dtable + static_cast<std::int64_t>(ids[r]) * d;
       const float* g = dout + r * d;
-      for (std::int64_t j = lo; j < hi; ++j) t[j] += g[j] * scale;
+      for (std::int64_t j = lo; j < hi; ++j) t[j] += g[j] * s;
     }
   });
 }
