@@ -68,8 +68,9 @@ expect_recipe given.recipe precision "fp32 given"
 expect_recipe given.recipe alpha "tuned chosen"
 expect_recipe tiny.recipe label-smoothing "0.1 default"
 expect_recipe tiny.recipe rdrop "0 default"
-expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--rdrop 2 --label-smoothing 0.2"
-for setting in rdrop label-smoothing; do
+expect_recipe tiny.recipe word-dropout "0 default"
+expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--rdrop 2 --label-smoothing 0.2 --dropout-trg 0.1"
+for setting in rdrop label-smoothing word-dropout; do
   grep -q "^$setting  *(in --train-args)  *given: --train-args$" "$WORK/out" ||
     fail "$setting in --train-args: $(grep "^$setting" "$WORK/out")"
 done
