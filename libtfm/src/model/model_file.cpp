@@ -40,9 +40,10 @@ ModelConfig read_config(const hdf5::Group& group) {
   c.dropout = static_cast<float>(group.read_double_attribute("dropout"));
   c.attention_dropout = static_cast<float>(group.read_double_attribute("attention_dropout"));
   c.relu_dropout = static_cast<float>(group.read_double_attribute("relu_dropout"));
+  // Files written before word dropout existed lack these: none.
   for (auto [name, field] : {std::pair{"source_word_dropout", &c.source_word_dropout},
                              std::pair{"target_word_dropout", &c.target_word_dropout}})
-    if (group.has_attribute(name)) *field = static_cast<float>(group.read_double_attribute(name));  // newer than the format
+    if (group.has_attribute(name)) *field = static_cast<float>(group.read_double_attribute(name));
   c.label_smoothing = static_cast<float>(group.read_double_attribute("label_smoothing"));
   c.pre_norm = group.read_int_attribute("pre_norm") != 0;
   c.max_positions = group.read_int_attribute("max_positions");
