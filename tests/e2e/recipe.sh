@@ -22,6 +22,7 @@ corpus() {  # DIR PAIRS WORDS-A-LINE DISTINCT-WORDS
   for set in valid test; do head -n 20 "$1/train.de" > "$1/$set.de"; head -n 20 "$1/train.en" > "$1/$set.en"; done
 }
 corpus tiny 500 3 20
+corpus mid 29000 3 5000
 corpus large 1000000 2 100000
 
 # Tiny corpus: the tiny model, a small vocabulary, much dropout, whatever the budget.
@@ -37,6 +38,14 @@ expect_recipe tiny.recipe average "10 default"
 expect_recipe tiny.recipe bpe-dropout "0 default"
 expect_recipe tiny.recipe max-tokens "2048 chosen"
 [ ! -e w ] || fail "--dry-run created the work folder"
+
+# A corpus of Multi30k's size: small, less dropout than the tiny corpus's,
+# small batches.
+expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 2 --train-minutes 60
+cp "$WORK/out" mid.recipe
+expect_recipe mid.recipe preset "small chosen"
+expect_recipe mid.recipe dropout "0.2 chosen"
+expect_recipe mid.recipe max-tokens "2048 chosen"
 
 # Large corpus (4M words, 100k distinct): base with a long budget, tiny
 # with a short one.
