@@ -37,6 +37,7 @@ expect_recipe tiny.recipe threads "2 given"
 expect_recipe tiny.recipe average "10 default"
 expect_recipe tiny.recipe bpe-dropout "0 default"
 expect_recipe tiny.recipe max-tokens "2048 chosen"
+expect_recipe tiny.recipe rdrop "1 chosen"
 [ ! -e w ] || fail "--dry-run created the work folder"
 
 # A corpus of Multi30k's size: small, less dropout than the tiny corpus's,
@@ -46,6 +47,11 @@ cp "$WORK/out" mid.recipe
 expect_recipe mid.recipe preset "small chosen"
 expect_recipe mid.recipe dropout "0.2 chosen"
 expect_recipe mid.recipe max-tokens "2048 chosen"
+expect_recipe mid.recipe rdrop "1 chosen"
+# As many core-minutes in a short time (8 cores, 10 minutes): no R-Drop.
+expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 8 --train-minutes 10
+expect_recipe "$WORK/out" preset "small chosen"
+expect_recipe "$WORK/out" rdrop "0 chosen"
 
 # Large corpus (4M words, 100k distinct): base with a long budget, tiny
 # with a short one.
@@ -55,12 +61,14 @@ expect_recipe long.recipe preset "base chosen"
 expect_recipe long.recipe bpe-symbols "20000 chosen"
 expect_recipe long.recipe dropout "0.1 chosen"
 expect_recipe long.recipe max-tokens "4096 default"
+expect_recipe long.recipe rdrop "0 chosen"
 expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 2 --train-minutes 10
 cp "$WORK/out" short.recipe
 expect_recipe short.recipe preset "tiny chosen"
 expect_recipe short.recipe bpe-symbols "12000 chosen"
 expect_recipe short.recipe dropout "0.1 chosen"
 expect_recipe short.recipe max-tokens "2048 chosen"
+expect_recipe short.recipe rdrop "0 chosen"
 expect_exit 0 "$P" --corpus large --src de --tgt en -o w --dry-run --threads 1 --train-minutes 60
 expect_recipe "$WORK/out" preset "small chosen"
 
@@ -75,8 +83,11 @@ expect_recipe given.recipe dropout "0.25 given"
 expect_recipe given.recipe beam "3 given"
 expect_recipe given.recipe precision "fp32 given"
 expect_recipe given.recipe alpha "tuned chosen"
+expect_recipe given.recipe rdrop "1 chosen"
+# Without dropout both passes of R-Drop would be alike.
+expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 2 --train-minutes 60 --dropout 0
+expect_recipe "$WORK/out" rdrop "0 chosen"
 expect_recipe tiny.recipe label-smoothing "0.1 default"
-expect_recipe tiny.recipe rdrop "0 default"
 expect_recipe tiny.recipe word-dropout "0 default"
 expect_exit 0 "$P" --corpus tiny --src de --tgt en -o w --dry-run --train-args "--rdrop 2 --label-smoothing 0.2 --dropout-trg 0.1"
 for setting in rdrop label-smoothing word-dropout; do
@@ -92,11 +103,14 @@ grep -q -- "--bpe-dropout must be below 1" "$WORK/err" || fail "--bpe-dropout 1:
 # BPE-dropout: the training set segmented 16 times, each copy its own draw,
 # batched copy by copy; valid and test stay plain.
 expect_exit 0 "$P" --corpus tiny --src de --tgt en -o bd --preset tiny --bpe-symbols 40 --bpe-dropout 0.5 \
-  --threads 1 --beam 1 --alpha 1 --average 1 --train-args "--max-steps 2 --d-model 16 --heads 2 --ffn 16 --encoder-layers 1 --decoder-layers 1"
+  --threads 1 --train-minutes 60 --beam 1 --alpha 1 --average 1 --train-args "--max-steps 2 --d-model 16 --heads 2 --ffn 16 --encoder-layers 1 --decoder-layers 1"
 [ "$(wc -l < bd/bpe/train.de)" = 8000 ] || fail "BPE-dropout: $(wc -l < bd/bpe/train.de) training lines, expected 16 x 500"
 [ "$(sort -u bd/bpe/train.de | wc -l)" -gt "$(sort -u bd/tok/train.de | wc -l)" ] || fail "BPE-dropout: the copies are alike"
 cmp -s bd/bpe/valid.de <("$BIN/tfm-bpe" apply -c bd/bpe/codes < bd/tok/valid.de) || fail "BPE-dropout reached the validation set"
 grep -q "kept 8000 of 8000 sentence pairs" bd/logs/batch.log || fail "batch: $(cat bd/logs/batch.log)"
+# The chosen dropout and R-Drop reach tfm-train (60 core-minutes, 500 pairs).
+grep -q "^tfm-pipeline: tfm-train .* --dropout 0.3 --rdrop 1 .*--max-steps 2 " bd/logs/train.log ||
+  fail "train options: $(head -n 1 bd/logs/train.log)"
 
 # tfm-train's schedule, from a budget in updates, in time, or given.
 make_reverse_corpus
