@@ -151,6 +151,11 @@ grep -q "^warmup	997	chosen	a quarter of the 1600 updates the budget holds, 400 
   fail "deep post-norm warm-up: $(grep ^warmup deep/recipe.tsv)"
 recipe_at_start deep_pre --preset base --pre-norm
 expect_schedule deep_pre "updates=1600/given warmup=400/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=100/chosen save-every-minutes=0/chosen valid-every=133/chosen "
+# small's 3 + 3 post-norm layers: at least 977, a peak of at most 2e-3.
+recipe_at_start three --preset small
+expect_schedule three "updates=1600/given warmup=977/chosen lr-scale=1/default lr-schedule=inverse-sqrt/default save-every=100/chosen save-every-minutes=0/chosen valid-every=133/chosen "
+grep -q "^warmup	977	chosen	a quarter of the 1600 updates the budget holds, 400 to 4000, raised to 977 for a peak rate of at most 0.002: post-norm 3 + 3 layers stall at higher peaks$" three/recipe.tsv ||
+  fail "3-layer post-norm warm-up: $(grep ^warmup three/recipe.tsv)"
 
 # A time budget: planned from the rate of updates 2-21, re-spaced half-way.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-time 4s

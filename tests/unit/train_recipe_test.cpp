@@ -32,44 +32,44 @@ void check_schedule(const Schedule& got, const Schedule& want) {
   CHECK(got.updates == want.updates);
 }
 
-const ModelConfig kSmall = preset_config("small");  // 3 + 3 post-norm: no floor on the warm-up
+const ModelConfig kTiny = preset_config("tiny");  // 2 + 2 post-norm: no cap on the peak
 
 }  // namespace
 
 TEST_CASE("without a budget the schedule is the paper's") {
-  SchedulePlan plan = plan_schedule({}, 0, 5, kSmall);
+  SchedulePlan plan = plan_schedule({}, 0, 5, kTiny);
   check_schedule(plan.schedule, {4000, 1.0, 0, 10, 1000, LrSchedule::kInverseSqrt, 0});
   REQUIRE(plan.lines.size() == 6);
   for (const auto& l : plan.lines) CHECK(l.origin == "default");
 }
 
-TEST_CASE("an hour of small on Multi30k before its batches halved (3,000 updates)") {
-  SchedulePlan plan = plan_schedule({}, 3000, 5, kSmall);
+TEST_CASE("3,000 updates (an hour on Multi30k before the batches halved)") {
+  SchedulePlan plan = plan_schedule({}, 3000, 5, kTiny);
   check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kInverseSqrt, 3000});  // the last 5 span updates 2,248-3,000
   for (const auto& l : plan.lines)
     CHECK(l.origin == (l.name == "lr-scale" || l.name == "lr-schedule" ? "default" : "chosen"));
   CHECK(line_of(plan, "lr-schedule").value == "inverse-sqrt");
   CHECK(line_of(plan, "warmup").value == "750");
   CHECK(line_of(plan, "warmup").reason.find("3000 updates") != std::string::npos);
-  plan = plan_schedule({}, 9000, 10, kSmall);  // the pipeline's 10: the last 10 span updates 6,750-9,000
+  plan = plan_schedule({}, 9000, 10, kTiny);  // the pipeline's 10: the last 10 span updates 6,750-9,000
   CHECK(plan.schedule.save_every == 250);
   CHECK(line_of(plan, "save-every").reason == "the last 10 checkpoints span the last quarter of training");
 }
 
 TEST_CASE("short budgets: warm-up at least 400, spacing at least 1") {
-  SchedulePlan plan = plan_schedule({}, 200, 5, kSmall);
+  SchedulePlan plan = plan_schedule({}, 200, 5, kTiny);
   check_schedule(plan.schedule, {400, 1.0, 13, 0, 17, LrSchedule::kInverseSqrt, 200});
-  plan = plan_schedule({}, 3, 5, kSmall);
+  plan = plan_schedule({}, 3, 5, kTiny);
   CHECK(plan.schedule.save_every == 1);
   CHECK(plan.schedule.valid_every == 1);
-  plan = plan_schedule({}, 1000, 1, kSmall);  // one checkpoint averaged: spacing of a quarter
+  plan = plan_schedule({}, 1000, 1, kTiny);  // one checkpoint averaged: spacing of a quarter
   CHECK(plan.schedule.save_every == 250);
 }
 
 TEST_CASE("long budgets: the paper's warm-up of 4,000, checkpoints over the last quarter") {
-  SchedulePlan plan = plan_schedule({}, 100000, 5, kSmall);
+  SchedulePlan plan = plan_schedule({}, 100000, 5, kTiny);
   check_schedule(plan.schedule, {4000, 1.0, 6250, 0, 8333, LrSchedule::kInverseSqrt, 100000});
-  plan = plan_schedule({}, 100000, 20, kSmall);  // the paper's big model averaged 20
+  plan = plan_schedule({}, 100000, 20, kTiny);  // the paper's big model averaged 20
   CHECK(plan.schedule.save_every == 1316);
 }
 
@@ -77,7 +77,7 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   GivenSchedule given;
   given.warmup = 800;
   given.save_every = 100;
-  SchedulePlan plan = plan_schedule(given, 3000, 5, kSmall);
+  SchedulePlan plan = plan_schedule(given, 3000, 5, kTiny);
   CHECK(plan.schedule.warmup == 800);
   CHECK(line_of(plan, "warmup").origin == "given");
   CHECK(plan.schedule.lr_scale == 1.0);
@@ -91,20 +91,43 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
   GivenSchedule minutes;
   minutes.save_every_minutes = 0;
   minutes.lr_scale = 2;
-  plan = plan_schedule(minutes, 200, 5, kSmall);
+  plan = plan_schedule(minutes, 200, 5, kTiny);
   CHECK(plan.schedule.save_every == 0);
   CHECK(plan.schedule.save_every_minutes == 0);
   CHECK(plan.schedule.lr_scale == 2.0);
   CHECK(line_of(plan, "lr-scale").origin == "given");
   CHECK(plan.schedule.warmup == 400);
-  CHECK_THROWS_AS(plan_schedule({}, 100, 0, kSmall), UsageError);
+  CHECK_THROWS_AS(plan_schedule({}, 100, 0, kTiny), UsageError);
 
   GivenSchedule linear;
   linear.lr_schedule = LrSchedule::kLinear;
-  plan = plan_schedule(linear, 3000, 5, kSmall);
+  plan = plan_schedule(linear, 3000, 5, kTiny);
   check_schedule(plan.schedule, {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});
   CHECK(line_of(plan, "lr-schedule").value == "linear");
   CHECK(line_of(plan, "lr-schedule").origin == "given");
+}
+
+TEST_CASE("a post-norm model of 3 layers: the warm-up keeps the peak at most 2e-3; 2 layers have no cap") {
+  const ModelConfig small = preset_config("small");  // 3 + 3 post-norm, width 256
+  SchedulePlan plan = plan_schedule({}, 2605, 10, small);
+  CHECK(plan.schedule.warmup == 977);  // 256^-0.5 977^-0.5 = 1.99949e-3; 976 would exceed 2e-3
+  CHECK(1 / std::sqrt(256.0 * 977) <= kThreeLayerPostNormPeak);
+  CHECK(1 / std::sqrt(256.0 * 976) > kThreeLayerPostNormPeak);
+  CHECK(line_of(plan, "warmup").reason ==
+        "a quarter of the 2605 updates the budget holds, 400 to 4000, raised to 977 for a peak rate of at most "
+        "0.002: post-norm 3 + 3 layers stall at higher peaks");
+  CHECK(plan_schedule({}, 5645, 10, small).schedule.warmup == 1411);  // Multi30k in an hour: a quarter
+  ModelConfig shallow_decoder = small;
+  shallow_decoder.decoder_layers = 1;  // the deeper side counts
+  CHECK(plan_schedule({}, 2605, 10, shallow_decoder).schedule.warmup == 977);
+  ModelConfig pre_norm = small;
+  pre_norm.pre_norm = true;
+  CHECK(post_norm_peak_cap(pre_norm) == 0);
+  CHECK(plan_schedule({}, 2605, 10, pre_norm).schedule.warmup == 651);
+  const ModelConfig tiny = preset_config("tiny");  // 2 + 2: 400 reaches 4.4e-3 at width 128
+  CHECK(post_norm_peak_cap(tiny) == 0);
+  CHECK(plan_schedule({}, 1600, 10, tiny).schedule.warmup == 400);
+  CHECK(post_norm_peak_cap(preset_config("base")) == kDeepPostNormPeak);
 }
 
 TEST_CASE("a post-norm model deeper than 3 layers: the warm-up keeps the peak at most 1.4e-3") {
@@ -150,7 +173,7 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   const std::string path = (std::filesystem::temp_directory_path() / "tfm-recipe-test.tsv").string();
   GivenSchedule linear;
   linear.lr_schedule = LrSchedule::kLinear;
-  SchedulePlan plan = plan_schedule(linear, 3000, 5, kSmall);
+  SchedulePlan plan = plan_schedule(linear, 3000, 5, kTiny);
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
   check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});

@@ -33,6 +33,12 @@ void settle(std::vector<RecipeLine>& lines, const char* name, T& value, const st
 
 }  // namespace
 
+double post_norm_peak_cap(const ModelConfig& model) {
+  const std::int64_t layers = std::max(model.encoder_layers, model.decoder_layers);
+  if (model.pre_norm || layers < 3) return 0;
+  return layers == 3 ? kThreeLayerPostNormPeak : kDeepPostNormPeak;
+}
+
 SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updates, std::int64_t averaged,
                            const ModelConfig& model) {
   if (averaged < 1) throw UsageError("--keep-last must be at least 1");
@@ -45,15 +51,16 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   const double scale = given.lr_scale.value_or(1.0);
   std::int64_t warmup = std::clamp<std::int64_t>(std::llround(u / 4), 400, 4000);
   std::string why_warmup = fmt::format("a quarter of the {} updates the budget holds, 400 to 4000", budget_updates);
-  if (!model.pre_norm && std::max(model.encoder_layers, model.decoder_layers) > 3) {
-    // peak = scale d^-0.5 w^-0.5 <= kDeepPostNormPeak  <=>  w >= scale^2 / (d peak^2)
-    const auto floor = static_cast<std::int64_t>(std::ceil(
-        scale * scale / (static_cast<double>(model.d_model) * kDeepPostNormPeak * kDeepPostNormPeak)));
+  const double peak_cap = post_norm_peak_cap(model);
+  if (peak_cap > 0) {
+    // peak = scale d^-0.5 w^-0.5 <= peak_cap  <=>  w >= scale^2 / (d peak_cap^2)
+    const auto floor = static_cast<std::int64_t>(
+        std::ceil(scale * scale / (static_cast<double>(model.d_model) * peak_cap * peak_cap)));
     if (warmup < floor) {
       warmup = floor;
       why_warmup += fmt::format(", raised to {} for a peak rate of at most {:g}: post-norm {} + {} layers stall at "
                                 "higher peaks",
-                                floor, kDeepPostNormPeak, model.encoder_layers, model.decoder_layers);
+                                floor, peak_cap, model.encoder_layers, model.decoder_layers);
     }
   }
   settle(lines, "warmup", s.warmup, given.warmup, budget, warmup, why_warmup, "the paper's (no budget to plan from)");
