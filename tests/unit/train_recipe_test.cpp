@@ -34,6 +34,14 @@ void check_schedule(const Schedule& got, const Schedule& want) {
 
 const ModelConfig kTiny = preset_config("tiny");  // 2 + 2 post-norm: no cap on the peak
 
+// The plan's warm-up is `warmup`, the shortest whose peak d^-0.5 w^-0.5 is at most `cap`.
+void check_shortest_warmup(const SchedulePlan& plan, const ModelConfig& model, std::int64_t warmup, double cap) {
+  CHECK(plan.schedule.warmup == warmup);
+  const auto d = static_cast<double>(model.d_model);
+  CHECK(1 / std::sqrt(d * static_cast<double>(warmup)) <= cap);
+  CHECK(1 / std::sqrt(d * static_cast<double>(warmup - 1)) > cap);
+}
+
 }  // namespace
 
 TEST_CASE("without a budget the schedule is the paper's") {
@@ -110,9 +118,7 @@ TEST_CASE("a given setting wins, and keeps its partners at their defaults") {
 TEST_CASE("a post-norm model of 3 layers: the warm-up keeps the peak at most 2e-3; 2 layers have no cap") {
   const ModelConfig small = preset_config("small");  // 3 + 3 post-norm, width 256
   SchedulePlan plan = plan_schedule({}, 2605, 10, small);
-  CHECK(plan.schedule.warmup == 977);  // 256^-0.5 977^-0.5 = 1.99949e-3; 976 would exceed 2e-3
-  CHECK(1 / std::sqrt(256.0 * 977) <= kThreeLayerPostNormPeak);
-  CHECK(1 / std::sqrt(256.0 * 976) > kThreeLayerPostNormPeak);
+  check_shortest_warmup(plan, small, 977, kThreeLayerPostNormPeak);  // 256^-0.5 977^-0.5 = 1.99949e-3
   CHECK(line_of(plan, "warmup").reason ==
         "a quarter of the 2605 updates the budget holds, 400 to 4000, raised to 977 for a peak rate of at most "
         "0.002: post-norm 3 + 3 layers stall at higher peaks");
@@ -133,9 +139,7 @@ TEST_CASE("a post-norm model of 3 layers: the warm-up keeps the peak at most 2e-
 TEST_CASE("a post-norm model deeper than 3 layers: the warm-up keeps the peak at most 1.4e-3") {
   const ModelConfig base = preset_config("base");  // 6 + 6 post-norm, width 512
   SchedulePlan plan = plan_schedule({}, 1600, 10, base);
-  CHECK(plan.schedule.warmup == 997);  // 512^-0.5 997^-0.5 = 1.39965e-3; 996 would exceed 1.4e-3
-  CHECK(1 / std::sqrt(512.0 * 997) <= kDeepPostNormPeak);
-  CHECK(1 / std::sqrt(512.0 * 996) > kDeepPostNormPeak);
+  check_shortest_warmup(plan, base, 997, kDeepPostNormPeak);  // 512^-0.5 997^-0.5 = 1.39965e-3
   CHECK(line_of(plan, "warmup").origin == "chosen");
   CHECK(line_of(plan, "warmup").reason ==
         "a quarter of the 1600 updates the budget holds, 400 to 4000, raised to 997 for a peak rate of at most "
