@@ -266,18 +266,26 @@ TEST_CASE("bf16 batched gemm: every transpose and output layout, sums of the rou
 TEST_CASE("quantize_int8 scales by the largest magnitude and rounds to nearest even") {
   std::vector<float> x{0.5f, -2.0f, 1.0f, 0.0f, 127.0f / 254.0f * 2.0f};  // last: 63.5 steps → 64
   std::vector<std::int8_t> q(x.size());
-  float scale = quantize_int8(x.data(), static_cast<std::int64_t>(x.size()), q.data());
+  float scale = quantize_int8(x.data(), static_cast<std::int64_t>(x.size()), q.data(), 127);
   CHECK(scale == doctest::Approx(2.0f / 127));
   CHECK(q == std::vector<std::int8_t>{32, -127, 64, 0, 64});
+  scale = quantize_int8(x.data(), static_cast<std::int64_t>(x.size()), q.data(), 63);  // 7 bits: 1.0 is 31.5 steps
+  CHECK(scale == doctest::Approx(2.0f / 63));
+  CHECK(q == std::vector<std::int8_t>{16, -63, 32, 0, 32});
   std::vector<float> zeros(20, 0.0f);
   std::vector<std::int8_t> qz(20, 5);
-  CHECK(quantize_int8(zeros.data(), 20, qz.data()) == 0.0f);
+  CHECK(quantize_int8(zeros.data(), 20, qz.data(), 127) == 0.0f);
   CHECK(qz == std::vector<std::int8_t>(20, 0));
   for (std::int64_t n : {1, 15, 16, 17, 100}) {  // vector lanes and tails agree
     auto v = random_vector(static_cast<std::size_t>(n), 40, -3, 3);
     std::vector<std::int8_t> qv(v.size());
-    float s = quantize_int8(v.data(), n, qv.data());
-    for (std::size_t i = 0; i < v.size(); ++i) CHECK(std::abs(v[i] - qv[i] * s) <= 0.5f * s * 1.0001f);
+    for (int limit : {127, 63}) {
+      float s = quantize_int8(v.data(), n, qv.data(), limit);
+      for (std::size_t i = 0; i < v.size(); ++i) CHECK(std::abs(v[i] - qv[i] * s) <= 0.5f * s * 1.0001f);
+      int largest = 0;
+      for (std::int8_t value : qv) largest = std::max(largest, std::abs(int{value}));
+      CHECK(largest == limit);
+    }
   }
 }
 
@@ -340,6 +348,29 @@ TEST_CASE("int8 gemm: A · Wᵀ of a registered weight in int8, any other produc
   CHECK(relative_error(int8, want) <= 3e-2);
   CHECK(relative_error(int8, want) > 1e-5);  // really quantized
   for (std::size_t i = 0; i < other.size(); ++i) CHECK(other[i] == 0.5f * fp32[i]);
+}
+
+TEST_CASE("int8 gemm: sums of extreme values are exact on any CPU (no 16-bit saturation without VNNI)") {
+  // Every value ±1: A's rows quantize to ±127 and W's to the largest value
+  // it may take, so the int32 sums are exact integers and the product is
+  // exact to the scales' rounding. Without VNNI, a full-range W would
+  // saturate oneDNN's 16-bit pair sums (DNNL_MAX_CPU_ISA=AVX2 shows it on
+  // any CPU; tests/run-tests.sh runs this case so).
+  const int m = 37, n = 300, k = 70;
+  auto signs = [](std::size_t size, std::uint32_t seed) {
+    auto v = random_vector(size, seed);
+    for (float& x : v) x = x < 0 ? -1.0f : 1.0f;
+    return v;
+  };
+  auto a = signs(m * k, 61), w = signs(n * k, 62);
+  std::vector<float> c0(m * n, 0.0f), int8(c0);
+  auto want = naive_gemm(Op::kN, Op::kT, m, n, k, a, k, w, k, c0, n, 1.0f, 0.0f);
+  set_gemm_precision(Precision::kInt8);
+  add_int8_weight(w.data(), n, k);
+  gemm(Op::kN, Op::kT, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, int8.data(), n);
+  clear_int8_weights();
+  set_gemm_precision(Precision::kFp32);
+  CHECK(max_abs_diff(int8, want) <= 1e-4);
 }
 
 TEST_CASE("packed fp32 weights: products and linear layers read the packed copy, any thread count") {

@@ -139,7 +139,7 @@ void gemm_int8(std::int64_t m, const float* a, std::int64_t lda, const std::int8
   float* a_scales = a_scales_storage.reserve(static_cast<std::size_t>(m));
   std::int32_t* sums = sums_storage.reserve(static_cast<std::size_t>(m * ns));
   parallel_range(m, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t r = lo; r < hi; ++r) a_scales[r] = quantize_int8(a + r * lda, k, a_q + r * k);
+    for (std::int64_t r = lo; r < hi; ++r) a_scales[r] = quantize_int8(a + r * lda, k, a_q + r * k, 127);
   });
   for_each_block(m, ns, k, [&](Block b) {
     one_openmp_thread();
@@ -262,7 +262,7 @@ void WeightRows::gather(const float* w, std::int64_t rows, std::int64_t cols, co
     const float* row = w + static_cast<std::int64_t>(ids[static_cast<std::size_t>(i)]) * cols;
     if (precision_ == Precision::kFp32) std::copy_n(row, cols, values + i * cols);
     if (bf16) round_to_bf16(row, cols, bf16 + i * cols);
-    if (int8) values[i] = quantize_int8(row, cols, int8 + i * cols);
+    if (int8) values[i] = quantize_int8(row, cols, int8 + i * cols, detail::int8_weight_limit());
   }
 }
 

@@ -165,14 +165,31 @@ const std::uint16_t* find_bf16_shadow(const float* x, std::int64_t extent) {
   return nullptr;
 }
 
+namespace {
+
+// Whether oneDNN's ISA `found` includes `wanted`. The values are sets of
+// feature bits, not a ranking: avx2_vnni (0x407) is above avx512_core_amx
+// (0x3e7) and holds none of AVX-512.
+bool isa_includes(dnnl::cpu_isa found, dnnl::cpu_isa wanted) {
+  const auto bits = static_cast<unsigned>(wanted);
+  return (static_cast<unsigned>(found) & bits) == bits;
+}
+
+}  // namespace
+
 const char* native_bf16_isa() {
   static const char* isa = [] {
     auto found = dnnl::get_effective_cpu_isa();
-    if (found >= dnnl::cpu_isa::avx512_core_amx) return "AMX";
-    if (found >= dnnl::cpu_isa::avx512_core_bf16) return "AVX512-BF16";
+    if (isa_includes(found, dnnl::cpu_isa::avx512_core_amx)) return "AMX";
+    if (isa_includes(found, dnnl::cpu_isa::avx512_core_bf16)) return "AVX512-BF16";
     return "";
   }();
   return isa;
+}
+
+int int8_weight_limit() {
+  static const int limit = isa_includes(dnnl::get_effective_cpu_isa(), dnnl::cpu_isa::avx512_core_vnni) ? 127 : 63;
+  return limit;
 }
 
 void gemm_block_bf16(Op ta, Op tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
@@ -302,7 +319,8 @@ void add_int8_weight(const float* w, std::int64_t rows, std::int64_t cols) {
   detail::Int8Weight x{w, rows, cols, {}, std::vector<float>(static_cast<std::size_t>(rows))};
   std::int8_t* values_q = x.values_q.reserve(static_cast<std::size_t>(rows * cols));
   for (std::int64_t r = 0; r < rows; ++r)
-    x.scales[static_cast<std::size_t>(r)] = quantize_int8(w + r * cols, cols, values_q + r * cols);
+    x.scales[static_cast<std::size_t>(r)] = quantize_int8(w + r * cols, cols, values_q + r * cols,
+                                                   detail::int8_weight_limit());
   detail::int8_weights.push_back(std::move(x));
 }
 

@@ -55,6 +55,14 @@ struct Int8Weight {
 // ld (see add_int8_weight in gemm.h), else null.
 const Int8Weight* find_int8_weight(const float* w, std::int64_t rows, std::int64_t cols, std::int64_t ld);
 
+// The largest magnitude of an int8 weight: 127 where oneDNN multiplies int8
+// with VNNI (or AMX) instructions, whose int32 sums are exact, else 63.
+// Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN adds 128 to A's
+// values and sums pairs of u8 · s8 products in 16 bits (vpmaddubsw), which
+// saturate beyond 32,767: 2 · 255 · 63 stays below, 2 · 255 · 127 does not
+// (on an AMD Zen 3, full-range weights put 27% error into a product).
+int int8_weight_limit();
+
 // C [m, n] = A [m, k] · W [n, k]ᵀ in int8 with int32 sums, on the calling
 // thread (primitive created on first use and kept per thread).
 void gemm_block_int8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,

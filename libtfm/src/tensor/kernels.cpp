@@ -79,8 +79,8 @@ double sum_squares(const float* x, std::int64_t n, double* partials) {
 
 void scale_values(float* x, std::int64_t n, float s) { elementwise().scale_values(x, n, s); }
 
-float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
-  return elementwise().quantize_int8(x, n, out);
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out, int limit) {
+  return elementwise().quantize_int8(x, n, out, limit);
 }
 
 void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out) { loops().round_to_bf16(x, n, out); }

@@ -18,8 +18,10 @@
 // Precision kInt8 is for inference: a product C = A · Wᵀ (alpha 1, beta 0)
 // whose W was given to add_int8_weight() quantizes each row of A to int8
 // with its own scale, multiplies with oneDNN (int8 operands, int32 sums:
-// VNNI or AMX instructions where the CPU has them) and scales the sums back
-// by the row's and W's row's scales. Every other product runs in fp32.
+// VNNI or AMX instructions where the CPU has them; without them W's rows
+// are quantized to ±63, so that no 16-bit intermediate sum saturates) and
+// scales the sums back by the row's and W's row's scales. Every other
+// product runs in fp32.
 #pragma once
 
 #include <cstdint>

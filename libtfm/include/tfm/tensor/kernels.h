@@ -100,9 +100,10 @@ void round_to_bf16(const float* x, std::int64_t n, std::uint16_t* out);
 
 // --- int8 --------------------------------------------------------------------
 // Symmetric int8 quantization of x[0, n): out[i] = x[i] / scale rounded to
-// nearest (ties to even), scale = max |x| / 127 (0 when x is all zeros), so
-// x[i] ≈ out[i] · scale. Returns scale. Runs on the calling thread.
-float quantize_int8(const float* x, std::int64_t n, std::int8_t* out);
+// nearest (ties to even), scale = max |x| / limit (0 when x is all zeros),
+// so x[i] ≈ out[i] · scale and |out[i]| ≤ limit (1 to 127). Returns scale.
+// Runs on the calling thread.
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out, int limit);
 // out[j] = sums[j] · row_scale · col_scale[j] (+ bias[j] when bias is not
 // null, then max(·, 0) when relu) for j < n: a row of an int8 product's
 // int32 sums back to floats. Runs on the calling thread.

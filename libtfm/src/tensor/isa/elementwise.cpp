@@ -375,7 +375,7 @@ void scale_values(float* x, std::int64_t n, float s) {
   });
 }
 
-float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
+float quantize_int8(const float* x, std::int64_t n, std::int8_t* out, int limit) {
   constexpr std::int64_t w = simd::kWidth;
   simd::Floats top_lanes{};
   std::int64_t i = 0;
@@ -386,12 +386,12 @@ float quantize_int8(const float* x, std::int64_t n, std::int8_t* out) {
     std::fill(out, out + n, std::int8_t{0});
     return 0;
   }
-  const float inv = 127.0f / top;
-  // Adding and taking away 1.5·2^23 rounds to nearest even (|x · inv| ≤ 127).
+  const float inv = static_cast<float>(limit) / top;
+  // Adding and taking away 1.5·2^23 rounds to nearest even (|x · inv| ≤ limit).
   const simd::Floats vinv = simd::broadcast(inv), magic = simd::broadcast(12582912.0f);
   for (i = 0; i + w <= n; i += w) simd::store_int8(out + i, (simd::load(x + i) * vinv + magic) - magic);
   for (; i < n; ++i) out[i] = static_cast<std::int8_t>((x[i] * inv + 12582912.0f) - 12582912.0f);
-  return top / 127.0f;
+  return top / static_cast<float>(limit);
 }
 
 const detail::ElementwiseKernels kElementwise = {
