@@ -242,13 +242,33 @@ void IncrementalDecoder::encode(const std::vector<std::vector<std::int32_t>>& so
     x = residual(arena_, x, rows, d, a.norm, config_.pre_norm, [&](const float* in) {
       float* qkv = linear(arena_, in, rows, d, 3 * d, a.q_w, a.q_b);
       float* probs = arena_.floats(static_cast<std::size_t>(b * heads * s * s));
-      gemm_batched(Op::kN, Op::kT, s, s, dh, 1.0f / std::sqrt(static_cast<float>(dh)), qkv, 3 * d,
-                   {s * 3 * d, dh}, qkv + d, 3 * d, {s * 3 * d, dh}, 0.0f, probs, s,
-                   {heads * s * s, s * s}, b, heads);
-      attention_softmax(probs, b, heads, s, s, src_lengths_.data(), false);
       float* context = arena_.floats(static_cast<std::size_t>(rows * d));
-      gemm_batched(Op::kN, Op::kN, s, dh, s, 1.0f, probs, s, {heads * s * s, s * s}, qkv + 2 * d,
-                   3 * d, {s * 3 * d, dh}, 0.0f, context, d, {s * d, dh}, b, heads);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+      if (gemm_precision() == Precision::kBf16) {  // one oneDNN primitive for the batch
+        gemm_batched(Op::kN, Op::kT, s, s, dh, scale, qkv, 3 * d, {s * 3 * d, dh}, qkv + d, 3 * d,
+                     {s * 3 * d, dh}, 0.0f, probs, s, {heads * s * s, s * s}, b, heads);
+        attention_softmax(probs, b, heads, s, s, src_lengths_.data(), false);
+        gemm_batched(Op::kN, Op::kN, s, dh, s, 1.0f, probs, s, {heads * s * s, s * s}, qkv + 2 * d,
+                     3 * d, {s * 3 * d, dh}, 0.0f, context, d, {s * d, dh}, b, heads);
+      } else {
+        // fp32 and int8: gemm_batched multiplies one head at a time anyway, so
+        // each sentence over its own length costs nothing. Products of other
+        // shapes may round differently (AVX2's sgemm does), so the padded
+        // length would let a sentence's batch change its encoding, which
+        // int8's rounding of inputs can turn into another translation.
+        for (std::int64_t i = 0; i < b; ++i) {
+          const std::int64_t len = src_lengths_[static_cast<std::size_t>(i)];
+          const float* q = qkv + i * s * 3 * d;
+          float* p = probs + i * heads * s * s;
+          float* out = context + i * s * d;
+          gemm_batched(Op::kN, Op::kT, len, len, dh, scale, q, 3 * d, {0, dh}, q + d, 3 * d, {0, dh}, 0.0f, p,
+                       len, {0, len * len}, 1, heads);
+          attention_softmax(p, 1, heads, len, len, &src_lengths_[static_cast<std::size_t>(i)], false);
+          gemm_batched(Op::kN, Op::kN, len, dh, len, 1.0f, p, len, {0, len * len}, q + 2 * d, 3 * d, {0, dh},
+                       0.0f, out, d, {0, dh}, 1, heads);
+          std::fill(out + len * d, out + s * d, 0.0f);  // padding: never attended to
+        }
+      }
       return linear(arena_, context, rows, d, d, a.out_w, a.out_b);
     });
     const FfnW& f = w_->enc_ffn[static_cast<std::size_t>(l)];
