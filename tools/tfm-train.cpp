@@ -69,6 +69,9 @@ tfm::po::options_description declare(Options& o) {
       ("rdrop", po::value(&o.trainer.rdrop)->default_value(o.trainer.rdrop),
        "R-Drop weight: each batch twice under two dropout masks, plus this times the symmetric KL "
        "divergence of the two predictions (0: off; about twice the time per update)")
+      ("rdrop-min-epochs", po::value(&o.run.rdrop_min_epochs)->default_value(o.run.rdrop_min_epochs)->value_name("E"),
+       "with --rdrop and --max-time: R-Drop only if the budget, at the rate of the first updates, holds at least "
+       "E epochs with it; else off from there on (0: always)")
       ("seed", po::value(&o.trainer.seed)->default_value(o.trainer.seed), "initialization, dropout, batch order")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
       ("precision", po::value(&o.precision)->default_value(o.precision),
@@ -140,6 +143,7 @@ int run(int argc, char** argv) {
     throw tfm::UsageError("--batches and --output are required (try 'tfm-train --help')");
   o.run.limits.max_time = tfm::parse_duration(o.max_time);
   tfm::ModelConfig config = model_config(o, vm);
+  if (!(o.run.rdrop_min_epochs >= 0)) throw tfm::UsageError("--rdrop-min-epochs must not be negative");
   o.run.choose_schedule = true;
   o.run.given_schedule = given_schedule(vm);
   const tfm::LoopLimits& limits = o.run.limits;

@@ -109,7 +109,7 @@ expect_exit 0 "$P" --corpus tiny --src de --tgt en -o bd --preset tiny --bpe-sym
 cmp -s bd/bpe/valid.de <("$BIN/tfm-bpe" apply -c bd/bpe/codes < bd/tok/valid.de) || fail "BPE-dropout reached the validation set"
 grep -q "kept 8000 of 8000 sentence pairs" bd/logs/batch.log || fail "batch: $(cat bd/logs/batch.log)"
 # The chosen dropout and R-Drop reach tfm-train (60 core-minutes, 500 pairs).
-grep -q "^tfm-pipeline: tfm-train .* --dropout 0.3 --rdrop 1 .*--max-steps 2 " bd/logs/train.log ||
+grep -q "^tfm-pipeline: tfm-train .* --dropout 0.3 --rdrop 1 --rdrop-min-epochs 20 .*--max-steps 2 " bd/logs/train.log ||
   fail "train options: $(head -n 1 bd/logs/train.log)"
 
 # tfm-train's schedule, from a budget in updates, in time, or given.
@@ -162,6 +162,21 @@ expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o timed --max-t
 grep -q "^updates	[0-9]*	measured	.* updates/s over updates 2-[0-9]*; at first [0-9]*$" timed/recipe.tsv ||
   fail "timed recipe: $(cat timed/recipe.tsv)"
 grep -q "^warmup	[0-9]*	chosen	" timed/recipe.tsv || fail "timed recipe: $(cat timed/recipe.tsv)"
+# R-Drop in a time budget: kept where the rate of updates 2-21 gives enough
+# epochs with it; else off from there on, the rate measured again from 23.
+RDROP=(--batches train.h5 "${MODEL[@]}" --max-time 4s --dropout 0.1 --rdrop 1)
+expect_exit 0 "$BIN/tfm-train" "${RDROP[@]}" -o rdrop_kept --rdrop-min-epochs 0.001
+grep -q "^rdrop	1	chosen	the [0-9]* updates the budget holds with R-Drop make [0-9.]* epochs of [0-9]* updates, at least 0.001 (--rdrop-min-epochs): two dropout masks an update$" rdrop_kept/recipe.tsv ||
+  fail "R-Drop kept: $(cat rdrop_kept/recipe.tsv)"
+grep -q "^updates	[0-9]*	measured	.* updates/s over updates 2-[0-9]*; at first " rdrop_kept/recipe.tsv || fail "R-Drop kept: $(cat rdrop_kept/recipe.tsv)"
+expect_exit 0 "$BIN/tfm-train" "${RDROP[@]}" -o rdrop_off --rdrop-min-epochs 100000
+grep -q "^rdrop	0	chosen	the [0-9]* updates the budget holds with R-Drop make [0-9.]* epochs of [0-9]* updates, below 100000 (--rdrop-min-epochs): without R-Drop, twice the updates$" rdrop_off/recipe.tsv ||
+  fail "R-Drop off: $(cat rdrop_off/recipe.tsv)"
+grep -q "^updates	[0-9]*	measured	.* updates/s over updates 23-[0-9]*; at first " rdrop_off/recipe.tsv || fail "R-Drop off: $(cat rdrop_off/recipe.tsv)"
+grep -q "^tfm-train: update 21: rdrop 0 (the [0-9]* updates .*); measuring the rate again$" "$WORK/err" ||
+  fail "R-Drop off, no note: $(grep rdrop "$WORK/err")"
+expect_exit 2 "$BIN/tfm-train" "${RDROP[@]}" -o rdrop_bad --rdrop-min-epochs -1
+grep -q "rdrop-min-epochs must not be negative" "$WORK/err" || fail "--rdrop-min-epochs -1: $(cat "$WORK/err")"
 
 # Given options win; a resumed run keeps its schedule.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 20 --warmup 7 --save-every 5

@@ -30,6 +30,7 @@ void check_schedule(const Schedule& got, const Schedule& want) {
   CHECK(got.valid_every == want.valid_every);
   CHECK(got.lr_schedule == want.lr_schedule);
   CHECK(got.updates == want.updates);
+  CHECK(got.rdrop == want.rdrop);
 }
 
 const ModelConfig kTiny = preset_config("tiny");  // 2 + 2 post-norm: no cap on the peak
@@ -173,6 +174,28 @@ TEST_CASE("the updates a time budget holds, from the measured rate") {
   CHECK(updates_in_time(5, 1, 0, 0, 3600) == 5);     // nothing measured
 }
 
+TEST_CASE("R-Drop where the budget's updates with it make enough epochs, else off") {
+  // Multi30k in an hour on a 2-core Zen 5: 6,114 updates of 235 an epoch, 26 epochs.
+  RdropPlan kept = plan_rdrop(1, 20, 6114, 235);
+  CHECK(kept.weight == 1);
+  CHECK(kept.line.name == "rdrop");
+  CHECK(kept.line.value == "1");
+  CHECK(kept.line.origin == "chosen");
+  CHECK(kept.line.reason ==
+        "the 6114 updates the budget holds with R-Drop make 26.0 epochs of 235 updates, at least 20 "
+        "(--rdrop-min-epochs): two dropout masks an update");
+  // One core of a Zen 3: 1,013 updates, 4.4 epochs.
+  RdropPlan off = plan_rdrop(1, 20, 1013, 230);
+  CHECK(off.weight == 0);
+  CHECK(off.line.value == "0");
+  CHECK(off.line.reason ==
+        "the 1013 updates the budget holds with R-Drop make 4.4 epochs of 230 updates, below 20 "
+        "(--rdrop-min-epochs): without R-Drop, twice the updates");
+  CHECK(plan_rdrop(2.5f, 20, 4600, 230).weight == 2.5f);  // exactly 20 epochs: kept, with its weight
+  CHECK(plan_rdrop(2.5f, 20, 4599, 230).weight == 0);
+  CHECK(plan_rdrop(1, 20, 100, 0).weight == 1);  // no batches counted: an epoch of 1 update
+}
+
 TEST_CASE("the recipe file round-trips the schedule; a malformed one names file and line") {
   const std::string path = (std::filesystem::temp_directory_path() / "tfm-recipe-test.tsv").string();
   GivenSchedule linear;
@@ -181,6 +204,9 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   plan.lines.insert(plan.lines.begin(), {"updates", "3000", "measured", "1 updates/s"});
   save_recipe(path, plan.lines);
   check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000});
+  plan.lines.push_back(plan_rdrop(1, 20, 3000, 230).line);  // R-Drop's choice, kept on resume: 13 epochs, off
+  save_recipe(path, plan.lines);
+  check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000, 0});
   {
     std::ofstream out(path);
     out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";

@@ -86,6 +86,19 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
   return plan;
 }
 
+RdropPlan plan_rdrop(float weight, double min_epochs, std::int64_t budget_updates, std::int64_t per_epoch) {
+  const double epochs = static_cast<double>(budget_updates) / static_cast<double>(std::max<std::int64_t>(1, per_epoch));
+  const bool enough = epochs >= min_epochs;
+  RdropPlan plan;
+  plan.weight = enough ? weight : 0.0f;
+  plan.line = {"rdrop", fmt::format("{:g}", plan.weight), "chosen",
+               fmt::format("the {} updates the budget holds with R-Drop make {:.1f} epochs of {} updates, {} {:g} "
+                           "(--rdrop-min-epochs): {}",
+                           budget_updates, epochs, per_epoch, enough ? "at least" : "below", min_epochs,
+                           enough ? "two dropout masks an update" : "without R-Drop, twice the updates")};
+  return plan;
+}
+
 std::int64_t updates_in_time(std::int64_t done, double elapsed, std::int64_t measured, double measured_seconds,
                              double max_time) {
   if (measured < 1 || measured_seconds <= 0) return done;
@@ -141,6 +154,7 @@ Schedule load_recipe(const std::string& path) {
     else if (name == "save-every") s.save_every = std::llround(x);
     else if (name == "save-every-minutes") s.save_every_minutes = x;
     else if (name == "valid-every") s.valid_every = std::llround(x);
+    else if (name == "rdrop") s.rdrop = x;
   }
   return s;
 }

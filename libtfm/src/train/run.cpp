@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -114,6 +115,8 @@ class Run {
   void settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how);
   void respace_schedule(std::int64_t budget, const std::string& how);
   void apply_schedule(const Schedule& s);
+  bool settle_rdrop(std::int64_t budget, const std::string& origin);
+  std::int64_t updates_per_epoch();
 
   RunConfig run_;  // a copy: the schedule's choice may change its spacing
   TrainerConfig tc_;
@@ -139,6 +142,7 @@ class Run {
   double first_elapsed_ = 0;
   std::int64_t respace_at_ = -1;  // the update that measures the rate again
   std::vector<RecipeLine> recipe_;
+  std::optional<RecipeLine> rdrop_line_;  // R-Drop's choice, once made
 };
 
 Run::Run(ModelConfig config, const TrainerConfig& tc, const RunConfig& run, Collective& job)
@@ -186,14 +190,13 @@ void Run::start_schedule() {
     Schedule kept_schedule = plan_schedule(g, 0, run_.keep_last, config_).schedule;
     kept_schedule.updates = schedule.updates;
     apply_schedule(kept_schedule);
+    if (schedule.rdrop >= 0) trainer_->set_rdrop(static_cast<float>(schedule.rdrop));
     return;
   }
   const LoopLimits& limits = run_.limits;
   known_updates_ = limits.max_steps;
   if (limits.max_epochs > 0) {
-    auto per_update = static_cast<std::size_t>(job_.size() * tc_.update_freq);
-    auto per_epoch = static_cast<std::int64_t>((reader_.total_batches() + per_update - 1) / per_update);
-    std::int64_t by_epochs = limits.max_epochs * per_epoch;
+    std::int64_t by_epochs = limits.max_epochs * updates_per_epoch();
     known_updates_ = known_updates_ > 0 ? std::min(known_updates_, by_epochs) : by_epochs;
   }
   if (limits.max_time > 0) {
@@ -230,12 +233,36 @@ void Run::measure_schedule(const StepResult& r, const LoopState& loop) {
   respace_at_ = std::max(r.step + 1, updates / 2);
 }
 
+std::int64_t Run::updates_per_epoch() {
+  auto per_update = static_cast<std::size_t>(job_.size() * tc_.update_freq);
+  return static_cast<std::int64_t>((reader_.total_batches() + per_update - 1) / per_update);
+}
+
+// R-Drop's choice (run_.rdrop_min_epochs) for a time budget, made once, at
+// the first measured rate (a budget in updates is not halved by R-Drop).
+// True when that turned R-Drop off: the rate was R-Drop's, so the schedule
+// waits for the rate without it.
+bool Run::settle_rdrop(std::int64_t budget, const std::string& origin) {
+  if (rdrop_line_ || tc_.rdrop <= 0 || run_.rdrop_min_epochs <= 0 || origin != "measured") return false;
+  RdropPlan plan = plan_rdrop(tc_.rdrop, run_.rdrop_min_epochs, budget, updates_per_epoch());
+  rdrop_line_ = plan.line;
+  trainer_->set_rdrop(plan.weight);
+  if (plan.weight > 0) return false;
+  if (lead()) note(fmt::format("update {}: rdrop 0 ({}); measuring the rate again", trainer_->steps_done(),
+                               plan.line.reason));
+  schedule_pending_ = true;
+  first_step_ = -1;
+  return true;
+}
+
 void Run::settle_schedule(std::int64_t budget, const std::string& origin, const std::string& how) {
+  if (settle_rdrop(budget, origin)) return;
   schedule_pending_ = false;
   SchedulePlan plan = plan_schedule(run_.given_schedule, budget, run_.keep_last, config_);
   apply_schedule(plan.schedule);
   if (!lead()) return;
   plan.lines.insert(plan.lines.begin(), {"updates", fmt::format("{}", budget), origin, how});
+  if (rdrop_line_) plan.lines.push_back(*rdrop_line_);
   recipe_ = plan.lines;
   save_recipe((fs::path(run_.run_dir) / "recipe.tsv").string(), recipe_);
   for (const RecipeLine& l : recipe_) note(fmt::format("{} {} ({}: {})", l.name, l.value, l.origin, l.reason));

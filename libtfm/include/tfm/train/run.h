@@ -38,6 +38,11 @@ struct RunConfig {
   // there. Off: the values above and the TrainerConfig's are used as they are.
   bool choose_schedule = false;
   GivenSchedule given_schedule;
+  // With choose_schedule, R-Drop on and a time budget: R-Drop only where
+  // the updates the budget holds with it (the rate of the first updates)
+  // make at least this many epochs (plan_rdrop), else off from there on, and
+  // the schedule waits for the rate without it; 0 = as given.
+  double rdrop_min_epochs = 0;
 };
 
 // Updates (after the first, which pays for the start) whose rate decides a

@@ -77,6 +77,8 @@ class Trainer {
     config_.warmup = warmup, config_.lr_scale = lr_scale, config_.lr_schedule = schedule;
     config_.last_update = last_update;
   }
+  // R-Drop's weight from the next step on (0: off).
+  void set_rdrop(float weight) { config_.rdrop = weight; }
   Collective& job() { return *job_; }
 
  private:
