@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
+#include <limits>
 #include <cmath>
 #include <cstdint>
 #include <tuple>
@@ -68,6 +70,22 @@ TEST_CASE("vexp is accurate over the softmax range") {
     worst = std::max(worst, std::abs(simd::vexp(x) / std::exp(double(x)) - 1));
   CHECK(worst < 3e-7);
   CHECK(simd::vexp(-1000) >= 0);
+}
+
+TEST_CASE("vexp of sixteen floats gives each lane the scalar vexp's bits") {
+  std::vector<float> x = {-1000.0f, -87.5f, -87.0f, -86.99f, 0.0f, -0.0f, 88.0f, 88.5f, 1000.0f, 1e-30f};
+  x.push_back(std::numeric_limits<float>::infinity());
+  x.push_back(-std::numeric_limits<float>::infinity());
+  std::vector<float> uniform(16 * 40);
+  fill_uniform(RngKey{41, 0, 0}, static_cast<std::int64_t>(uniform.size()), -90.0f, 90.0f, uniform.data());
+  x.insert(x.end(), uniform.begin(), uniform.end());
+  x.resize(x.size() / simd::kWidth * simd::kWidth);
+  for (std::size_t i = 0; i < x.size(); i += simd::kWidth) {
+    float got[simd::kWidth];
+    simd::store(got, simd::vexp(simd::load(x.data() + i)));
+    for (int k = 0; k < simd::kWidth; ++k)
+      CHECK(std::bit_cast<std::uint32_t>(got[k]) == std::bit_cast<std::uint32_t>(simd::vexp(x[i + k])));
+  }
 }
 
 TEST_CASE("masked attention softmax and its backward match a reference") {

@@ -13,6 +13,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #ifndef TFM_ISA_NS
 #define TFM_ISA_NS isa_generic
@@ -145,23 +146,34 @@ template <class T>
   for (; i < n; ++i) y[i] += a * to_float(x[i]);
 }
 
-// exp(x) to ~2 ulp, branch-free so loops over it vectorize (Cephes expf:
-// x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a polynomial).
-inline float vexp(float x) {
-  x = x < -87.0f ? -87.0f : x;  // (std::clamp returns a reference: no vectorizing)
-  x = x > 88.0f ? 88.0f : x;
-  // Round to nearest by adding 1.5·2^23 (std::floor would block vectorizing).
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float g = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+// exp(x) to ~2 ulp (Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a
+// polynomial), the same operations for one float and for sixteen: the
+// vector one gives each lane the scalar one's bits. GCC vectorizes loops
+// over the scalar one only with AVX-512's masks; below that, it turns the
+// clamps into branches.
+template <class T>
+[[gnu::always_inline]] inline T vexp_of(T x) {
+  x = x < -87.0f ? -87.0f + T{} : x;  // (std::clamp returns a reference)
+  x = x > 88.0f ? 88.0f + T{} : x;
+  // Round to nearest by adding 1.5·2^23 (std::floor has no vector form).
+  T n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  T g = x - n * 0.693359375f + n * 2.12194440e-4f;
+  T p = 1.9875691500e-4f + T{};
   p = p * g + 1.3981999507e-3f;
   p = p * g + 8.3334519073e-3f;
   p = p * g + 4.1665795894e-2f;
   p = p * g + 1.6666665459e-1f;
   p = p * g + 5.0000001201e-1f;
   p = p * g * g + g + 1.0f;
-  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+  if constexpr (std::is_same_v<T, float>) {
+    return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+  } else {
+    return p * std::bit_cast<Floats>((__builtin_convertvector(n, Mask) + 127) << 23);
+  }
 }
+
+inline float vexp(float x) { return vexp_of(x); }
+inline Floats vexp(Floats x) { return vexp_of(x); }
 
 }  // inline namespace TFM_ISA_NS
 }  // namespace tfm::simd

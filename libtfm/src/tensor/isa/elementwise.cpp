@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 #include "level.h"
 #include "tfm/tensor/simd.h"
@@ -60,22 +62,34 @@ float lanes_max(const float* x, std::int64_t n) {
   return *std::max_element(acc, acc + kLanes);
 }
 
+static_assert(kLanes == simd::kWidth);
+
 // Σ exp(x − m), not storing the exponentials.
 float lanes_sum_exp(const float* x, std::int64_t n, float m) {
-  float acc[kLanes] = {};
+  simd::Floats lanes{};
+  const simd::Floats vm = simd::broadcast(m);
   std::int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] += vexp(x[i + l] - m);
+  for (; i + kLanes <= n; i += kLanes) lanes += vexp(simd::load(x + i) - vm);
+  float acc[kLanes];
+  simd::store(acc, lanes);
   for (; i < n; ++i) acc[0] += vexp(x[i] - m);
   float s = 0;
   for (float a : acc) s += a;
   return s;
 }
 
+// x[j] = exp(x[j] − m) for j in [0, n).
+void exp_shifted(float* x, std::int64_t n, float m) {
+  const simd::Floats vm = simd::broadcast(m);
+  std::int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) simd::store(x + j, vexp(simd::load(x + j) - vm));
+  for (; j < n; ++j) x[j] = vexp(x[j] - m);
+}
+
 // Softmax of x[0, valid), zeros in x[valid, cols).
 void softmax_row(float* x, std::int64_t valid, std::int64_t cols) {
   float m = lanes_max(x, valid);
-  for (std::int64_t j = 0; j < valid; ++j) x[j] = vexp(x[j] - m);
+  exp_shifted(x, valid, m);
   float s = lanes_sum(x, valid);
   float inv = 1.0f / s;
   for (std::int64_t j = 0; j < valid; ++j) x[j] *= inv;
@@ -278,7 +292,11 @@ void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, 
               double& loss, double& nll, std::int32_t& correct) {
   XentRow x = xent_stats(z, vocab, target, epsilon, grad_scale, loss, nll, correct);
   if (grad_scale == 0) return;
-  for (std::int64_t j = 0; j < vocab; ++j) z[j] = x.c_p * (vexp(z[j] - x.m) * x.inv_s) + x.c_0;
+  const simd::Floats m = simd::broadcast(x.m), inv_s = simd::broadcast(x.inv_s), c_p = simd::broadcast(x.c_p),
+                     c_0 = simd::broadcast(x.c_0);
+  std::int64_t j = 0;
+  for (; j + kLanes <= vocab; j += kLanes) simd::store(z + j, c_p * (vexp(simd::load(z + j) - m) * inv_s) + c_0);
+  for (; j < vocab; ++j) z[j] = x.c_p * (vexp(z[j] - x.m) * x.inv_s) + x.c_0;
   z[target] -= x.target_off;
 }
 
@@ -292,28 +310,44 @@ void rdrop_row_pair(float* z1, float* z2, std::int64_t vocab, std::int32_t targe
   XentRow x1 = xent_stats(z1, vocab, target, epsilon, grad_scale, loss1, nll1, correct1);
   XentRow x2 = xent_stats(z2, vocab, target, epsilon, grad_scale, loss2, nll2, correct2);
   const float shift = static_cast<float>(x1.lse - x2.lse);  // d_j = z1_j − z2_j − shift
-  float kl12[kLanes] = {}, kl21[kLanes] = {};
-  auto accumulate = [&](std::int64_t j, int l) {
+  using simd::broadcast, simd::load, simd::Floats;
+  const Floats m1 = broadcast(x1.m), m2 = broadcast(x2.m), inv1 = broadcast(x1.inv_s), inv2 = broadcast(x2.inv_s),
+               vshift = broadcast(shift);
+  Floats lanes12{}, lanes21{};
+  std::int64_t j = 0;
+  for (; j + kLanes <= vocab; j += kLanes) {
+    const Floats a = load(z1 + j), b = load(z2 + j);
+    const Floats p = vexp(a - m1) * inv1, q = vexp(b - m2) * inv2, d = (a - b) - vshift;
+    lanes12 += p * d;
+    lanes21 -= q * d;
+  }
+  float kl12[kLanes], kl21[kLanes];
+  simd::store(kl12, lanes12);
+  simd::store(kl21, lanes21);
+  for (; j < vocab; ++j) {
     float p = vexp(z1[j] - x1.m) * x1.inv_s, q = vexp(z2[j] - x2.m) * x2.inv_s;
     float d = (z1[j] - z2[j]) - shift;
-    kl12[l] += p * d;
-    kl21[l] -= q * d;
-  };
-  std::int64_t j = 0;
-  for (; j + kLanes <= vocab; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) accumulate(j + l, l);
-  for (; j < vocab; ++j) accumulate(j, 0);
+    kl12[0] += p * d;
+    kl21[0] -= q * d;
+  }
   float k12 = 0, k21 = 0;
   for (int l = 0; l < kLanes; ++l) k12 += kl12[l], k21 += kl21[l];
   loss1 += 0.5 * alpha * (static_cast<double>(k12) + k21);
   if (grad_scale == 0) return;
   const float h = 0.5f * alpha * grad_scale, one_k12 = 1.0f - k12, one_k21 = 1.0f - k21;
-  for (j = 0; j < vocab; ++j) {
-    float p = vexp(z1[j] - x1.m) * x1.inv_s, q = vexp(z2[j] - x2.m) * x2.inv_s;
-    float d = (z1[j] - z2[j]) - shift;
-    z1[j] = x1.c_p * p + x1.c_0 + h * (p * (d + one_k12) - q);
-    z2[j] = x2.c_p * q + x2.c_0 + h * (q * (one_k21 - d) - p);
+  // For 16 lanes (the constants broadcast) and for one float.
+  auto gradients = [&](auto a, auto b, auto m1_, auto m2_, auto inv1_, auto inv2_, auto shift_) {
+    const auto p = vexp(a - m1_) * inv1_, q = vexp(b - m2_) * inv2_;
+    const auto d = (a - b) - shift_;
+    return std::pair{x1.c_p * p + x1.c_0 + h * (p * (d + one_k12) - q),
+                     x2.c_p * q + x2.c_0 + h * (q * (one_k21 - d) - p)};
+  };
+  for (j = 0; j + kLanes <= vocab; j += kLanes) {
+    auto [g1, g2] = gradients(load(z1 + j), load(z2 + j), m1, m2, inv1, inv2, vshift);
+    simd::store(z1 + j, g1);
+    simd::store(z2 + j, g2);
   }
+  for (; j < vocab; ++j) std::tie(z1[j], z2[j]) = gradients(z1[j], z2[j], x1.m, x2.m, x1.inv_s, x2.inv_s, shift);
   z1[target] -= x1.target_off;
   z2[target] -= x2.target_off;
 }

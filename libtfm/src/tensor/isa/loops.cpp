@@ -130,8 +130,12 @@ void adam_update(float* params, const float* grads, float* m, float* v, std::int
 void softmax(float* p, std::int64_t n) {
   float mx = p[0];
   for (std::int64_t j = 1; j < n; ++j) mx = p[j] > mx ? p[j] : mx;
+  const simd::Floats vmx = simd::broadcast(mx);
+  std::int64_t j = 0;
+  for (; j + simd::kWidth <= n; j += simd::kWidth) simd::store(p + j, simd::vexp(simd::load(p + j) - vmx));
+  for (; j < n; ++j) p[j] = simd::vexp(p[j] - mx);
   float sum = 0;
-  for (std::int64_t j = 0; j < n; ++j) sum += p[j] = simd::vexp(p[j] - mx);
+  for (j = 0; j < n; ++j) sum += p[j];
   float inv = 1.0f / sum;
   for (std::int64_t j = 0; j < n; ++j) p[j] *= inv;
 }
@@ -174,11 +178,11 @@ float lanes_max(const float* x, std::int64_t n) {
 }
 
 float lanes_sum_exp(const float* x, std::int64_t n, float m) {
-  float lanes[16] = {};
+  simd::Floats lanes{};
+  const simd::Floats vm = simd::broadcast(m);
   std::int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int k = 0; k < 16; ++k) lanes[k] += simd::vexp(x[i + k] - m);
-  float s = simd::sum(simd::load(lanes));
+  for (; i + simd::kWidth <= n; i += simd::kWidth) lanes += simd::vexp(simd::load(x + i) - vm);
+  float s = simd::sum(lanes);
   for (; i < n; ++i) s += simd::vexp(x[i] - m);
   return s;
 }
