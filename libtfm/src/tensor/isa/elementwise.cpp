@@ -267,15 +267,14 @@ struct XentRow {
   float target_off;  // a·grad_scale
 };
 
-XentRow xent_stats(const float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
-                   double& loss, double& nll, std::int32_t& correct) {
-  float m = lanes_max(z, vocab);
-  correct = z[target] == m && std::find(z, z + target, m) == z + target;
-  float s = lanes_sum_exp(z, vocab, m), sum_z = lanes_sum(z, vocab);
+// The row's loss and nll, and its gradient's constants, from its max logit
+// m, s = Σ exp(z − m), Σ z and the target's logit.
+XentRow xent_from_sums(float m, float s, float sum_z, float z_target, std::int64_t vocab, float epsilon,
+                       float grad_scale, double& loss, double& nll) {
   double lse = m + std::log(static_cast<double>(s));
   double eps_i = epsilon / static_cast<double>(vocab - 1);
   double a = 1.0 - epsilon - eps_i;
-  nll = lse - z[target];
+  nll = lse - z_target;
   double smooth = static_cast<double>(vocab) * lse - sum_z;
   loss = a * nll + eps_i * smooth;
   // ∂/∂z_j = a (p_j − [j = t]) + eps_i (V p_j − 1)
@@ -287,16 +286,47 @@ XentRow xent_stats(const float* z, std::int64_t vocab, std::int32_t target, floa
           static_cast<float>(a * grad_scale)};
 }
 
-// One row of label_smoothed_xent.
+bool target_is_first_max(const float* z, std::int32_t target, float m) {
+  return z[target] == m && std::find(z, z + target, m) == z + target;
+}
+
+XentRow xent_stats(const float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
+                   double& loss, double& nll, std::int32_t& correct) {
+  float m = lanes_max(z, vocab);
+  correct = target_is_first_max(z, target, m);
+  float s = lanes_sum_exp(z, vocab, m), sum_z = lanes_sum(z, vocab);
+  return xent_from_sums(m, s, sum_z, z[target], vocab, epsilon, grad_scale, loss, nll);
+}
+
+// One row of label_smoothed_xent. With a gradient the exponentials stay in
+// z between the sum and the gradient: one exp a logit, not two (the same
+// values and order as lanes_sum_exp's).
 void xent_row(float* z, std::int64_t vocab, std::int32_t target, float epsilon, float grad_scale,
               double& loss, double& nll, std::int32_t& correct) {
-  XentRow x = xent_stats(z, vocab, target, epsilon, grad_scale, loss, nll, correct);
-  if (grad_scale == 0) return;
-  const simd::Floats m = simd::broadcast(x.m), inv_s = simd::broadcast(x.inv_s), c_p = simd::broadcast(x.c_p),
-                     c_0 = simd::broadcast(x.c_0);
+  if (grad_scale == 0) {
+    xent_stats(z, vocab, target, epsilon, grad_scale, loss, nll, correct);
+    return;
+  }
+  const float m = lanes_max(z, vocab);
+  correct = target_is_first_max(z, target, m);
+  const float sum_z = lanes_sum(z, vocab), z_target = z[target];
+  const simd::Floats vm = simd::broadcast(m);
+  simd::Floats lanes{};
   std::int64_t j = 0;
-  for (; j + kLanes <= vocab; j += kLanes) simd::store(z + j, c_p * (vexp(simd::load(z + j) - m) * inv_s) + c_0);
-  for (; j < vocab; ++j) z[j] = x.c_p * (vexp(z[j] - x.m) * x.inv_s) + x.c_0;
+  for (; j + kLanes <= vocab; j += kLanes) {
+    const simd::Floats e = vexp(simd::load(z + j) - vm);
+    simd::store(z + j, e);
+    lanes += e;
+  }
+  float acc[kLanes];
+  simd::store(acc, lanes);
+  for (; j < vocab; ++j) acc[0] += z[j] = vexp(z[j] - m);
+  float s = 0;
+  for (float a : acc) s += a;
+  const XentRow x = xent_from_sums(m, s, sum_z, z_target, vocab, epsilon, grad_scale, loss, nll);
+  const simd::Floats inv_s = simd::broadcast(x.inv_s), c_p = simd::broadcast(x.c_p), c_0 = simd::broadcast(x.c_0);
+  for (j = 0; j + kLanes <= vocab; j += kLanes) simd::store(z + j, c_p * (simd::load(z + j) * inv_s) + c_0);
+  for (; j < vocab; ++j) z[j] = x.c_p * (z[j] * x.inv_s) + x.c_0;
   z[target] -= x.target_off;
 }
 
