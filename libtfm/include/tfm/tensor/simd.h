@@ -36,7 +36,38 @@ inline void store(float* p, Floats v) { std::memcpy(p, &v, sizeof v); }
 
 inline Floats broadcast(float x) { return x - Floats{}; }
 
-inline Floats max(Floats a, Floats b) { return a > b ? a : b; }
+// The widest vector the level has: GCC lowers a ?: on a wider vector one
+// float at a time, so selects run on pieces of this width.
+#if defined(__AVX512F__)
+constexpr int kNativeWidth = 16;
+#elif defined(__AVX__)
+constexpr int kNativeWidth = 8;
+#else
+constexpr int kNativeWidth = 4;
+#endif
+using NativeFloats = float __attribute__((vector_size(kNativeWidth * sizeof(float))));
+using NativeInts = std::int32_t __attribute__((vector_size(kNativeWidth * sizeof(float))));
+
+[[gnu::always_inline]] inline NativeFloats piece(const Floats& v, int k) {
+  NativeFloats p;
+  std::memcpy(&p, reinterpret_cast<const float*>(&v) + k, sizeof p);
+  return p;
+}
+
+// f applied to each native-width piece of the vectors v.
+template <class F, class... V>
+[[gnu::always_inline]] inline Floats piecewise(F f, const V&... v) {
+  Floats out;
+  for (int k = 0; k < kWidth; k += kNativeWidth) {
+    NativeFloats p = f(piece(v, k)...);
+    std::memcpy(reinterpret_cast<float*>(&out) + k, &p, sizeof p);
+  }
+  return out;
+}
+
+inline Floats max(Floats a, Floats b) {
+  return piecewise([](NativeFloats x, NativeFloats y) { return x > y ? x : y; }, a, b);
+}
 
 // Largest lane.
 inline float max_lane(Floats v) {
@@ -147,10 +178,9 @@ template <class T>
 }
 
 // exp(x) to ~2 ulp (Cephes expf: x = n·ln2 + g, |g| ≤ ln2/2, exp(g) by a
-// polynomial), the same operations for one float and for sixteen: the
-// vector one gives each lane the scalar one's bits. GCC vectorizes loops
-// over the scalar one only with AVX-512's masks; below that, it turns the
-// clamps into branches.
+// polynomial), the same operations for one float and for a vector: each
+// lane gets the scalar one's bits. GCC vectorizes loops over the scalar one
+// only with AVX-512's masks; below that, it turns the clamps into branches.
 template <class T>
 [[gnu::always_inline]] inline T vexp_of(T x) {
   x = x < -87.0f ? -87.0f + T{} : x;  // (std::clamp returns a reference)
@@ -168,12 +198,14 @@ template <class T>
   if constexpr (std::is_same_v<T, float>) {
     return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
   } else {
-    return p * std::bit_cast<Floats>((__builtin_convertvector(n, Mask) + 127) << 23);
+    return p * std::bit_cast<T>((__builtin_convertvector(n, NativeInts) + 127) << 23);
   }
 }
 
 inline float vexp(float x) { return vexp_of(x); }
-inline Floats vexp(Floats x) { return vexp_of(x); }
+inline Floats vexp(Floats x) {
+  return piecewise([](NativeFloats p) { return vexp_of(p); }, x);
+}
 
 }  // inline namespace TFM_ISA_NS
 }  // namespace tfm::simd
