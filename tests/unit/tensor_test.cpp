@@ -127,6 +127,35 @@ TEST_CASE("gemm matches a naive product for every transpose, backend and thread 
 }
 
 // Largest |c − want| relative to the largest |want| (bf16 keeps 8 bits of mantissa).
+
+// Aᵀ·B products read column blocks of wide activations (weight gradients);
+// leading dimensions that are multiples of 512 floats make gemm() read the
+// operands from dense copies.
+TEST_CASE("gemm of transposed A with leading dimensions of 512 floats and more matches a naive product") {
+  struct Shape {
+    int m, n, k, lda, ldb;
+  };
+  for (Shape s : {Shape{37, 203, 301, 512, 203}, Shape{203, 37, 300, 203, 1024}, Shape{130, 77, 517, 1024, 2048},
+                  Shape{512, 9, 256, 512, 512}, Shape{3, 5, 255, 512, 512}}) {
+    CAPTURE(s.m);
+    CAPTURE(s.n);
+    CAPTURE(s.k);
+    CAPTURE(s.lda);
+    CAPTURE(s.ldb);
+    const int ldc = s.n + 2;
+    auto a = random_vector(s.k * s.lda, 4);
+    auto b = random_vector(s.k * s.ldb, 5);
+    auto c0 = random_vector(s.m * ldc, 6);
+    auto want = naive_gemm(Op::kT, Op::kN, s.m, s.n, s.k, a, s.lda, b, s.ldb, c0, ldc, 0.5f, 1.0f);
+    std::vector<float> c1 = c0, c2 = c0;
+    gemm(Op::kT, Op::kN, s.m, s.n, s.k, 0.5f, a.data(), s.lda, b.data(), s.ldb, 1.0f, c1.data(), ldc);
+    with_threads(2, [&] {
+      gemm(Op::kT, Op::kN, s.m, s.n, s.k, 0.5f, a.data(), s.lda, b.data(), s.ldb, 1.0f, c2.data(), ldc);
+    });
+    CHECK(max_abs_diff(c1, want) < 1e-4);
+    CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  }
+}
 double relative_error(const std::vector<float>& c, const std::vector<double>& want) {
   double scale = 0;
   for (double w : want) scale = std::max(scale, std::abs(w));
