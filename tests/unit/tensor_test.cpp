@@ -126,8 +126,6 @@ TEST_CASE("gemm matches a naive product for every transpose, backend and thread 
     }
 }
 
-// Largest |c − want| relative to the largest |want| (bf16 keeps 8 bits of mantissa).
-
 // Aᵀ·B products read column blocks of wide activations (weight gradients);
 // leading dimensions that are multiples of 512 floats make gemm() read the
 // operands from dense copies.
@@ -156,6 +154,8 @@ TEST_CASE("gemm of transposed A with leading dimensions of 512 floats and more m
     CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
   }
 }
+
+// Largest |c − want| relative to the largest |want| (bf16 keeps 8 bits of mantissa).
 double relative_error(const std::vector<float>& c, const std::vector<double>& want) {
   double scale = 0;
   for (double w : want) scale = std::max(scale, std::abs(w));
