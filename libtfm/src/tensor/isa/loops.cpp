@@ -1,13 +1,13 @@
 // The kernels of level.h's LoopKernels for one instruction-set level:
 // compiled once per level into namespace TFM_ISA_NS (see level.h). The
 // instruction-specific paths are chosen by the level's own macros
-// (__AVX512F__, __AVX512BF16__) and give the same bits as the plain loops.
+// (__AVX2__, __AVX512F__, __AVX512BF16__) and give the same bits as the plain loops.
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 
-#if defined(__AVX512F__) || defined(__AVX512BF16__)
+#if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -88,6 +88,41 @@ void philox16(const RngKey& key, std::uint32_t first, __m512i w[4]) {
   }
   w[0] = c0, w[1] = c1, w[2] = c2, w[3] = c3;
 }
+#elif defined(__AVX2__)
+constexpr std::uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
+constexpr std::uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
+
+// High and low 32 bits of mul · x for the 8 lanes of x.
+inline void mul_hi_lo(__m256i x, __m256i mul, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(x, mul);  // lanes 0, 2, ...: 64-bit products
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mul);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+// philox(key, first + l) for the 8 lanes l, word j in w[j]: the same rounds
+// as the scalar version (random.cpp), lane by lane.
+void philox8(const RngKey& key, std::uint32_t first, __m256i w[4]) {
+  const __m256i mul0 = _mm256_set1_epi64x(kMul0), mul1 = _mm256_set1_epi64x(kMul1);
+  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i c1 = _mm256_set1_epi32(static_cast<int>(key.stream));
+  __m256i c2 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step)));
+  __m256i c3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step >> 32)));
+  std::uint32_t k0 = static_cast<std::uint32_t>(key.seed);
+  std::uint32_t k1 = static_cast<std::uint32_t>(key.seed >> 32);
+  for (int r = 0; r < 10; ++r) {
+    __m256i hi0, lo0, hi1, lo1;
+    mul_hi_lo(c0, mul0, hi0, lo0);
+    mul_hi_lo(c2, mul1, hi1, lo1);
+    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+    c1 = lo1;
+    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+    c3 = lo0;
+    k0 += kWeyl0;
+    k1 += kWeyl1;
+  }
+  w[0] = c0, w[1] = c1, w[2] = c2, w[3] = c3;
+}
 #endif
 
 void dropout_mask(const RngKey& key, std::int64_t n, float p, std::uint8_t* mask) {
@@ -105,6 +140,20 @@ void dropout_mask(const RngKey& key, std::int64_t n, float p, std::uint8_t* mask
       for (int j = 0; j < 4; ++j)
         bytes = _mm512_or_si512(bytes, _mm512_maskz_set1_epi32(_mm512_cmpge_epu32_mask(w[j], limit), 1 << (8 * j)));
       _mm512_storeu_si512(mask + 4 * b, bytes);
+    }
+#elif defined(__AVX2__)
+    // 8 blocks, 32 mask bytes at once, laid out as above; w ≥ limit
+    // unsigned is max(w, limit) == w.
+    const __m256i limit = _mm256_set1_epi32(static_cast<int>(threshold));
+    for (; b + 8 <= hi && 4 * (b + 8) <= n; b += 8) {
+      __m256i w[4];
+      philox8(key, static_cast<std::uint32_t>(b), w);
+      __m256i bytes = _mm256_setzero_si256();
+      for (int j = 0; j < 4; ++j) {
+        const __m256i kept = _mm256_cmpeq_epi32(_mm256_max_epu32(w[j], limit), w[j]);
+        bytes = _mm256_or_si256(bytes, _mm256_and_si256(kept, _mm256_set1_epi32(1 << (8 * j))));
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 4 * b), bytes);
     }
 #endif
     for (; b < hi; ++b) {
