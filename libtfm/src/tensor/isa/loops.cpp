@@ -51,72 +51,83 @@ void dequantize_row(const std::int32_t* sums, float row_scale, const float* col_
   }
 }
 
+// Philox blocks on a vector of 32-bit lanes, one block a lane: the level's
+// lane operations (PhiloxLanes), then the rounds and the mask once for all.
 #ifdef __AVX512F__
-constexpr std::uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
-constexpr std::uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
-
-// High and low 32 bits of mul · x for the 16 lanes of x. (The maskz forms
-// with all lanes set: GCC 12's plain ones warn of an uninitialized operand.)
-inline void mul_hi_lo(__m512i x, __m512i mul, __m512i& hi, __m512i& lo) {
-  const __m512i even = _mm512_maskz_mul_epu32(0xFF, x, mul);  // lanes 0, 2, ...: 64-bit products
-  const __m512i odd = _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_srli_epi64(0xFF, x, 32), mul);
-  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(0xFF, even, 32), odd);
-  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(0xFF, odd, 32));
-}
-
-// philox(key, first + l) for the 16 lanes l, word j in w[j]: the same rounds
-// as the scalar version (random.cpp), lane by lane.
-void philox16(const RngKey& key, std::uint32_t first, __m512i w[4]) {
-  const __m512i mul0 = _mm512_set1_epi64(kMul0), mul1 = _mm512_set1_epi64(kMul1);
-  __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first)),
-                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  __m512i c1 = _mm512_set1_epi32(static_cast<int>(key.stream));
-  __m512i c2 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step)));
-  __m512i c3 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step >> 32)));
-  std::uint32_t k0 = static_cast<std::uint32_t>(key.seed);
-  std::uint32_t k1 = static_cast<std::uint32_t>(key.seed >> 32);
-  for (int r = 0; r < 10; ++r) {
-    __m512i hi0, lo0, hi1, lo1;
-    mul_hi_lo(c0, mul0, hi0, lo0);
-    mul_hi_lo(c2, mul1, hi1, lo1);
-    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-    c1 = lo1;
-    c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-    c3 = lo0;
-    k0 += kWeyl0;
-    k1 += kWeyl1;
+struct PhiloxLanes {
+  using Words = __m512i;
+  static constexpr int kCount = 16;
+  static Words splat(std::uint32_t x) { return _mm512_set1_epi32(static_cast<int>(x)); }
+  static Words counters(std::uint32_t first) {
+    return _mm512_add_epi32(splat(first), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
   }
-  w[0] = c0, w[1] = c1, w[2] = c2, w[3] = c3;
-}
+  static Words bit_xor(Words a, Words b) { return _mm512_xor_si512(a, b); }
+  // High and low 32 bits of mul · x in each lane. (The maskz forms with all
+  // lanes set: GCC 12's plain ones warn of an uninitialized operand.)
+  static void mul_hi_lo(Words x, std::uint32_t mul, Words& hi, Words& lo) {
+    const __m512i m = _mm512_set1_epi64(mul);
+    const __m512i even = _mm512_maskz_mul_epu32(0xFF, x, m);  // lanes 0, 2, ...: 64-bit products
+    const __m512i odd = _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_srli_epi64(0xFF, x, 32), m);
+    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(0xFF, even, 32), odd);
+    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(0xFF, odd, 32));
+  }
+  // Byte j of lane l: 1 when w[j]'s lane l reaches the threshold.
+  static void store_mask(const Words w[4], std::uint32_t threshold, std::uint8_t* out) {
+    const __m512i limit = splat(threshold);
+    __m512i bytes = _mm512_setzero_si512();
+    for (int j = 0; j < 4; ++j)
+      bytes = _mm512_or_si512(bytes, _mm512_maskz_set1_epi32(_mm512_cmpge_epu32_mask(w[j], limit), 1 << (8 * j)));
+    _mm512_storeu_si512(out, bytes);
+  }
+};
 #elif defined(__AVX2__)
-constexpr std::uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
+struct PhiloxLanes {
+  using Words = __m256i;
+  static constexpr int kCount = 8;
+  static Words splat(std::uint32_t x) { return _mm256_set1_epi32(static_cast<int>(x)); }
+  static Words counters(std::uint32_t first) {
+    return _mm256_add_epi32(splat(first), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Words bit_xor(Words a, Words b) { return _mm256_xor_si256(a, b); }
+  static void mul_hi_lo(Words x, std::uint32_t mul, Words& hi, Words& lo) {
+    const __m256i m = _mm256_set1_epi64x(mul);
+    const __m256i even = _mm256_mul_epu32(x, m);
+    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), m);
+    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  }
+  // As AVX-512's; unsigned w ≥ limit is max(w, limit) == w.
+  static void store_mask(const Words w[4], std::uint32_t threshold, std::uint8_t* out) {
+    const __m256i limit = splat(threshold);
+    __m256i bytes = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i kept = _mm256_cmpeq_epi32(_mm256_max_epu32(w[j], limit), w[j]);
+      bytes = _mm256_or_si256(bytes, _mm256_and_si256(kept, _mm256_set1_epi32(1 << (8 * j))));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), bytes);
+  }
+};
+#endif
+
+#ifdef __AVX2__
+constexpr std::uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;  // random.cpp's
 constexpr std::uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
 
-// High and low 32 bits of mul · x for the 8 lanes of x.
-inline void mul_hi_lo(__m256i x, __m256i mul, __m256i& hi, __m256i& lo) {
-  const __m256i even = _mm256_mul_epu32(x, mul);  // lanes 0, 2, ...: 64-bit products
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mul);
-  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-}
-
-// philox(key, first + l) for the 8 lanes l, word j in w[j]: the same rounds
-// as the scalar version (random.cpp), lane by lane.
-void philox8(const RngKey& key, std::uint32_t first, __m256i w[4]) {
-  const __m256i mul0 = _mm256_set1_epi64x(kMul0), mul1 = _mm256_set1_epi64x(kMul1);
-  __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(first)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  __m256i c1 = _mm256_set1_epi32(static_cast<int>(key.stream));
-  __m256i c2 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step)));
-  __m256i c3 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(key.step >> 32)));
+// philox(key, first + l) for the lanes l, word j in w[j]: the same rounds as
+// the scalar version (random.cpp), lane by lane.
+void philox_lanes(const RngKey& key, std::uint32_t first, PhiloxLanes::Words w[4]) {
+  using L = PhiloxLanes;
+  L::Words c0 = L::counters(first), c1 = L::splat(key.stream);
+  L::Words c2 = L::splat(static_cast<std::uint32_t>(key.step)), c3 = L::splat(static_cast<std::uint32_t>(key.step >> 32));
   std::uint32_t k0 = static_cast<std::uint32_t>(key.seed);
   std::uint32_t k1 = static_cast<std::uint32_t>(key.seed >> 32);
   for (int r = 0; r < 10; ++r) {
-    __m256i hi0, lo0, hi1, lo1;
-    mul_hi_lo(c0, mul0, hi0, lo0);
-    mul_hi_lo(c2, mul1, hi1, lo1);
-    c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+    L::Words hi0, lo0, hi1, lo1;
+    L::mul_hi_lo(c0, kMul0, hi0, lo0);
+    L::mul_hi_lo(c2, kMul1, hi1, lo1);
+    c0 = L::bit_xor(L::bit_xor(hi1, c1), L::splat(k0));
     c1 = lo1;
-    c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+    c2 = L::bit_xor(L::bit_xor(hi0, c3), L::splat(k1));
     c3 = lo0;
     k0 += kWeyl0;
     k1 += kWeyl1;
@@ -129,31 +140,13 @@ void dropout_mask(const RngKey& key, std::int64_t n, float p, std::uint8_t* mask
   auto threshold = static_cast<std::uint32_t>(std::min(4294967295.0, p * 4294967296.0));
   parallel_range((n + 3) / 4, 4096, [&](std::int64_t lo, std::int64_t hi) {
     std::int64_t b = lo;
-#ifdef __AVX512F__
-    // 16 blocks, 64 mask bytes at once: byte j of 32-bit lane l is element
-    // 4 (b + l) + j, kept when word j of block b + l reaches the threshold.
-    const __m512i limit = _mm512_set1_epi32(static_cast<int>(threshold));
-    for (; b + 16 <= hi && 4 * (b + 16) <= n; b += 16) {
-      __m512i w[4];
-      philox16(key, static_cast<std::uint32_t>(b), w);
-      __m512i bytes = _mm512_setzero_si512();
-      for (int j = 0; j < 4; ++j)
-        bytes = _mm512_or_si512(bytes, _mm512_maskz_set1_epi32(_mm512_cmpge_epu32_mask(w[j], limit), 1 << (8 * j)));
-      _mm512_storeu_si512(mask + 4 * b, bytes);
-    }
-#elif defined(__AVX2__)
-    // 8 blocks, 32 mask bytes at once, laid out as above; w ≥ limit
-    // unsigned is max(w, limit) == w.
-    const __m256i limit = _mm256_set1_epi32(static_cast<int>(threshold));
-    for (; b + 8 <= hi && 4 * (b + 8) <= n; b += 8) {
-      __m256i w[4];
-      philox8(key, static_cast<std::uint32_t>(b), w);
-      __m256i bytes = _mm256_setzero_si256();
-      for (int j = 0; j < 4; ++j) {
-        const __m256i kept = _mm256_cmpeq_epi32(_mm256_max_epu32(w[j], limit), w[j]);
-        bytes = _mm256_or_si256(bytes, _mm256_and_si256(kept, _mm256_set1_epi32(1 << (8 * j))));
-      }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(mask + 4 * b), bytes);
+#ifdef __AVX2__
+    // The vector's blocks at once: byte j of lane l is element 4 (b + l) + j.
+    constexpr int kLanes = PhiloxLanes::kCount;
+    for (; b + kLanes <= hi && 4 * (b + kLanes) <= n; b += kLanes) {
+      PhiloxLanes::Words w[4];
+      philox_lanes(key, static_cast<std::uint32_t>(b), w);
+      PhiloxLanes::store_mask(w, threshold, mask + 4 * b);
     }
 #endif
     for (; b < hi; ++b) {
