@@ -72,6 +72,9 @@ tfm::po::options_description declare(Options& o) {
       ("rdrop-min-epochs", po::value(&o.run.rdrop_min_epochs)->default_value(o.run.rdrop_min_epochs)->value_name("E"),
        "with --rdrop and --max-time: R-Drop only if the budget, at the rate of the first updates, holds at least "
        "E epochs with it; else off from there on (0: always)")
+      ("dropout-min-epochs", po::value(&o.run.dropout_min_epochs)->default_value(o.run.dropout_min_epochs)->value_name("E"),
+       "with --max-time and R-Drop off: --dropout only if the budget, at the rate of the first updates, holds at "
+       "least E epochs; else at most 0.1 from there on (0: always)")
       ("seed", po::value(&o.trainer.seed)->default_value(o.trainer.seed), "initialization, dropout, batch order")
       ("threads", po::value(&o.threads)->default_value(o.threads), "threads (results identical for any)")
       ("precision", po::value(&o.precision)->default_value(o.precision),
@@ -144,6 +147,7 @@ int run(int argc, char** argv) {
   o.run.limits.max_time = tfm::parse_duration(o.max_time);
   tfm::ModelConfig config = model_config(o, vm);
   if (!(o.run.rdrop_min_epochs >= 0)) throw tfm::UsageError("--rdrop-min-epochs must not be negative");
+  if (!(o.run.dropout_min_epochs >= 0)) throw tfm::UsageError("--dropout-min-epochs must not be negative");
   o.run.choose_schedule = true;
   o.run.given_schedule = given_schedule(vm);
   const tfm::LoopLimits& limits = o.run.limits;

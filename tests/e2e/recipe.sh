@@ -48,6 +48,8 @@ expect_recipe mid.recipe preset "small chosen"
 expect_recipe mid.recipe dropout "0.2 chosen"
 expect_recipe mid.recipe max-tokens "2048 chosen"
 expect_recipe mid.recipe rdrop "1 chosen"
+grep -q "^dropout .*tfm-train lowers it to 0.1 where its measured rate gives fewer than 25 epochs without R-Drop (--dropout-min-epochs; its dropout line)$" mid.recipe ||
+  fail "mid dropout: $(grep ^dropout mid.recipe)"
 # As many core-minutes in a short time (8 cores, 10 minutes): no R-Drop.
 expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 8 --train-minutes 10
 expect_recipe "$WORK/out" preset "small chosen"
@@ -177,6 +179,19 @@ grep -q "^tfm-train: update 21: rdrop 0 (the [0-9]* updates .*); measuring the r
   fail "R-Drop off, no note: $(grep rdrop "$WORK/err")"
 expect_exit 2 "$BIN/tfm-train" "${RDROP[@]}" -o rdrop_bad --rdrop-min-epochs -1
 grep -q "rdrop-min-epochs must not be negative" "$WORK/err" || fail "--rdrop-min-epochs -1: $(cat "$WORK/err")"
+# The dropout in a time budget without R-Drop: as given where the rate of
+# updates 2-21 gives enough epochs, else at most 0.1; R-Drop keeps it.
+DROPOUT=(--batches train.h5 "${MODEL[@]}" --max-time 3s --dropout 0.3)
+expect_exit 0 "$BIN/tfm-train" "${DROPOUT[@]}" -o dropout_kept --dropout-min-epochs 0.001
+grep -q "^dropout	0.3	chosen	the [0-9]* updates the budget holds make [0-9.]* epochs of [0-9]* updates, at least 0.001 (--dropout-min-epochs): --dropout 0.3$" dropout_kept/recipe.tsv ||
+  fail "dropout kept: $(cat dropout_kept/recipe.tsv)"
+expect_exit 0 "$BIN/tfm-train" "${DROPOUT[@]}" -o dropout_low --dropout-min-epochs 100000
+grep -q "^dropout	0.1	chosen	the [0-9]* updates the budget holds make [0-9.]* epochs of [0-9]* updates, below 100000 (--dropout-min-epochs): at most 0.1: so few passes underfit more than they overfit$" dropout_low/recipe.tsv ||
+  fail "dropout lowered: $(cat dropout_low/recipe.tsv)"
+expect_exit 0 "$BIN/tfm-train" "${DROPOUT[@]}" -o dropout_rdrop --dropout-min-epochs 100000 --rdrop 1
+! grep -q "^dropout" dropout_rdrop/recipe.tsv || fail "dropout chosen beside R-Drop: $(cat dropout_rdrop/recipe.tsv)"
+expect_exit 2 "$BIN/tfm-train" "${DROPOUT[@]}" -o dropout_bad --dropout-min-epochs -2
+grep -q "dropout-min-epochs must not be negative" "$WORK/err" || fail "--dropout-min-epochs -2: $(cat "$WORK/err")"
 
 # Given options win; a resumed run keeps its schedule.
 expect_exit 0 "$BIN/tfm-train" --batches train.h5 "${MODEL[@]}" -o given --max-steps 20 --warmup 7 --save-every 5

@@ -290,6 +290,32 @@ TEST_CASE("word dropout drops whole source words: with all of them dropped, the 
   }
 }
 
+TEST_CASE("set_dropout: a model changed to another dropout trains as one built with it") {
+  ModelConfig c = tiny_config(false);
+  c.dropout = 0.3f;
+  Transformer changed(c);
+  changed.params().initialize(5);
+  auto pass = [&](Transformer& model) {
+    TokenBatch b = tiny_batch(model.config());
+    Arena arena;
+    model.params().zero_grads();
+    const double loss = model.train_batch(b, arena, {7, 3, 0}, 0, 1.0f).loss;
+    return std::pair{loss, std::vector<float>(model.params().grads(), model.params().grads() + model.params().size())};
+  };
+  const auto before = pass(changed);
+  changed.set_dropout(0.1f);
+  CHECK(changed.config().dropout == 0.1f);
+  c.dropout = 0.1f;
+  Transformer built(c);
+  built.params().initialize(5);
+  const auto after = pass(changed), want = pass(built);
+  CHECK(after.first == want.first);
+  CHECK(after.second == want.second);
+  CHECK(before.first != want.first);  // the embeddings' and every sub-layer's masks changed
+  CHECK_THROWS_AS(changed.set_dropout(1.0f), UsageError);
+  CHECK(changed.config().dropout == 0.1f);
+}
+
 TEST_CASE("a training pass is identical for 1 and 2 threads and allocates only once") {
   ModelConfig c = preset_config("tiny");
   c.vocab_size = 300, c.d_model = 64, c.ffn = 160;

@@ -31,6 +31,7 @@ void check_schedule(const Schedule& got, const Schedule& want) {
   CHECK(got.lr_schedule == want.lr_schedule);
   CHECK(got.updates == want.updates);
   CHECK(got.rdrop == want.rdrop);
+  CHECK(got.dropout == want.dropout);
 }
 
 const ModelConfig kTiny = preset_config("tiny");  // 2 + 2 post-norm: no cap on the peak
@@ -174,26 +175,53 @@ TEST_CASE("the updates a time budget holds, from the measured rate") {
   CHECK(updates_in_time(5, 1, 0, 0, 3600) == 5);     // nothing measured
 }
 
+namespace {
+
+// A recipe line chosen by one of the epoch rules.
+void check_chosen(const RecipeLine& line, const std::string& name, const std::string& value, const std::string& reason) {
+  CHECK(line.name == name);
+  CHECK(line.value == value);
+  CHECK(line.origin == "chosen");
+  CHECK(line.reason == reason);
+}
+
+}  // namespace
+
 TEST_CASE("R-Drop where the budget's updates with it make enough epochs, else off") {
   // Multi30k in an hour on a 2-core Zen 5: 6,114 updates of 235 an epoch, 26 epochs.
   RdropPlan kept = plan_rdrop(1, 20, 6114, 235);
   CHECK(kept.weight == 1);
-  CHECK(kept.line.name == "rdrop");
-  CHECK(kept.line.value == "1");
-  CHECK(kept.line.origin == "chosen");
-  CHECK(kept.line.reason ==
-        "the 6114 updates the budget holds with R-Drop make 26.0 epochs of 235 updates, at least 20 "
-        "(--rdrop-min-epochs): two dropout masks an update");
+  check_chosen(kept.line, "rdrop", "1",
+               "the 6114 updates the budget holds with R-Drop make 26.0 epochs of 235 updates, at least 20 "
+               "(--rdrop-min-epochs): two dropout masks an update");
   // One core of a Zen 3: 1,013 updates, 4.4 epochs.
   RdropPlan off = plan_rdrop(1, 20, 1013, 230);
   CHECK(off.weight == 0);
-  CHECK(off.line.value == "0");
-  CHECK(off.line.reason ==
-        "the 1013 updates the budget holds with R-Drop make 4.4 epochs of 230 updates, below 20 "
-        "(--rdrop-min-epochs): without R-Drop, twice the updates");
+  check_chosen(off.line, "rdrop", "0",
+               "the 1013 updates the budget holds with R-Drop make 4.4 epochs of 230 updates, below 20 "
+               "(--rdrop-min-epochs): without R-Drop, twice the updates");
   CHECK(plan_rdrop(2.5f, 20, 4600, 230).weight == 2.5f);  // exactly 20 epochs: kept, with its weight
   CHECK(plan_rdrop(2.5f, 20, 4599, 230).weight == 0);
   CHECK(plan_rdrop(1, 20, 100, 0).weight == 1);  // no batches counted: an epoch of 1 update
+}
+
+TEST_CASE("dropout as given where the budget's updates make enough epochs, else at most 0.1") {
+  // Multi30k in an hour on two Zen 3 cores, without R-Drop: 4,122 updates of 236 an epoch.
+  DropoutPlan lowered = plan_dropout(0.2f, 25, 4122, 236);
+  CHECK(lowered.dropout == 0.1f);
+  check_chosen(lowered.line, "dropout", "0.1",
+               "the 4122 updates the budget holds make 17.5 epochs of 236 updates, below 25 "
+               "(--dropout-min-epochs): at most 0.1: so few passes underfit more than they overfit");
+  // Two Zen 4 cores: 9,083 updates, 38.5 epochs.
+  DropoutPlan kept = plan_dropout(0.2f, 25, 9083, 236);
+  CHECK(kept.dropout == 0.2f);
+  check_chosen(kept.line, "dropout", "0.2",
+               "the 9083 updates the budget holds make 38.5 epochs of 236 updates, at least 25 "
+               "(--dropout-min-epochs): --dropout 0.2");
+  CHECK(plan_dropout(0.3f, 25, 5750, 230).dropout == 0.3f);  // exactly 25 epochs: kept
+  CHECK(plan_dropout(0.3f, 25, 5749, 230).dropout == 0.1f);
+  CHECK(plan_dropout(0.05f, 25, 100, 230).dropout == 0.05f);  // never raised
+  CHECK(plan_dropout(0.2f, 25, 100, 0).dropout == 0.2f);  // no batches counted: an epoch of 1 update
 }
 
 TEST_CASE("the recipe file round-trips the schedule; a malformed one names file and line") {
@@ -207,6 +235,9 @@ TEST_CASE("the recipe file round-trips the schedule; a malformed one names file 
   plan.lines.push_back(plan_rdrop(1, 20, 3000, 230).line);  // R-Drop's choice, kept on resume: 13 epochs, off
   save_recipe(path, plan.lines);
   check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000, 0});
+  plan.lines.push_back(plan_dropout(0.2f, 25, 3000, 230).line);  // the dropout's choice, kept on resume too
+  save_recipe(path, plan.lines);
+  check_schedule(load_recipe(path), {750, 1.0, 188, 0, 250, LrSchedule::kLinear, 3000, 0, 0.1});
   {
     std::ofstream out(path);
     out << "setting\tvalue\torigin\treason\nwarmup\tmany\tchosen\tx\n";

@@ -82,6 +82,16 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
 
 Transformer::~Transformer() = default;
 
+void Transformer::set_dropout(float p) {
+  ModelConfig changed = config_;
+  changed.dropout = p;
+  validate(changed);
+  config_ = changed;
+  for (auto& layer : encoder_) layer->attn_sub.set_dropout(p), layer->ffn_sub.set_dropout(p);
+  for (auto& layer : decoder_)
+    layer->attn_sub.set_dropout(p), layer->ffn_sub.set_dropout(p), layer->cross_sub.set_dropout(p);
+}
+
 float* Transformer::embed(PassContext& ctx, const std::vector<std::int32_t>& ids, std::int64_t len,
                           EmbedSide& side) {
   std::int64_t d = config_.d_model, n = static_cast<std::int64_t>(ids.size());

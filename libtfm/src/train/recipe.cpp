@@ -17,6 +17,10 @@ namespace {
 
 std::int64_t at_least_one(double x) { return std::max<std::int64_t>(1, std::llround(x)); }
 
+double budget_epochs(std::int64_t budget_updates, std::int64_t per_epoch) {
+  return static_cast<double>(budget_updates) / static_cast<double>(std::max<std::int64_t>(1, per_epoch));
+}
+
 // Adds the line for one setting: the given value, else the chosen one (when
 // there is a budget), else the default.
 template <class T>
@@ -87,7 +91,7 @@ SchedulePlan plan_schedule(const GivenSchedule& given, std::int64_t budget_updat
 }
 
 RdropPlan plan_rdrop(float weight, double min_epochs, std::int64_t budget_updates, std::int64_t per_epoch) {
-  const double epochs = static_cast<double>(budget_updates) / static_cast<double>(std::max<std::int64_t>(1, per_epoch));
+  const double epochs = budget_epochs(budget_updates, per_epoch);
   const bool enough = epochs >= min_epochs;
   RdropPlan plan;
   plan.weight = enough ? weight : 0.0f;
@@ -96,6 +100,21 @@ RdropPlan plan_rdrop(float weight, double min_epochs, std::int64_t budget_update
                            "(--rdrop-min-epochs): {}",
                            budget_updates, epochs, per_epoch, enough ? "at least" : "below", min_epochs,
                            enough ? "two dropout masks an update" : "without R-Drop, twice the updates")};
+  return plan;
+}
+
+DropoutPlan plan_dropout(float dropout, double min_epochs, std::int64_t budget_updates, std::int64_t per_epoch) {
+  const double epochs = budget_epochs(budget_updates, per_epoch);
+  const bool enough = epochs >= min_epochs;
+  DropoutPlan plan;
+  plan.dropout = enough ? dropout : std::min(dropout, kShortBudgetDropout);
+  plan.line = {"dropout", fmt::format("{:g}", plan.dropout), "chosen",
+               fmt::format("the {} updates the budget holds make {:.1f} epochs of {} updates, {} {:g} "
+                           "(--dropout-min-epochs): {}",
+                           budget_updates, epochs, per_epoch, enough ? "at least" : "below", min_epochs,
+                           enough ? fmt::format("--dropout {:g}", dropout)
+                                  : fmt::format("at most {:g}: so few passes underfit more than they overfit",
+                                                kShortBudgetDropout))};
   return plan;
 }
 
@@ -155,6 +174,7 @@ Schedule load_recipe(const std::string& path) {
     else if (name == "save-every-minutes") s.save_every_minutes = x;
     else if (name == "valid-every") s.valid_every = std::llround(x);
     else if (name == "rdrop") s.rdrop = x;
+    else if (name == "dropout") s.dropout = x;
   }
   return s;
 }

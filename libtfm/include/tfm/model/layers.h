@@ -105,6 +105,7 @@ class Sublayer {
            bool pre_norm, SiteCounter& sites);
   float* forward(PassContext& ctx, const float* x, std::int64_t rows, Forward f);
   float* backward(PassContext& ctx, const float* dy, Backward f_backward);
+  void set_dropout(float p) { dropout_ = p; }
 
  private:
   LayerNorm norm_;

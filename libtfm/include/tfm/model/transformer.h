@@ -60,6 +60,10 @@ class Transformer {
   Transformer& operator=(const Transformer&) = delete;
 
   const ModelConfig& config() const { return config_; }
+  // The dropout of embeddings and sub-layer outputs (config().dropout) from
+  // the next pass on; attention and ReLU dropout stay. Throws UsageError
+  // unless 0 ≤ p < 1.
+  void set_dropout(float p);
   ParamStore& params() { return params_; }
   // The sinusoidal position encodings [max_positions, d_model] (not parameters).
   const Tensor& positions() const { return positions_; }

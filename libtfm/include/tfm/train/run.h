@@ -43,6 +43,11 @@ struct RunConfig {
   // make at least this many epochs (plan_rdrop), else off from there on, and
   // the schedule waits for the rate without it; 0 = as given.
   double rdrop_min_epochs = 0;
+  // With choose_schedule and a time budget, once R-Drop is settled off (or
+  // was never on): the model's dropout only where the updates the budget
+  // holds make at least this many epochs (plan_dropout), else at most
+  // kShortBudgetDropout from there on; 0 = as given.
+  double dropout_min_epochs = 0;
 };
 
 // Updates (after the first, which pays for the start) whose rate decides a
