@@ -50,6 +50,9 @@ expect_recipe mid.recipe max-tokens "2048 chosen"
 expect_recipe mid.recipe rdrop "1 chosen"
 grep -q "^dropout .*tfm-train lowers it to 0.1 where its measured rate gives fewer than 25 epochs without R-Drop (--dropout-min-epochs; its dropout line)$" mid.recipe ||
   fail "mid dropout: $(grep ^dropout mid.recipe)"
+# Given in --train-args, tfm-train's rule is the user's: the pipeline asks for nothing.
+expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 2 --train-minutes 60 --train-args "--dropout-min-epochs 0"
+! grep -q "^dropout .*dropout-min-epochs" "$WORK/out" || fail "--dropout-min-epochs in --train-args: $(grep ^dropout "$WORK/out")"
 # As many core-minutes in a short time (8 cores, 10 minutes): no R-Drop.
 expect_exit 0 "$P" --corpus mid --src de --tgt en -o w --dry-run --threads 8 --train-minutes 10
 expect_recipe "$WORK/out" preset "small chosen"
